@@ -1,0 +1,3 @@
+"""The monitor daemon: config, scheduling, fetching, parsing, matching, CLI."""
+
+__version__ = "0.1.0"

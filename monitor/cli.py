@@ -1,0 +1,199 @@
+"""The ``monitor`` command: run, poll-once, check, match, hits, feeds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.config import resolve_config_path
+from monitor.logs import setup_logging
+from monitor.output import write_records
+from monitor.problems import InvalidFiles
+
+log = logging.getLogger("monitor")
+
+EXIT_INVALID = 2
+
+
+def _parse_since(value: str) -> datetime:
+    """``--since`` accepts a date or an ISO 8601 time; naive values are UTC."""
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {value!r}") from exc
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _common_options(p: argparse.ArgumentParser, defaults: bool) -> None:
+    """Options accepted before or after the sub-command (``monitor check --config X``)."""
+    d = (lambda v: v) if defaults else (lambda _v: argparse.SUPPRESS)
+    p.add_argument("--config", default=d(None),
+                   help="config file (default: $MONITOR_CONFIG or ./config.toml)")
+    p.add_argument("--log-level", default=d("INFO"), help="DEBUG, INFO, WARNING or ERROR")
+    p.add_argument("--log-format", choices=["text", "json"], default=d("text"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Sub-commands and their options (a public contract: extend, don't rename)."""
+    p = argparse.ArgumentParser(prog="monitor", description="Media monitoring and alerting.")
+    _common_options(p, defaults=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, defaults=False)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    add("run", "run the daemon: poll on schedule and send alerts")
+    once = add("poll-once", "poll every feed once, send due alerts, exit")
+    once.add_argument("--json", action="store_true", help="print a JSON summary")
+    add("check", "validate config and watchlists (exit 2 on problems)")
+    match = add("match", "match JSON Lines stories on stdin against watchlists")
+    match.add_argument("--watchlists", required=True, help="directory of watchlist TOML files")
+    match.add_argument("--explain", action="store_true", help="also show vetoed near-misses")
+    hits = add("hits", "list stored hits")
+    hits.add_argument("--watchlist")
+    hits.add_argument("--entity")
+    hits.add_argument("--since", type=_parse_since, help="ISO date or time (UTC if no zone)")
+    hits.add_argument("--limit", type=int, default=100)
+    hits.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    add("health", "exit 0 when storage answers and polling is current (for HEALTHCHECK)")
+    feeds = add("feeds", "show each feed's health")
+    feeds.add_argument("--format", choices=["table", "json"], default="table")
+    return p
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _load(args):
+    from monitor.runtime import load_runtime
+
+    return load_runtime(resolve_config_path(args.config))
+
+
+def cmd_check(args) -> int:
+    from monitor.runtime import check_all
+
+    path = resolve_config_path(args.config)
+    config, watchlists, problems = check_all(path)
+    if config is not None:
+        _print_problems(config.warnings)
+    if problems:
+        _print_problems(problems)
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"ok: {path}: {len(config.feeds)} feeds, {len(watchlists)} watchlists "
+          f"({sum(len(w.entities) for w in watchlists)} entities), "
+          f"{len(config.subscribers)} subscribers")
+    return 0
+
+
+def cmd_poll_once(args) -> int:
+    from monitor.cycle import poll_cycle
+
+    rt = _load(args)
+    try:
+        stats = poll_cycle(rt, force=True)
+    finally:
+        rt.close()
+    if args.json:
+        print(json.dumps(stats.as_dict()))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from monitor.daemon import Daemon
+
+    return Daemon(_load(args)).run_forever()
+
+
+def cmd_match(args) -> int:
+    from monitor.matching import match_stream
+
+    return match_stream(Path(args.watchlists), sys.stdin, sys.stdout, explain=args.explain)
+
+
+def cmd_hits(args) -> int:
+    from storage.queries import list_hits
+
+    rt = _load(args)
+    try:
+        with rt.db.session() as s:
+            rows = list_hits(s, args.watchlist, args.entity, args.since, args.limit)
+    finally:
+        rt.close()
+    columns = ["created_at", "watchlist", "entity", "matched", "title", "source", "link"]
+    if args.format != "table":
+        columns += ["id", "field", "score", "context"]
+    records = [r.as_dict() for r in rows]
+    if args.format == "table":
+        for r in records:
+            r["created_at"] = r["created_at"][:16].replace("T", " ")
+    write_records(records, columns, args.format, widths={"title": 60, "link": 50})
+    return 0
+
+
+def cmd_feeds(args) -> int:
+    from sqlalchemy import select
+
+    from monitor.feeds import sync_feeds
+    from storage import Feed
+
+    rt = _load(args)
+    try:
+        with rt.db.session() as s:
+            sync_feeds(s, rt.config.feeds)
+            configured = {f.url for f in rt.config.feeds}
+            rows = [f for f in s.scalars(select(Feed).order_by(Feed.id)) if f.url in configured]
+            records = [{
+                "url": f.url, "name": f.name, "state": f.state, "last_error": f.last_error,
+                "next_poll_at": f.next_poll_at.isoformat(),
+                "last_polled_at": f.last_polled_at.isoformat() if f.last_polled_at else None,
+                "entries_seen": f.entries_seen,
+                "last_new_story_at": (f.last_new_story_at.isoformat()
+                                      if f.last_new_story_at else None),
+                "error_count": f.error_count,
+            } for f in rows]
+    finally:
+        rt.close()
+    columns = ["url", "state", "last_error", "next_poll_at", "entries_seen", "last_new_story_at"]
+    write_records(records, columns if args.format == "table" else list(records[0]) if records
+                  else columns, args.format, widths={"url": 50, "last_error": 40})
+    return 0
+
+
+def cmd_health(args) -> int:
+    from monitor.health import check_health
+
+    rt = _load(args)
+    try:
+        ok, reason = check_health(rt)
+    finally:
+        rt.close()
+    print(reason, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+COMMANDS = {"health": cmd_health, "run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "match": cmd_match,
+            "hits": cmd_hits, "feeds": cmd_feeds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; invalid files exit 2 with file:line messages."""
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level, args.log_format)
+    try:
+        return COMMANDS[args.command](args)
+    except InvalidFiles as exc:
+        _print_problems(exc.problems)
+        print("refusing to start: fix the problems above (see `monitor check`)", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,341 @@
+"""Load and validate the daemon's TOML config; every problem is reported with file and line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.durations import parse_duration
+from monitor.problems import InvalidFiles, LineFinder, Problem, toml_syntax_problem
+from notifiers.channels import Channel, Recipient, channel_id
+
+DEFAULT_CONFIG = "config.toml"
+DEFAULT_INTERVAL = 900.0
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+_TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delivery"}
+_STORAGE_KEYS = {"url"}
+_WATCHLISTS_KEYS = {"dir"}
+_FEED_KEYS = {"url", "name", "interval"}
+_SUBSCRIBER_KEYS = {"name", "notify", "watchlists"}
+_POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
+                 "max_bytes"}
+_DELIVERY_KEYS = {"retry_initial", "max_attempts"}
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """A feed to poll; ``interval`` in seconds."""
+
+    url: str
+    name: str
+    interval: float
+
+
+@dataclass(frozen=True)
+class PollingConfig:
+    """How politely and how hard feeds are fetched."""
+
+    interval: float = DEFAULT_INTERVAL
+    user_agent: str = "ice-monitor/0.1"
+    contact: str = ""
+    concurrency: int = 50
+    per_host: int = 4
+    timeout: float = 30.0
+    max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Retry policy for failed deliveries."""
+
+    retry_initial: float = 30.0
+    max_attempts: int = 10
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config; paths are absolute, env references expanded."""
+
+    path: Path
+    storage_url: str
+    watchlists_dir: Path
+    feeds: tuple[FeedConfig, ...]
+    subscribers: tuple[Recipient, ...]
+    polling: PollingConfig = field(default_factory=PollingConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    warnings: tuple[Problem, ...] = ()
+
+    def secrets(self) -> list[str]:
+        """Every notify URL, so that log output can redact them."""
+        return [c.url for sub in self.subscribers for c in sub.channels]
+
+
+def resolve_config_path(cli_value: str | None) -> Path:
+    """``--config`` wins, then ``$MONITOR_CONFIG``, then ``./config.toml``."""
+    return Path(cli_value or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+
+
+def expand_env(value: str) -> tuple[str, list[str]]:
+    """Expand ``${VAR}`` references; return the result and the names that are unset."""
+    missing: list[str] = []
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            missing.append(name)
+            return m.group(0)
+        return os.environ[name]
+
+    return _ENV_REF.sub(repl, value), missing
+
+
+def resolve_storage_url(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute against the config's folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+        rest = url[len(prefix):]
+        if rest and rest != ":memory:" and not rest.startswith(":"):
+            return prefix + str((base / rest).resolve())
+    return url
+
+
+class _Checker:
+    """Collects problems while converting raw TOML into typed config objects."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.lines = LineFinder(text)
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(str(self.path), line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Problem(str(self.path), line, f"warning: {message}"))
+
+    def unknown_keys(self, table: dict[str, Any], allowed: set[str], line: int, where: str) -> None:
+        for key in sorted(set(table) - allowed):
+            self.error(self.lines.key(key, line), f"unknown key {key!r} in {where}")
+
+    def table(self, raw: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
+        value = raw.get(name, {})
+        line = self.lines.table(name)
+        if not isinstance(value, dict):
+            self.error(self.lines.key(name), f"{name!r} must be a table")
+            return {}, line
+        return value, line
+
+    def duration(self, table: dict[str, Any], key: str, line: int, default: float) -> float:
+        if key not in table:
+            return default
+        try:
+            return parse_duration(table[key])
+        except ValueError as exc:
+            self.error(self.lines.key(key, line), f"{key}: {exc}")
+            return default
+
+    def integer(self, table: dict[str, Any], key: str, line: int, default: int) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.error(self.lines.key(key, line), f"{key} must be a positive integer")
+            return default
+        return value
+
+    def string(self, table: dict[str, Any], key: str, line: int, default: str | None = None):
+        value = table.get(key, default)
+        if value is not None and not isinstance(value, str):
+            self.error(self.lines.key(key, line), f"{key} must be a string")
+            return default
+        return value
+
+
+def _check_http_url(url: str) -> str | None:
+    """Why ``url`` is not a usable feed URL, or None when it is fine."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"feed url must start with http:// or https://, got {url!r}"
+    if not parts.hostname:
+        return f"feed url has no host: {url!r}"
+    return None
+
+
+def _check_notify_url(url: str) -> str | None:
+    """Why apprise would not accept ``url`` (the URL itself is never echoed: it holds secrets)."""
+    import apprise
+
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if not scheme:
+        return "notify entry is not a URL (expected scheme://...)"
+    apprise_log = logging.getLogger("apprise")
+    was_disabled, apprise_log.disabled = apprise_log.disabled, True
+    try:
+        accepted = apprise.Apprise().add(url)
+    finally:
+        apprise_log.disabled = was_disabled
+    return None if accepted else f"apprise does not accept this {scheme}:// URL"
+
+
+def _parse_feeds(c: _Checker, raw: dict[str, Any], default_interval: float) -> list[FeedConfig]:
+    feeds_raw = raw.get("feeds", [])
+    if not isinstance(feeds_raw, list):
+        c.error(c.lines.key("feeds"), "'feeds' must be an array of tables ([[feeds]])")
+        return []
+    feeds: list[FeedConfig] = []
+    seen: set[str] = set()
+    for i, feed in enumerate(feeds_raw):
+        line = c.lines.table("feeds", i)
+        if not isinstance(feed, dict):
+            c.error(line, "each feed must be a table")
+            continue
+        c.unknown_keys(feed, _FEED_KEYS, line, "[[feeds]]")
+        url = c.string(feed, "url", line)
+        if not url:
+            c.error(line, "feed is missing 'url'")
+            continue
+        if reason := _check_http_url(url):
+            c.error(c.lines.key("url", line), reason)
+            continue
+        if url in seen:
+            c.error(c.lines.key("url", line), f"duplicate feed url {url!r}")
+            continue
+        seen.add(url)
+        name = c.string(feed, "name", line) or (urlsplit(url).hostname or url)
+        interval = c.duration(feed, "interval", line, default_interval)
+        feeds.append(FeedConfig(url=url, name=name, interval=interval))
+    return feeds
+
+
+def _parse_subscribers(c: _Checker, raw: dict[str, Any], known_watchlists: set[str] | None):
+    subs_raw = raw.get("subscribers", [])
+    if not isinstance(subs_raw, list):
+        c.error(c.lines.key("subscribers"), "'subscribers' must be an array of tables")
+        return []
+    subs: list[Recipient] = []
+    names: set[str] = set()
+    for i, sub in enumerate(subs_raw):
+        line = c.lines.table("subscribers", i)
+        if not isinstance(sub, dict):
+            c.error(line, "each subscriber must be a table")
+            continue
+        c.unknown_keys(sub, _SUBSCRIBER_KEYS, line, "[[subscribers]]")
+        name = c.string(sub, "name", line)
+        if not name:
+            c.error(line, "subscriber is missing 'name'")
+            continue
+        if name in names:
+            c.error(c.lines.key("name", line), f"duplicate subscriber name {name!r}")
+        names.add(name)
+        notify = _parse_notify(c, sub.get("notify", []), c.lines.key("notify", line), name)
+        watchlists = sub.get("watchlists")
+        wl_line = c.lines.key("watchlists", line)
+        if watchlists is not None:
+            if not isinstance(watchlists, list) or not all(isinstance(w, str) for w in watchlists):
+                c.error(wl_line, "watchlists must be a list of watchlist names")
+                watchlists = None
+            elif known_watchlists is not None:
+                for w in watchlists:
+                    if w not in known_watchlists:
+                        c.error(wl_line, f"subscriber {name!r} names unknown watchlist {w!r}")
+        subs.append(Recipient(
+            name=name, channels=tuple(notify),
+            watchlists=tuple(watchlists) if watchlists is not None else None,
+        ))
+    return subs
+
+
+def _parse_notify(c: _Checker, value: Any, line: int, sub_name: str) -> list[Channel]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+        c.error(line, "notify must be a list of apprise URLs")
+        return []
+    channels: list[Channel] = []
+    for n, template in enumerate(value, 1):
+        url, missing = expand_env(template)
+        if missing:
+            c.warn(line, f"subscriber {sub_name!r} notify #{n} is disabled: environment "
+                         f"variable(s) {', '.join(missing)} not set")
+            continue
+        if reason := _check_notify_url(url):
+            c.error(line, f"subscriber {sub_name!r} notify #{n}: {reason}")
+            continue
+        channels.append(Channel(id=channel_id(template), url=url))
+    return channels
+
+
+def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Config:
+    c.unknown_keys(raw, _TOP_KEYS, 0, "the config")
+    storage, sline = c.table(raw, "storage")
+    c.unknown_keys(storage, _STORAGE_KEYS, sline, "[storage]")
+    url = c.string(storage, "url", sline, "sqlite:///data/monitor.db") or ""
+    if "://" not in url:
+        c.error(c.lines.key("url", sline), f"storage url is not an SQLAlchemy URL: {url!r}")
+    wl, wline = c.table(raw, "watchlists")
+    c.unknown_keys(wl, _WATCHLISTS_KEYS, wline, "[watchlists]")
+    wl_dir = (base / (c.string(wl, "dir", wline, "watchlists") or "watchlists")).resolve()
+    polling_raw, pline = c.table(raw, "polling")
+    c.unknown_keys(polling_raw, _POLLING_KEYS, pline, "[polling]")
+    defaults = PollingConfig()
+    polling = PollingConfig(
+        interval=c.duration(polling_raw, "interval", pline, defaults.interval),
+        user_agent=c.string(polling_raw, "user_agent", pline, defaults.user_agent),
+        contact=c.string(polling_raw, "contact", pline, defaults.contact),
+        concurrency=c.integer(polling_raw, "concurrency", pline, defaults.concurrency),
+        per_host=c.integer(polling_raw, "per_host", pline, defaults.per_host),
+        timeout=c.duration(polling_raw, "timeout", pline, defaults.timeout),
+        max_bytes=c.integer(polling_raw, "max_bytes", pline, defaults.max_bytes),
+    )
+    delivery_raw, dline = c.table(raw, "delivery")
+    c.unknown_keys(delivery_raw, _DELIVERY_KEYS, dline, "[delivery]")
+    delivery = DeliveryConfig(
+        retry_initial=c.duration(delivery_raw, "retry_initial", dline, 30.0),
+        max_attempts=c.integer(delivery_raw, "max_attempts", dline, 10),
+    )
+    known = watchlist_names(wl_dir)
+    return Config(
+        path=c.path,
+        storage_url=resolve_storage_url(url, base),
+        watchlists_dir=wl_dir,
+        feeds=tuple(_parse_feeds(c, raw, polling.interval)),
+        subscribers=tuple(_parse_subscribers(c, raw, known)),
+        polling=polling,
+        delivery=delivery,
+        warnings=tuple(c.warnings),
+    )
+
+
+def check_config(path: Path, watchlist_names=None) -> tuple[Config | None, list[Problem]]:
+    """Parse ``path``; return the config (None if unreadable) and every problem found.
+
+    ``watchlist_names(dir)`` returns the set of names defined there (None: don't check).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem(str(path), 0, "config file not found")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(str(path), 0, f"cannot read config: {exc}")]
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [toml_syntax_problem(path, exc)]
+    checker = _Checker(path, text)
+    config = _parse(checker, raw, path.resolve().parent, watchlist_names or (lambda _d: None))
+    return config, checker.problems
+
+
+def load_config(path: Path, watchlist_names=None) -> Config:
+    """Parse and validate ``path``; raise InvalidFiles listing every problem."""
+    config, problems = check_config(path, watchlist_names)
+    if problems or config is None:
+        raise InvalidFiles(problems)
+    return config

@@ -1,0 +1,70 @@
+"""Feed bookkeeping: mirror the config's feed list, pick due feeds, record poll outcomes."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import FeedConfig
+from monitor.fetcher import FetchResult
+from storage import Feed
+from storage.models import utcnow
+
+MAX_BACKOFF = 6 * 3600.0
+
+
+def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> list[Feed]:
+    """Create rows for new config feeds and update names/intervals; return the configured ones."""
+    existing = {f.url: f for f in session.scalars(select(Feed))}
+    rows = []
+    for fc in feeds:
+        row = existing.get(fc.url)
+        if row is None:
+            row = Feed(url=fc.url, name=fc.name, interval_s=fc.interval, next_poll_at=utcnow())
+            session.add(row)
+        else:
+            if row.interval_s != fc.interval:
+                row.next_poll_at = min(row.next_poll_at, utcnow() + timedelta(seconds=fc.interval))
+            row.name, row.interval_s = fc.name, fc.interval
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def due_feeds(feeds: Sequence[Feed], now: datetime, force: bool = False) -> list[Feed]:
+    """Feeds whose next poll time has come (``force``: every feed not disabled)."""
+    return [f for f in feeds if f.state != "disabled" and (force or f.next_poll_at <= now)]
+
+
+def backoff_seconds(feed: Feed, retry_after: float | None) -> float:
+    """Delay after a failure: Retry-After if given, else doubling with jitter, capped at 6 h."""
+    if retry_after is not None:
+        return min(max(retry_after, feed.interval_s), 24 * 3600.0)
+    base = feed.interval_s * 2 ** min(feed.error_count - 1, 16)
+    return min(MAX_BACKOFF, base) * random.uniform(0.9, 1.1)
+
+
+def record_fetch(feed: Feed, result: FetchResult, parse_error: str | None, now: datetime) -> None:
+    """Update the feed's validators, health and next poll time from one poll's outcome."""
+    feed.last_polled_at = now
+    if result.permanent_redirect and result.permanent_redirect != feed.url:
+        feed.fetch_url = result.permanent_redirect
+    if result.status == 410:
+        feed.state, feed.last_error = "disabled", "HTTP 410 Gone: feed removed by its publisher"
+        return
+    error = result.error or parse_error
+    if error:
+        feed.error_count += 1
+        feed.state, feed.last_error = "failing", error
+        feed.next_poll_at = now + timedelta(seconds=backoff_seconds(feed, result.retry_after))
+        return
+    feed.state, feed.last_error, feed.error_count = "ok", None, 0
+    if result.status == 200:
+        feed.etag = result.headers.get("etag")
+        feed.last_modified = result.headers.get("last-modified")
+    jitter = random.uniform(0, min(30.0, feed.interval_s * 0.05))
+    feed.next_poll_at = now + timedelta(seconds=feed.interval_s + jitter)

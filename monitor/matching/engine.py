@@ -1,0 +1,288 @@
+"""The Matcher: index lookups find candidate aliases, then each entity's rules accept or veto them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from monitor.matching.index import TokenIndex
+from monitor.matching.normalize import (
+    HYPHEN_RE,
+    WORD_RE,
+    alias_keys,
+    collapse,
+    fold,
+    fold_accents,
+    html_to_text,
+    is_all_caps,
+)
+from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
+
+if TYPE_CHECKING:
+    from monitor.watchlists import Watchlist
+
+FIELD_ORDER = ("title", "summary", "content")
+SNIPPET = 60
+RAW_CACHE_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An accepted match, with enough detail to explain itself in an alert or to an admin."""
+
+    watchlist: str
+    entity: str
+    alias: str
+    matched: str
+    field: str
+    start: int
+    end: int
+    score: float
+    rule: str
+    context: str
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """A candidate that a rule turned down; ``rule`` is the watchlist key that vetoed it."""
+
+    watchlist: str
+    entity: str
+    alias: str
+    matched: str
+    field: str
+    start: int
+    end: int
+    score: float
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Alias:
+    watchlist: str
+    rules: EntityRules
+    text: str
+    keys: tuple[str, ...]
+    word_ids: tuple[int, ...]
+    cased: tuple[str, ...]
+    max_edits: int
+    letters: int
+
+
+Lookup = dict[int, int]
+EMPTY: Lookup = {}
+
+
+class _Field:
+    """One field's words as written, their folded keys, spans and index matches."""
+
+    def __init__(self, name: str, text: str, raws: list[str], found: list[tuple[str, Lookup]]):
+        self.name = name
+        self.text = text
+        self.raws = raws
+        self.keys = [key for key, _ in found]
+        self.matches = [m for _, m in found]
+        self.spans = [m.span() for m in WORD_RE.finditer(text)]
+        self._caps: bool | None = None
+
+    @property
+    def caps(self) -> bool:
+        if self._caps is None:
+            self._caps = is_all_caps(self.text)
+        return self._caps
+
+
+class _Story:
+    """Folded words of every field, joined for context searches; built only when a rule asks."""
+
+    def __init__(self, fields: list[tuple[str, str]]):
+        self._fields = fields
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = FIELD_BREAK.join(
+                " ".join(fold(w) for w in WORD_RE.findall(t)) for _, t in self._fields)
+        return self._text
+
+
+class Matcher:
+    """Matches stories against watchlists; cost per story barely depends on how many aliases exist."""
+
+    def __init__(self, watchlists: Sequence[Watchlist]):
+        self.index = TokenIndex()
+        self.aliases: list[_Alias] = []
+        self._by_first: dict[int, list[_Alias]] = {}
+        self._raw: dict[str, tuple[str, Lookup]] = {}
+        for watchlist in watchlists:
+            for entity in watchlist.entities:
+                rules = EntityRules(entity)
+                for name in entity.names:
+                    self._add(watchlist.name, rules, name)
+
+    def _add(self, watchlist: str, rules: EntityRules, text: str) -> None:
+        keys = alias_keys(text)
+        if not keys:
+            return
+        alias = _Alias(
+            watchlist=watchlist,
+            rules=rules,
+            text=text,
+            keys=keys,
+            word_ids=tuple(self.index.add(k) for k in keys),
+            cased=tuple(fold_accents(m.group()) for m in WORD_RE.finditer(text)),
+            max_edits=rules.max_edits(text, keys),
+            letters=sum(len(k) for k in keys),
+        )
+        self.aliases.append(alias)
+        self._by_first.setdefault(alias.word_ids[0], []).append(alias)
+
+    def match(self, title: str, summary: str = "", content: str = "") -> list[Hit]:
+        """Best hit per (watchlist, entity): highest score, then title before summary before content."""
+        return self.explain(title, summary, content, near_misses=False)[0]
+
+    def explain(
+        self, title: str, summary: str = "", content: str = "", near_misses: bool = True
+    ) -> tuple[list[Hit], list[NearMiss]]:
+        """Hits plus the candidates that rules vetoed, so an admin can see why a story was missed."""
+        fields = [
+            (name, html_to_text(value or ""))
+            for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
+        ]
+        story = _Story(fields)
+        hits: list[Hit] = []
+        misses: list[NearMiss] = []
+        for name, text in fields:
+            raws = WORD_RE.findall(text)
+            found = [self._lookup(r) for r in raws]
+            joins = "-" in text and any(self._lookup(a + b)[1] for a, b in HYPHEN_RE.findall(text))
+            if not joins and not any(m for _, m in found):
+                continue
+            field = _Field(name, text, raws, found)
+            for alias, start, end, edits in self._candidates(field, joins):
+                verdict = self._judge(alias, field, start, end, edits, story)
+                self._record(verdict, alias, field, start, end, edits, hits, misses)
+        return _best(hits), (_dedupe(misses, hits) if near_misses else [])
+
+    def _lookup(self, raw: str) -> tuple[str, Lookup]:
+        """Folded key and index matches of a word as written, cached by its raw form."""
+        found = self._raw.get(raw)
+        if found is None:
+            key = fold(raw)
+            matches = self.index.lookup(key)
+            found = (key, dict(matches) if matches else EMPTY)
+            if len(self._raw) >= RAW_CACHE_LIMIT:
+                self._raw.clear()
+            self._raw[raw] = found
+        return found
+
+    def _candidates(self, field: _Field, joins: bool):
+        """Yield ``(alias, first_word, end_word, edits)`` for every alias spelled at a position."""
+        matches, n_words = field.matches, len(field.matches)
+        for i, found in enumerate(matches):
+            for wid, edits in found.items():
+                for alias in self._by_first.get(wid, ()):
+                    total = edits
+                    n = len(alias.word_ids)
+                    if i + n > n_words:
+                        continue
+                    for k in range(1, n):
+                        step = matches[i + k].get(alias.word_ids[k])
+                        if step is None:
+                            break
+                        total += step
+                    else:
+                        yield alias, i, i + n, total
+            if joins and i + 1 < n_words and \
+                    field.text[field.spans[i][1]:field.spans[i + 1][0]] == "-":
+                _, joined = self._lookup(field.raws[i] + field.raws[i + 1])
+                for wid, edits in joined.items():
+                    for alias in self._by_first.get(wid, ()):
+                        if len(alias.word_ids) == 1:
+                            yield alias, i, i + 2, edits
+
+    def _judge(
+        self, alias: _Alias, field: _Field, start: int, end: int, edits: int, story: _Story
+    ) -> Veto | str:
+        """Apply the entity's rules in a fixed order; return the accepting rule name or a Veto."""
+        rules = alias.rules
+        if field.name not in rules.fields:
+            return Veto("fields", f"{field.name} is not in the entity's fields")
+        if edits > alias.max_edits:
+            return Veto("typo_tolerance", f"{edits} edit(s), {alias.max_edits} allowed")
+        if _score(alias, edits) < rules.entity.min_score:
+            return Veto("min_score", f"score {_score(alias, edits)} < {rules.entity.min_score}")
+        accepted = "typo" if edits else "exact"
+        need_context = alias.text in rules.require_context
+        if alias.text in rules.case_sensitive:
+            if field.caps and rules.context:
+                need_context = True
+            elif not field.caps:
+                written = tuple(fold_accents(w) for w in field.raws[start:end])
+                if written != alias.cased:
+                    return Veto("case_sensitive", f"written {' '.join(written)!r}, "
+                                f"rule wants {alias.text!r}")
+                accepted += "+case"
+        phrase = None
+        if end - start == len(alias.keys):
+            phrase = rules.phrase_veto(field.keys, start, alias.keys)
+        if phrase:
+            return Veto("exclude_phrases", f"inside {phrase!r}")
+        if rules.is_weak(alias.text):
+            vetoed = rules.story_veto(story.text)
+            if vetoed:
+                return Veto("exclude_context", f"story mentions {vetoed!r}")
+        if need_context:
+            word = rules.context_word(story.text)
+            if word is None:
+                why = "ALL-CAPS text gives no case evidence; " if field.caps else ""
+                return Veto("require_context", why + "no context word in the story")
+            accepted += f"+context({word})"
+        return accepted
+
+    def _record(self, verdict: Veto | str, alias: _Alias, field: _Field, start: int, end: int,
+                edits: int, hits: list[Hit], misses: list[NearMiss]) -> None:
+        lo, hi = field.spans[start][0], field.spans[end - 1][1]
+        matched = field.text[lo:hi]
+        entity = alias.rules.entity.name
+        score = _score(alias, edits)
+        if isinstance(verdict, Veto):
+            misses.append(NearMiss(alias.watchlist, entity, alias.text, matched, field.name,
+                                   lo, hi, score, verdict.rule, verdict.detail))
+            return
+        hits.append(Hit(alias.watchlist, entity, alias.text, matched, field.name, lo, hi,
+                        score, verdict, _snippet(field.text, lo, hi)))
+
+
+def _score(alias: _Alias, edits: int) -> float:
+    return round(1.0 - edits / max(alias.letters, 1), 3)
+
+
+def _snippet(text: str, lo: int, hi: int) -> str:
+    before = text[max(0, lo - SNIPPET):lo]
+    after = text[hi:hi + SNIPPET]
+    return collapse(f"{before}{text[lo:hi]}{after}")
+
+
+def _best(hits: list[Hit]) -> list[Hit]:
+    """One hit per (watchlist, entity), preferring exact, longer aliases, then earlier fields."""
+    best: dict[tuple[str, str], Hit] = {}
+    for hit in sorted(hits, key=lambda h: (-h.score, FIELD_ORDER.index(h.field),
+                                           -len(h.alias), h.start)):
+        best.setdefault((hit.watchlist, hit.entity), hit)
+    return list(best.values())
+
+
+def _dedupe(misses: list[NearMiss], hits: list[Hit]) -> list[NearMiss]:
+    """Drop repeats, and misses inside an accepted hit ("GEO" within "GEO Group")."""
+    covered = [(h.entity, h.field, h.start, h.end) for h in hits]
+    seen: dict[tuple[str, str, str, str, int], NearMiss] = {}
+    for miss in misses:
+        if any(e == miss.entity and f == miss.field and s <= miss.start and miss.end <= t
+               for e, f, s, t in covered):
+            continue
+        seen.setdefault((miss.watchlist, miss.entity, miss.alias, miss.field, miss.start), miss)
+    return list(seen.values())

@@ -1,0 +1,62 @@
+"""Candidate index: exact token lookup plus a deletion neighbourhood, so typo search never scans aliases."""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import OSA
+
+FUZZY_MIN_LEN = 5
+"""Alias words shorter than this must match exactly: one edit would make "ICE" into "ACE" or "NICE"."""
+
+CACHE_LIMIT = 200_000
+
+
+def deletions(word: str) -> set[str]:
+    """The word with each single character removed."""
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class TokenIndex:
+    """Maps a story word to the alias words it equals or is one edit (OSA) away from.
+
+    Looking a word up costs O(len(word)) dictionary probes whatever the number of aliases; results
+    are cached because news vocabulary repeats heavily.
+    """
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._deletes: dict[str, list[int]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
+
+    def add(self, word: str) -> int:
+        """Register an alias word and return its id."""
+        found = self._ids.get(word)
+        if found is not None:
+            return found
+        wid = len(self.words)
+        self.words.append(word)
+        self._ids[word] = wid
+        if len(word) >= FUZZY_MIN_LEN:
+            for variant in {word} | deletions(word):
+                self._deletes.setdefault(variant, []).append(wid)
+        return wid
+
+    def lookup(self, key: str) -> tuple[tuple[int, int], ...]:
+        """``(word_id, edits)`` pairs for a folded story word; empty for most words."""
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        found: dict[int, int] = {}
+        exact = self._ids.get(key)
+        if exact is not None:
+            found[exact] = 0
+        if len(key) >= FUZZY_MIN_LEN - 1:
+            for variant in {key} | deletions(key):
+                for wid in self._deletes.get(variant, ()):
+                    if wid not in found and OSA.distance(key, self.words[wid], score_cutoff=1) <= 1:
+                        found[wid] = 1
+        result = tuple(found.items())
+        if len(self._cache) >= CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = result
+        return result

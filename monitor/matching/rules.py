@@ -1,0 +1,86 @@
+"""Per-entity rules (case, required context, vetoes), compiled once so each check is a quick search."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from monitor.matching.normalize import alias_keys
+
+if TYPE_CHECKING:
+    from monitor.watchlists import Entity
+
+FIELD_BREAK = " | "
+"""Separates fields in the story key string so no phrase spans a title and a summary."""
+
+
+def _phrase_regex(phrase: str) -> re.Pattern[str]:
+    """Whole-word regex over folded keys; a trailing ``*`` lets the last word continue (``detain*``)."""
+    prefix = phrase.rstrip().endswith("*")
+    keys = alias_keys(phrase.rstrip().rstrip("*"))
+    body = " ".join(re.escape(k) for k in keys)
+    tail = r"\w*" if prefix else ""
+    return re.compile(r"(?:^| )" + body + tail + r"(?= |$)")
+
+
+def auto_tolerance(keys: tuple[str, ...]) -> int:
+    """Edits allowed for an alias: none up to 4 letters, one up to 9, two beyond."""
+    letters = sum(len(k) for k in keys)
+    if letters <= 4:
+        return 0
+    return 1 if letters <= 9 else 2
+
+
+@dataclass(frozen=True)
+class Veto:
+    """Why an occurrence was not accepted; ``rule`` names the watchlist key responsible."""
+
+    rule: str
+    detail: str
+
+
+class EntityRules:
+    """The compiled form of one entity's rule keys."""
+
+    def __init__(self, entity: Entity):
+        self.entity = entity
+        self.case_sensitive = frozenset(entity.case_sensitive)
+        self.require_context = frozenset(entity.require_context)
+        self.context = [(p, _phrase_regex(p)) for p in entity.context]
+        self.exclude_context = [(p, _phrase_regex(p)) for p in entity.exclude_context]
+        self.exclude_phrases = [(p, alias_keys(p)) for p in entity.exclude_phrases]
+        self.fields = frozenset(entity.fields)
+
+    def is_weak(self, alias: str) -> bool:
+        """Short or ambiguous forms (case-sensitive or context-dependent) that story vetoes apply to."""
+        return alias in self.case_sensitive or alias in self.require_context
+
+    def max_edits(self, alias: str, keys: tuple[str, ...]) -> int:
+        if alias in self.case_sensitive:
+            return 0
+        tolerance = self.entity.typo_tolerance
+        return auto_tolerance(keys) if tolerance is None else tolerance
+
+    def context_word(self, story: str) -> str | None:
+        """The first context phrase present anywhere in the story, if any."""
+        return next((p for p, rx in self.context if rx.search(story)), None)
+
+    def story_veto(self, story: str) -> str | None:
+        """An ``exclude_context`` phrase present anywhere in the story, if any."""
+        return next((p for p, rx in self.exclude_context if rx.search(story)), None)
+
+    def phrase_veto(self, keys: list[str], start: int, alias_keys_: tuple[str, ...]) -> str | None:
+        """An ``exclude_phrases`` entry covering the occurrence at ``keys[start:]``, if any.
+
+        The occurrence's words are read as the alias itself, so "Amazn rainforest" is vetoed too.
+        """
+        n = len(alias_keys_)
+        local = list(keys)
+        local[start:start + n] = alias_keys_
+        for phrase, pkeys in self.exclude_phrases:
+            m = len(pkeys)
+            for j in range(max(0, start + n - m), min(start, len(local) - m) + 1):
+                if tuple(local[j:j + m]) == pkeys:
+                    return phrase
+        return None

@@ -1,0 +1,135 @@
+"""Turn fetched bytes into entries with feedparser (RSS/Atom) or json (JSON Feed)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import feedparser
+
+from monitor.text import collapse, html_to_text
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One story as a feed presents it, reduced to plain text."""
+
+    key: str
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    content: str
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """Entries plus what went wrong, if anything (a broken feed keeps what it has)."""
+
+    entries: list[Entry]
+    title: str = ""
+    error: str | None = None
+
+
+def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> str:
+    """Identity of an entry within its feed: GUID, else link, else a hash of its text."""
+    if guid:
+        return guid[:2000]
+    if link:
+        return link[:2000]
+    return "sha1:" + hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
+
+
+def _struct_to_dt(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _iso_to_dt(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _looks_like_json(body: bytes, content_type: str) -> bool:
+    if "json" in content_type:
+        return True
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return head == b"{"
+
+
+def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
+    """JSON Feed 1.0/1.1, which feedparser does not read."""
+    try:
+        doc = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return ParsedFeed([], error=f"invalid JSON feed: {exc}")
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        return ParsedFeed([], error="JSON document is not a JSON Feed (no items list)")
+    entries = []
+    for item in doc["items"]:
+        if not isinstance(item, dict):
+            continue
+        link = item.get("url") or item.get("external_url")
+        link = urljoin(base_url, link) if isinstance(link, str) else None
+        guid = item.get("id")
+        guid = str(guid) if guid is not None else None
+        title = html_to_text(str(item.get("title") or ""))
+        summary = html_to_text(str(item.get("summary") or ""))
+        content = html_to_text(str(item.get("content_html") or item.get("content_text") or ""))
+        if not summary and content:
+            summary = content[:500]
+        published = _iso_to_dt(item.get("date_published")) or _iso_to_dt(item.get("date_modified"))
+        entries.append(Entry(entry_key(guid, link, title, summary), guid, link, title, summary,
+                             content, published))
+    return ParsedFeed(entries, title=str(doc.get("title") or ""))
+
+
+def _entry_from_feedparser(e, base_url: str) -> Entry:
+    link = e.get("link")
+    link = urljoin(base_url, link) if link else None
+    guid = e.get("id") or None
+    title = collapse(html_to_text(e.get("title", "")))
+    summary = html_to_text(e.get("summary", ""))
+    content = " ".join(html_to_text(c.get("value", "")) for c in e.get("content", []) or [])
+    published = (_struct_to_dt(e.get("published_parsed")) or _struct_to_dt(e.get("updated_parsed"))
+                 or _struct_to_dt(e.get("created_parsed")))
+    return Entry(entry_key(guid, link, title, summary), guid, link, title, summary, content,
+                 published)
+
+
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
+    """Parse a fetched document; never raises, never touches the network or disk."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if _looks_like_json(body, headers.get("content-type", "")):
+        return parse_json_feed(body, url)
+    response_headers = {"content-location": url}
+    if "content-type" in headers:
+        response_headers["content-type"] = headers["content-type"]
+    try:
+        doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)
+    except Exception as exc:  # noqa: BLE001 - a hostile feed must not stop the cycle
+        return ParsedFeed([], error=f"unparseable feed: {type(exc).__name__}: {exc}")
+    entries = []
+    for e in doc.entries:
+        entry = _entry_from_feedparser(e, url)
+        if entry.title or entry.summary or entry.link:
+            entries.append(entry)
+    error = None
+    if not entries and not doc.get("version"):
+        reason = doc.get("bozo_exception")
+        error = f"not a feed: {reason}" if reason else "not a feed (no entries found)"
+    return ParsedFeed(entries, title=html_to_text(doc.feed.get("title", "")), error=error)

@@ -1,0 +1,31 @@
+"""Canonical story links, so the same article reached through different URLs is stored once."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+TRACKING_PARAMS = (
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
+    "_hsenc", "_hsmi", "mkt_tok", "cmpid", "ocid", "smid", "smtyp", "ref_src", "CMP",
+)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Lower-case host, sorted query, no fragment, no ``utm_*`` or click-tracking parameters."""
+    if not url:
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    params = [p.split("=", 1)[0] for p in parts.query.split("&") if p]
+    drop = [p for p in params if p.lower().startswith("utm_") or p in TRACKING_PARAMS]
+    if drop:
+        url = url_query_cleaner(url, drop, remove=True, keep_fragments=True)
+    canon = canonicalize_url(url, keep_fragments=False)
+    scheme, rest = canon.split("://", 1)
+    if scheme == "http":
+        canon = "https://" + rest
+    return canon.rstrip("/") if canon.count("/") > 3 else canon

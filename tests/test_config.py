@@ -1,0 +1,100 @@
+"""Config validation: every problem is refused with file and line, through `monitor check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import check_config, expand_env, resolve_config_path
+from monitor.durations import parse_duration
+from tests.conftest import ROOT, WATCHLISTS, run_cli
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[watchlists]\ndir = "{WATCHLISTS}"\n' + body, encoding="utf-8")
+    return path
+
+
+def test_example_config_passes_check():
+    result = run_cli("check", "--config", str(ROOT / "config.example.toml"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok:")
+
+
+@pytest.mark.parametrize(("body", "line", "fragment"), [
+    ('[[feeds]]\nurl = "https://a.example/rss"\nbogus = 1\n', 5, "unknown key 'bogus'"),
+    ('[[feeds]]\nurl = "ftp://a.example/rss"\n', 4, "must start with http"),
+    ('[[feeds]]\nurl = "https://a.example/rss"\ninterval = "soon"\n', 5, "interval"),
+    ('[[feeds]]\nname = "no url"\n', 3, "missing 'url'"),
+    ('[[subscribers]]\nnotify = []\n', 3, "missing 'name'"),
+    ('[[subscribers]]\nname = "x"\nnotify = []\nwatchlists = ["Nope"]\n', 6,
+     "unknown watchlist 'Nope'"),
+    ('[[subscribers]]\nname = "x"\nnotify = ["notaurl"]\n', 5, "not a URL"),
+    ('[[subscribers]]\nname = "x"\nnotify = ["bogusscheme://token"]\n', 5, "apprise does not"),
+    ('[storage]\nurl = "sqlite:///x.db"\nextra = true\n', 5, "unknown key 'extra'"),
+    ('[feeds\n', 3, "TOML syntax"),
+])
+def test_check_reports_file_and_line(tmp_path, body, line, fragment):
+    path = _write(tmp_path, body)
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{path}:{line}: "), first
+    assert fragment in first
+
+
+def test_run_and_poll_once_refuse_invalid_config(tmp_path):
+    path = _write(tmp_path, '[[feeds]]\nurl = "gopher://x"\n')
+    for command in ("poll-once", "run"):
+        result = run_cli(command, "--config", str(path), timeout=30)
+        assert result.returncode == 2
+        assert f"{path}:4: feed url must start with http" in result.stderr
+
+
+def test_secret_never_echoed_in_problems(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOOK_TOKEN", "s3cr3t-token")
+    path = _write(tmp_path, '[[subscribers]]\nname = "x"\nnotify = ["bogus://${HOOK_TOKEN}"]\n')
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 2
+    assert "s3cr3t-token" not in result.stderr + result.stdout
+
+
+def test_env_expansion_and_missing_vars(monkeypatch):
+    monkeypatch.setenv("A_SET", "value")
+    monkeypatch.delenv("B_UNSET", raising=False)
+    assert expand_env("x${A_SET}y${B_UNSET}") == ("xvaluey${B_UNSET}", ["B_UNSET"])
+
+
+def test_relative_paths_resolve_against_config_folder(tmp_path):
+    sub = tmp_path / "conf"
+    sub.mkdir()
+    (sub / "lists").symlink_to(WATCHLISTS)
+    path = sub / "config.toml"
+    path.write_text('[storage]\nurl = "sqlite:///data/m.db"\n[watchlists]\ndir = "lists"\n')
+    config, problems = check_config(path)
+    assert problems == []
+    assert config.storage_url == f"sqlite:///{sub.resolve() / 'data' / 'm.db'}"
+    assert config.watchlists_dir == (sub / "lists").resolve()
+    assert config.subscribers == () and config.feeds == ()
+
+
+def test_config_path_resolution(monkeypatch):
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    assert resolve_config_path(None) == Path("config.toml")
+    monkeypatch.setenv("MONITOR_CONFIG", "/etc/monitor.toml")
+    assert resolve_config_path(None) == Path("/etc/monitor.toml")
+    assert resolve_config_path("x.toml") == Path("x.toml")
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(90, 90), ("90s", 90), ("10m", 600),
+                                                 ("1h", 3600), ("1.5h", 5400)])
+def test_durations(value, seconds):
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "10x", -5, 0, True, "m"])
+def test_bad_durations(value):
+    with pytest.raises(ValueError):
+        parse_duration(value)

@@ -1,0 +1,122 @@
+"""Storage on SQLite and, when MONITOR_TEST_DATABASE_URL is set, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from monitor.ingest import ingest_entries
+from monitor.matching import Matcher
+from monitor.parser import Entry, entry_key
+from monitor.watchlists import load_watchlists
+from notifiers import Channel, Recipient
+from storage import Base, Delivery, Feed, Hit, Story, StorySource, connect
+from storage.queries import list_hits
+from tests.conftest import WATCHLISTS
+
+PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    if request.param == "sqlite":
+        database = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    else:
+        if not PG_URL:
+            pytest.skip("MONITOR_TEST_DATABASE_URL not set (PostgreSQL tests)")
+        database = connect(PG_URL, create=False)
+        Base.metadata.drop_all(database.engine)
+        Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return Matcher(load_watchlists(WATCHLISTS))
+
+
+def _entry(guid: str, title: str, link: str | None = None, summary: str = "") -> Entry:
+    return Entry(entry_key(guid, link, title, summary), guid, link, title, summary, "",
+                 datetime(2026, 11, 28, tzinfo=UTC))
+
+
+RECIPIENTS = [
+    Recipient("ice-desk", (Channel("c1", "json://127.0.0.1:9/x"),), ("ICE",)),
+    Recipient("all", (Channel("c2", "json://127.0.0.1:9/y"), Channel("c3", "json://127.0.0.1:9/z"))),
+]
+
+
+def _feed(db, url="https://a.example/rss") -> int:
+    with db.session() as s:
+        feed = Feed(url=url, name=url)
+        s.add(feed)
+        s.flush()
+        return feed.id
+
+
+def _ingest(db, feed_id, entries, matcher):
+    with db.session() as s:
+        return ingest_entries(s, s.get(Feed, feed_id), entries, matcher, RECIPIENTS)
+
+
+def test_story_stored_once_and_repoll_is_idempotent(db, matcher):
+    feed_id = _feed(db)
+    entries = [_entry("1", "ICE agents arrest a farmer", "https://n.example/a?utm_source=x"),
+               _entry("2", "Ice storm warning", "https://n.example/b"),
+               _entry("1", "ICE agents arrest a farmer (duplicate in same feed)")]
+    first = _ingest(db, feed_id, entries, matcher)
+    assert (first.new_stories, first.hits, first.deliveries) == (2, 1, 3)
+    again = _ingest(db, feed_id, entries, matcher)
+    assert (again.new_stories, again.hits, again.deliveries) == (0, 0, 0)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Story)) == 2
+        assert s.scalar(select(func.count()).select_from(Delivery)) == 3
+        story = s.scalar(select(Story).where(Story.canonical_url == "https://n.example/a"))
+        assert story is not None and story.published_at.tzinfo is not None
+
+
+def test_same_link_in_two_feeds_is_one_story_with_two_sources(db, matcher):
+    a, b = _feed(db, "https://a.example/rss"), _feed(db, "https://b.example/rss")
+    _ingest(db, a, [_entry("a-1", "GEO Group wins contract", "http://n.example/geo#top")],
+            matcher)
+    report = _ingest(db, b, [_entry("b-9", "GEO Group wins contract",
+                                    "https://N.example/geo?utm_campaign=z")], matcher)
+    assert (report.new_stories, report.new_sources, report.deliveries) == (0, 1, 0)
+    with db.session() as s:
+        story = s.scalars(select(Story)).one()
+        assert len(story.sources) == 2
+        assert s.scalar(select(func.count()).select_from(Delivery)) == 2
+
+
+def test_constraints_refuse_duplicates(db):
+    feed_id = _feed(db)
+    with db.session() as s:
+        story = Story(title="t", canonical_url="https://x.example/1", feed_id=feed_id)
+        s.add(story)
+        s.add(StorySource(story=story, feed_id=feed_id, entry_key="k"))
+        s.add(Hit(story=story, watchlist="ICE", entity="ICE"))
+        s.add(Delivery(story=story, subscriber="s", channel="c"))
+    for dup in (lambda st: StorySource(story_id=st.id, feed_id=feed_id, entry_key="k"),
+                lambda st: Hit(story_id=st.id, watchlist="ICE", entity="ICE"),
+                lambda st: Delivery(story_id=st.id, subscriber="s", channel="c"),
+                lambda st: Story(title="t2", canonical_url="https://x.example/1")):
+        with pytest.raises(IntegrityError), db.session() as s:
+            st = s.scalars(select(Story)).first()
+            s.add(dup(st))
+
+
+def test_list_hits_filters(db, matcher):
+    feed_id = _feed(db)
+    _ingest(db, feed_id, [_entry("1", "ICE detains activist", "https://n.example/1"),
+                          _entry("2", "Wayfair sales fall", "https://n.example/2")], matcher)
+    with db.session() as s:
+        assert {h.entity for h in list_hits(s)} == {"ICE", "Wayfair"}
+        assert [h.entity for h in list_hits(s, watchlist="Wayfair")] == ["Wayfair"]
+        future = datetime.now(UTC) + timedelta(days=1)
+        assert list_hits(s, since=future) == []
+        assert list_hits(s, entity="ICE")[0].source == "https://a.example/rss"
