@@ -38,7 +38,9 @@ FILLER = (
     "contract contracts shares investors revenue quarter growth staff union strike travel"
 ).split()
 SYLLABLES = ("ka", "ro", "mi", "ven", "tal", "bri", "dor", "lux", "ne", "qua", "zen", "pol",
-             "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo")
+             "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo",
+             "bel", "cor", "dri", "eno", "fal", "gun", "hax", "ilo", "jor", "kel", "mun", "nor",
+             "pra", "rik", "sav", "tor", "ul", "wen", "yar", "zo", "phi", "sta", "gle", "bo")
 
 
 def _word(rng: random.Random, lo: int, hi: int) -> str:
@@ -49,15 +51,23 @@ def _word(rng: random.Random, lo: int, hi: int) -> str:
 
 
 def make_names(k: int, seed: int = 7) -> list[tuple[str, ...]]:
-    """K entities with three realistic-looking names each (brand, brand + suffix, long form)."""
+    """K entities with three names each (brand + suffix, brand, long form).
+
+    Name words are kept two or more edits apart, as distinct real organisations' names mostly are.
+    """
+    from monitor.matching.index import TokenIndex
+
     rng = random.Random(seed)
-    seen: set[str] = set()
-    out = []
+    seen = TokenIndex()
+    for word in (*FILLER, *SUFFIXES):
+        seen.add(word.strip(".,").lower())
+    out: list[tuple[str, ...]] = []
     while len(out) < k:
-        a, b = _word(rng, 5, 10), _word(rng, 5, 9)
-        if a in seen or b in seen:
+        a, b = _word(rng, 6, 11), _word(rng, 6, 10)
+        if a == b or seen.lookup(a.lower()) or seen.lookup(b.lower()):
             continue
-        seen.update((a, b))
+        seen.add(a.lower())
+        seen.add(b.lower())
         out.append((f"{a} {rng.choice(SUFFIXES)}", b, f"{a} {b} {rng.choice(SUFFIXES)}"))
     return out
 

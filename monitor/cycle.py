@@ -115,7 +115,8 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleS
         stats.notifications_sent = report.sent
         stats.notifications_failed = report.failed + report.retrying
     stats.duration_s = round(time.monotonic() - started, 3)
-    log.info("cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
+    level = logging.INFO if stats.feeds_polled or stats.notifications_sent else logging.DEBUG
+    log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
              "%d alerts sent in %.1fs", stats.feeds_polled, stats.feeds_failed,
              stats.feeds_not_modified, stats.new_stories, stats.hits, stats.notifications_sent,
              stats.duration_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from monitor.problems import InvalidFiles, Problem
 from monitor.watchlists import Watchlist, check_watchlists
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Database, connect
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,6 +55,8 @@ def load_runtime(config_path: Path) -> Runtime:
     if problems or config is None:
         raise InvalidFiles(problems)
     add_secrets(config.secrets())
+    for warning in config.warnings:
+        log.warning("%s", warning)
     db = connect(config.storage_url)
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)

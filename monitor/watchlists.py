@@ -94,14 +94,15 @@ class _FileChecker:
             self.add(line, f"{where}: must be a table")
             return None
         before = len(self.problems)
+        name = raw.get("name")
+        if isinstance(name, str) and name.strip():
+            name = name.strip()
+            where = f"entity '{name}'"
         for key in sorted(set(raw) - ENTITY_KEYS):
             self.add(self.lines.key(key, line), f"{where}: unknown key '{key}'")
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not name:
             self.add(line, f"{where}: missing or empty 'name'")
             return None
-        name = name.strip()
-        where = f"entity '{name}'"
         lists: dict[str, tuple[str, ...]] = {}
         for key in ("aliases", "case_sensitive", "require_context", "context",
                     "exclude_phrases", "exclude_context", "fields"):
