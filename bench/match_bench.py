@@ -25,18 +25,23 @@ NAIVE_THRESHOLD = 90
 SUFFIXES = ("Group", "Holdings", "Logistics", "Systems", "Partners", "Industries", "Capital",
             "Security", "Services", "Solutions")
 FILLER = (
-    "the of and to in a is that for on was with he as it by at from his an were are which this "
-    "be or has had not but they have their been one who its new after also two first other more "
-    "said would year people state could city police government company report officials week "
-    "some over about into than when last time most three only while months according percent "
-    "million under between since county public federal school health court plan program workers "
-    "local market price prices during before group told board members house national election "
-    "data policy agency news water energy business family children study service president "
-    "billion officer officers statement investigation community thursday tuesday monday friday "
-    "support budget housing climate season project research hospital council region, meeting "
-    "long-term high-speed well-known state-run cross-border year-old, spokesperson. analysts. "
-    "contract contracts shares investors revenue quarter growth staff union strike travel"
-).split()
+    "the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "was", "with", "he", "as",
+    "it", "by", "at", "from", "his", "an", "were", "are", "which", "this", "be", "or", "has",
+    "had", "not", "but", "they", "have", "their", "been", "one", "who", "its", "new", "after",
+    "also", "two", "first", "other", "more", "said", "would", "year", "people", "state", "could",
+    "city", "police", "government", "company", "report", "officials", "week", "some", "over",
+    "about", "into", "than", "when", "last", "time", "most", "three", "only", "while", "months",
+    "according", "percent", "million", "under", "between", "since", "county", "public", "federal",
+    "school", "health", "court", "plan", "program", "workers", "local", "market", "price",
+    "prices", "during", "before", "group", "told", "board", "members", "house", "national",
+    "election", "data", "policy", "agency", "news", "water", "energy", "business", "family",
+    "children", "study", "service", "president", "billion", "officer", "officers", "statement",
+    "investigation", "community", "thursday", "tuesday", "monday", "friday", "support", "budget",
+    "housing", "climate", "season", "project", "research", "hospital", "council", "region,",
+    "meeting", "long-term", "high-speed", "well-known", "state-run", "cross-border", "year-old,",
+    "spokesperson.", "analysts.", "contract", "contracts", "shares", "investors", "revenue",
+    "quarter", "growth", "staff", "union", "strike", "travel"
+)
 SYLLABLES = ("ka", "ro", "mi", "ven", "tal", "bri", "dor", "lux", "ne", "qua", "zen", "pol",
              "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo",
              "bel", "cor", "dri", "eno", "fal", "gun", "hax", "ilo", "jor", "kel", "mun", "nor",
@@ -45,7 +50,7 @@ SYLLABLES = ("ka", "ro", "mi", "ven", "tal", "bri", "dor", "lux", "ne", "qua", "
 
 def _word(rng: random.Random, lo: int, hi: int) -> str:
     while True:
-        w = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        w = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(3, 4)))
         if lo <= len(w) <= hi:
             return w.capitalize()
 
@@ -63,7 +68,7 @@ def make_names(k: int, seed: int = 7) -> list[tuple[str, ...]]:
         seen.add(word.strip(".,").lower())
     out: list[tuple[str, ...]] = []
     while len(out) < k:
-        a, b = _word(rng, 6, 11), _word(rng, 6, 10)
+        a, b = _word(rng, 7, 12), _word(rng, 7, 11)
         if a == b or seen.lookup(a.lower()) or seen.lookup(b.lower()):
             continue
         seen.add(a.lower())

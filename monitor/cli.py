@@ -181,8 +181,8 @@ def cmd_health(args) -> int:
     return 0 if ok else 1
 
 
-COMMANDS = {"health": cmd_health, "run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "match": cmd_match,
-            "hits": cmd_hits, "feeds": cmd_feeds}
+COMMANDS = {"run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "match": cmd_match,
+            "hits": cmd_hits, "feeds": cmd_feeds, "health": cmd_health}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Watchlists: one TOML file per list, validated up front so `monitor check` can point at file:line."""
+"""Watchlists: one TOML file per list, validated so `monitor check` can point at file:line."""
 
 from __future__ import annotations
 
@@ -112,7 +112,8 @@ class _FileChecker:
         names = tuple(dict.fromkeys((name, *lists.get("aliases", ()))))
         for alias in names:
             if not alias_keys(alias):
-                self.add(self.lines.key("aliases", line), f"{where}: alias {alias!r} has no letters")
+                self.add(self.lines.key("aliases", line),
+                         f"{where}: alias {alias!r} has no letters")
         for key in ("case_sensitive", "require_context"):
             for alias in lists.get(key, ()):
                 if alias not in names:
@@ -169,7 +170,8 @@ class _FileChecker:
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TYPO:
             return value
         self.add(self.lines.key("typo_tolerance", line),
-                 f"{where}: 'typo_tolerance' must be \"auto\", \"off\" or 0..{MAX_TYPO}, got {value!r}")
+                 f"{where}: 'typo_tolerance' must be \"auto\", \"off\" or 0..{MAX_TYPO}, "
+                 f"got {value!r}")
         return None
 
     def _min_score(self, raw: dict[str, Any], line: int, where: str) -> float:

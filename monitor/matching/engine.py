@@ -1,4 +1,4 @@
-"""The Matcher: index lookups find candidate aliases, then each entity's rules accept or veto them."""
+"""The Matcher: index lookups find candidate aliases, then entity rules accept or veto them."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class _Story:
 
 
 class Matcher:
-    """Matches stories against watchlists; cost per story barely depends on how many aliases exist."""
+    """Matches stories against watchlists; cost per story barely depends on the alias count."""
 
     def __init__(self, watchlists: Sequence[Watchlist]):
         self.index = TokenIndex()
@@ -145,13 +145,13 @@ class Matcher:
         self._by_first.setdefault(alias.word_ids[0], []).append(alias)
 
     def match(self, title: str, summary: str = "", content: str = "") -> list[Hit]:
-        """Best hit per (watchlist, entity): highest score, then title before summary before content."""
+        """Best hit per (watchlist, entity): highest score, then title, summary, content."""
         return self.explain(title, summary, content, near_misses=False)[0]
 
     def explain(
         self, title: str, summary: str = "", content: str = "", near_misses: bool = True
     ) -> tuple[list[Hit], list[NearMiss]]:
-        """Hits plus the candidates that rules vetoed, so an admin can see why a story was missed."""
+        """Hits plus candidates that rules vetoed, so an admin can see why a story was missed."""
         fields = [
             (name, html_to_text(value or ""))
             for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)

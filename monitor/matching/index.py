@@ -1,4 +1,4 @@
-"""Candidate index: exact token lookup plus a deletion neighbourhood, so typo search never scans aliases."""
+"""Candidate index: exact lookup plus deletion neighbourhoods; typo search never scans aliases."""
 
 from __future__ import annotations
 
