@@ -170,13 +170,16 @@ def cmd_feeds(args) -> int:
 
 
 def cmd_health(args) -> int:
+    from monitor.config import load_config
     from monitor.health import check_health
+    from storage import connect
 
-    rt = _load(args)
+    config = load_config(resolve_config_path(args.config))
+    db = connect(config.storage_url, create=False)
     try:
-        ok, reason = check_health(rt)
+        ok, reason = check_health(config, db)
     finally:
-        rt.close()
+        db.dispose()
     print(reason, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
-from monitor.feeds import due_feeds, record_fetch, sync_feeds
+from monitor.feeds import adopt_title, due_feeds, record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_all
 from monitor.ingest import ingest_entries
 from monitor.parser import ParsedFeed, parse_feed
@@ -73,6 +73,8 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
             if feed is None:
                 return
             parse_error = parsed.error if parsed is not None else None
+            if parsed is not None:
+                adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
             if parsed is not None and parsed.entries:
                 report = ingest_entries(s, feed, parsed.entries, rt.matcher,
                                         rt.config.subscribers)
