@@ -25,10 +25,13 @@ class Daemon:
         self.rt = rt
         self.stopping = threading.Event()
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.started = False
 
     def _poll(self) -> None:
+        """Poll due feeds (every feed on the first run); delivery is the deliver job's alone."""
         try:
-            poll_cycle(self.rt, deliver=True)
+            poll_cycle(self.rt, force=not self.started, deliver=False)
+            self.started = True
         except Exception:  # noqa: BLE001 - the daemon outlives any one bad cycle
             log.exception("poll cycle failed")
 
