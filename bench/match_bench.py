@@ -24,19 +24,7 @@ NAIVE_CALL_BUDGET = 150_000
 NAIVE_THRESHOLD = 90
 SUFFIXES = ("Group", "Holdings", "Logistics", "Systems", "Partners", "Industries", "Capital",
             "Security", "Services", "Solutions")
-FILLER = (
-    "the of and to in a is that for on was with he as it by at from his an were are which this "
-    "be or has had not but they have their been one who its new after also two first other more "
-    "said would year people state could city police government company report officials week "
-    "some over about into than when last time most three only while months according percent "
-    "million under between since county public federal school health court plan program workers "
-    "local market price prices during before group told board members house national election "
-    "data policy agency news water energy business family children study service president "
-    "billion officer officers statement investigation community thursday tuesday monday friday "
-    "support budget housing climate season project research hospital council region, meeting "
-    "long-term high-speed well-known state-run cross-border year-old, spokesperson. analysts. "
-    "contract contracts shares investors revenue quarter growth staff union strike travel"
-).split()
+FILLER = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "was", "with", "he", "as", "it", "by", "at", "from", "his", "an", "were", "are", "which", "this", "be", "or", "has", "had", "not", "but", "they", "have", "their", "been", "one", "who", "its", "new", "after", "also", "two", "first", "other", "more", "said", "would", "year", "people", "state", "could", "city", "police", "government", "company", "report", "officials", "week", "some", "over", "about", "into", "than", "when", "last", "time", "most", "three", "only", "while", "months", "according", "percent", "million", "under", "between", "since", "county", "public", "federal", "school", "health", "court", "plan", "program", "workers", "local", "market", "price", "prices", "during", "before", "group", "told", "board", "members", "house", "national", "election", "data", "policy", "agency", "news", "water", "energy", "business", "family", "children", "study", "service", "president", "billion", "officer", "officers", "statement", "investigation", "community", "thursday", "tuesday", "monday", "friday", "support", "budget", "housing", "climate", "season", "project", "research", "hospital", "council", "region,", "meeting", "long-term", "high-speed", "well-known", "state-run", "cross-border", "year-old,", "spokesperson.", "analysts.", "contract", "contracts", "shares", "investors", "revenue", "quarter", "growth", "staff", "union", "strike", "travel"]
 SYLLABLES = ("ka", "ro", "mi", "ven", "tal", "bri", "dor", "lux", "ne", "qua", "zen", "pol",
              "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo")
 

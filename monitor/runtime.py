@@ -10,6 +10,7 @@ from monitor.logs import add_secrets
 from monitor.matching import Matcher
 from monitor.problems import InvalidFiles, Problem
 from monitor.watchlists import Watchlist, check_watchlists
+from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Database, connect
 
@@ -33,9 +34,14 @@ def _watchlist_names(directory: Path) -> set[str] | None:
     return {w.name for w in watchlists}
 
 
+def _entity_names(directory: Path) -> set[str] | None:
+    watchlists, _ = check_watchlists(directory)
+    return {e.name for w in watchlists for e in w.entities}
+
+
 def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[Problem]]:
     """Validate the config and the watchlists it points at; collect every problem."""
-    config, problems = check_config(config_path, _watchlist_names)
+    config, problems = check_config(config_path, _watchlist_names, _entity_names)
     if config is None:
         return None, [], problems
     if not config.watchlists_dir.is_dir():
@@ -56,4 +62,6 @@ def load_runtime(config_path: Path) -> Runtime:
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)
     return Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,
-                   outbox=Outbox(db, config.subscribers, policy))
+                   outbox=Outbox(db, config.subscribers, policy,
+                                 renderer=Renderer(config.delivery.templates_dir),
+                                 lease=config.delivery.lease))
