@@ -89,6 +89,7 @@ class Outbox:
         self.sender = sender
         self.lease = lease
         self.stopping = threading.Event()
+        self._pass = threading.Lock()
 
     def stop(self) -> None:
         """Finish the message in flight, start no other (SIGTERM)."""
@@ -112,9 +113,21 @@ class Outbox:
             return groups
 
     def deliver_due(self, now: datetime | None = None, limit: int = 500) -> DeliveryReport:
-        """Send every due delivery as its subscriber's pacing says; one claim per message."""
-        now = now or utcnow()
+        """Send every due delivery as its subscriber's pacing says; one claim per message.
+
+        One pass at a time per process (a second caller returns at once), so at most one
+        message is ever in flight here.
+        """
         report = DeliveryReport()
+        if not self._pass.acquire(blocking=False):
+            return report
+        try:
+            self._deliver_due(now or utcnow(), limit, report)
+        finally:
+            self._pass.release()
+        return report
+
+    def _deliver_due(self, now: datetime, limit: int, report: DeliveryReport) -> None:
         for (sub, chan), due in self.due(now, limit).items():
             recipient = self.recipients.get(sub)
             channel = recipient.channel(chan) if recipient else None
@@ -128,9 +141,8 @@ class Outbox:
                 batches = plan(recipient, due, now, sent)
             for batch in batches:
                 if self.stopping.is_set():
-                    return report
+                    return
                 self.send_batch(sub, chan, batch, now, report)
-        return report
 
     def send_digest(self, name: str, now: datetime | None = None) -> DeliveryReport:
         """Send everything pending for subscriber ``name`` as one digest per channel."""
