@@ -1,4 +1,4 @@
-"""The outbox against a real receiver and SMTP server: claims, pacing, digests, limits, templates."""
+"""The outbox against a real receiver and SMTP: claims, pacing, digests, limits, templates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A real ``monitor run`` killed with SIGKILL or stopped with SIGTERM while an alert is in flight."""
+"""A real ``monitor run`` killed with SIGKILL, or stopped with SIGTERM, while sending."""
 
 from __future__ import annotations
 
