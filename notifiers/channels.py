@@ -85,6 +85,12 @@ class QuietHours:
         end = datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
         return end if end <= local else end - timedelta(days=1)
 
+    def last_window(self, local: datetime) -> tuple[datetime, datetime]:
+        """Start and end of the most recent window that has ended by ``local``."""
+        end = self.last_end(local)
+        start = datetime.combine(end.date(), self.start, tzinfo=local.tzinfo)
+        return (start if start < end else start - timedelta(days=1)), end
+
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 

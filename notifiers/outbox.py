@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -96,21 +95,28 @@ class Outbox:
         self.stopping.set()
 
     def due(self, now: datetime, limit: int) -> dict[tuple[str, str], list[Due]]:
-        """Claimable deliveries whose time has come, by (subscriber, channel), oldest first."""
+        """Claimable deliveries whose time has come, by (subscriber, channel), oldest first.
+
+        Each channel gets up to ``limit`` rows, so alerts held for one subscriber never crowd
+        out another's; a digest subscriber's rows wait for the schedule unless retried.
+        """
+        digests = [r.name for r in self.recipients.values() if r.digest]
+        due = and_(claimable(now, self.lease),
+                   or_(Delivery.state == "sending", Delivery.next_attempt_at <= now),
+                   or_(Delivery.subscriber.not_in(digests), Delivery.attempts > 0,
+                       Delivery.state == "sending"))
+        groups: dict[tuple[str, str], list[Due]] = {}
         with self.db.session() as s:
-            rows = s.execute(
-                select(Delivery.id, Delivery.subscriber, Delivery.channel, Delivery.created_at,
-                       Delivery.attempts, Delivery.state)
-                .where(claimable(now, self.lease),
-                       or_(Delivery.state == "sending", Delivery.next_attempt_at <= now))
-                .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
-            groups: dict[tuple[str, str], list[Due]] = defaultdict(list)
-            for did, sub, chan, created, attempts, state in rows:
-                recipient = self.recipients.get(sub)
-                if recipient and recipient.digest and attempts == 0 and state == "pending":
-                    continue
-                groups[(sub, chan)].append(Due(did, created, attempts))
-            return groups
+            channels = s.execute(select(Delivery.subscriber, Delivery.channel).where(due)
+                                 .distinct().order_by(Delivery.subscriber, Delivery.channel))
+            for sub, chan in channels.all():
+                rows = s.execute(
+                    select(Delivery.id, Delivery.created_at, Delivery.attempts)
+                    .where(due, Delivery.subscriber == sub, Delivery.channel == chan)
+                    .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+                groups[(sub, chan)] = [Due(did, created, attempts)
+                                       for did, created, attempts in rows]
+        return groups
 
     def deliver_due(self, now: datetime | None = None, limit: int = 500) -> DeliveryReport:
         """Send every due delivery as its subscriber's pacing says; one claim per message.

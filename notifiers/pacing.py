@@ -44,7 +44,8 @@ def plan(recipient: Recipient, due: Sequence[Due], now: datetime,
         local = now.astimezone(recipient.tz)
         if quiet.contains(local):
             return []
-        held = due[0].created_at < quiet.last_end(local)
+        start, end = quiet.last_window(local)
+        held = any(start <= d.created_at < end for d in due)
         if held and len(due) > 1:
             return [Batch(HELD, tuple(d.id for d in due))]
     budget = recipient.max_per_hour - sent_last_hour

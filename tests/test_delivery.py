@@ -252,3 +252,15 @@ def test_admin_template_overrides_the_packaged_one(db, matcher, webhook, tmp_pat
 def test_sparkline():
     assert sparkline([0, 1, 2, 4, 8]) == "▁▂▃▅█"
     assert sparkline([0, 0]) == "▁▁"
+
+
+def test_held_alerts_never_crowd_out_other_subscribers(db, matcher, webhook):
+    sleeper = Recipient("sleeper", (Channel("z", webhook.url),), timezone="UTC",
+                        quiet_hours=QuietHours.parse("00:00-23:59"))
+    digest = Recipient("desk", (Channel("y", webhook.url),), mode="digest",
+                       schedule="0 8 * * *")
+    _store(db, matcher, [sleeper, digest], ICE, T0 - timedelta(hours=1), prefix="early")
+    awake = _hook(webhook)
+    _store(db, matcher, [awake], ["ICE agents detain 7 workers"], T0)
+    report = _outbox(db, [sleeper, digest, awake]).deliver_due(T0, limit=2)
+    assert report.messages == 1 and webhook.received[0]["title"].startswith("[ICE] ")
