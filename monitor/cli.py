@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor import delivery_cli
 from monitor.config import resolve_config_path
 from monitor.logs import setup_logging
 from monitor.output import write_records
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("health", "exit 0 when storage answers and polling is current (for HEALTHCHECK)")
     feeds = add("feeds", "show each feed's health")
     feeds.add_argument("--format", choices=["table", "json"], default="table")
+    delivery_cli.add_parsers(add, common)
     return p
 
 
@@ -186,6 +188,7 @@ def cmd_health(args) -> int:
 
 COMMANDS = {"run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "match": cmd_match,
             "hits": cmd_hits, "feeds": cmd_feeds, "health": cmd_health}
+COMMANDS.update(delivery_cli.COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:

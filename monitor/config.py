@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from monitor.durations import parse_duration
 from monitor.problems import InvalidFiles, LineFinder, Problem, toml_syntax_problem
+from monitor.subscriber_config import SUBSCRIBER_KEYS, parse_subscriber_options
 from notifiers.channels import Channel, Recipient, channel_id
 
 DEFAULT_CONFIG = "config.toml"
@@ -23,10 +24,10 @@ _TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delive
 _STORAGE_KEYS = {"url"}
 _WATCHLISTS_KEYS = {"dir"}
 _FEED_KEYS = {"url", "name", "interval"}
-_SUBSCRIBER_KEYS = {"name", "notify", "watchlists"}
+_SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
                  "max_bytes"}
-_DELIVERY_KEYS = {"retry_initial", "max_attempts"}
+_DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,12 @@ class PollingConfig:
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    """Retry policy for failed deliveries."""
+    """Retry policy for failed deliveries, the in-flight lease, admin templates."""
 
     retry_initial: float = 30.0
     max_attempts: int = 10
+    lease: float = 300.0
+    templates_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,8 @@ def _parse_feeds(c: _Checker, raw: dict[str, Any], default_interval: float) -> l
     return feeds
 
 
-def _parse_subscribers(c: _Checker, raw: dict[str, Any], known_watchlists: set[str] | None):
+def _parse_subscribers(c: _Checker, raw: dict[str, Any], known_watchlists: set[str] | None,
+                       known_entities: set[str] | None = None):
     subs_raw = raw.get("subscribers", [])
     if not isinstance(subs_raw, list):
         c.error(c.lines.key("subscribers"), "'subscribers' must be an array of tables")
@@ -263,6 +267,7 @@ def _parse_subscribers(c: _Checker, raw: dict[str, Any], known_watchlists: set[s
         subs.append(Recipient(
             name=name, channels=tuple(notify),
             watchlists=tuple(watchlists) if watchlists is not None else None,
+            **parse_subscriber_options(c, sub, line, name, known_entities),
         ))
     return subs
 
@@ -287,7 +292,19 @@ def _parse_notify(c: _Checker, value: Any, line: int, sub_name: str) -> list[Cha
     return channels
 
 
-def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Config:
+def _templates_dir(c: _Checker, table: dict[str, Any], line: int, base: Path) -> Path | None:
+    value = c.string(table, "templates_dir", line)
+    if not value:
+        return None
+    path = (base / value).resolve()
+    if not path.is_dir():
+        c.error(c.lines.key("templates_dir", line), f"templates_dir is not a directory: {path}")
+        return None
+    return path
+
+
+def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
+           entity_names=None) -> Config:
     c.unknown_keys(raw, _TOP_KEYS, 0, "the config")
     storage, sline = c.table(raw, "storage")
     c.unknown_keys(storage, _STORAGE_KEYS, sline, "[storage]")
@@ -317,24 +334,29 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Con
                                  delivery_defaults.retry_initial),
         max_attempts=c.integer(delivery_raw, "max_attempts", dline,
                                delivery_defaults.max_attempts),
+        lease=c.duration(delivery_raw, "lease", dline, delivery_defaults.lease),
+        templates_dir=_templates_dir(c, delivery_raw, dline, base),
     )
     known = watchlist_names(wl_dir)
+    known_entities = entity_names(wl_dir) if entity_names else None
     return Config(
         path=c.path,
         storage_url=resolve_storage_url(url, base),
         watchlists_dir=wl_dir,
         feeds=tuple(_parse_feeds(c, raw, polling.interval)),
-        subscribers=tuple(_parse_subscribers(c, raw, known)),
+        subscribers=tuple(_parse_subscribers(c, raw, known, known_entities)),
         polling=polling,
         delivery=delivery,
         warnings=tuple(c.warnings),
     )
 
 
-def check_config(path: Path, watchlist_names=None) -> tuple[Config | None, list[Problem]]:
+def check_config(path: Path, watchlist_names=None,
+                 entity_names=None) -> tuple[Config | None, list[Problem]]:
     """Parse ``path``; return the config (None if unreadable) and every problem found.
 
-    ``watchlist_names(dir)`` returns the set of names defined there (None: don't check).
+    ``watchlist_names(dir)`` returns the set of names defined there (None: don't check);
+    ``entity_names(dir)`` likewise for entity names.
     """
     path = Path(path)
     try:
@@ -348,7 +370,8 @@ def check_config(path: Path, watchlist_names=None) -> tuple[Config | None, list[
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_syntax_problem(path, exc)]
     checker = _Checker(path, text)
-    config = _parse(checker, raw, path.resolve().parent, watchlist_names or (lambda _d: None))
+    config = _parse(checker, raw, path.resolve().parent, watchlist_names or (lambda _d: None),
+                    entity_names)
     return config, checker.problems
 
 

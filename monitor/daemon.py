@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.cycle import poll_cycle
 from monitor.runtime import Runtime
+from monitor.subscriber_config import cron_trigger
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,14 @@ class Daemon:
         except Exception:  # noqa: BLE001 - retried on the next tick
             log.exception("delivery pass failed")
 
+    def _digest(self, name: str) -> None:
+        try:
+            report = self.rt.outbox.send_digest(name)
+            log.info("digest for %s: %d message(s), %d deliveries", name, report.messages,
+                     report.sent)
+        except Exception:  # noqa: BLE001 - the next fire time tries again
+            log.exception("digest for %s failed", name)
+
     def start(self) -> None:
         """Schedule the jobs; the first poll runs at once."""
         opts = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
@@ -48,6 +57,10 @@ class Daemon:
                                next_run_time=utcnow(), **opts)
         self.scheduler.add_job(self._deliver, "interval", seconds=DELIVERY_TICK_S,
                                id="deliver", **opts)
+        for r in self.rt.config.subscribers:
+            if r.digest and r.schedule:
+                self.scheduler.add_job(self._digest, cron_trigger(r.schedule, r.timezone),
+                                       args=[r.name], id=f"digest:{r.name}", **opts)
         self.scheduler.start()
         log.info("monitor running: %d feeds, %d watchlists, %d subscribers",
                  len(self.rt.config.feeds), len(self.rt.watchlists),
@@ -56,6 +69,7 @@ class Daemon:
     def stop(self) -> None:
         """Stop scheduling new work and wait for running jobs to finish."""
         log.info("shutting down")
+        self.rt.outbox.stop()
         self.scheduler.shutdown(wait=True)
         self.rt.close()
 

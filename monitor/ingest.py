@@ -72,8 +72,7 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
             session.add_all(hits)
             report.hits += len(hits)
             if hits:
-                report.deliveries += enqueue(session, story, {h.watchlist for h in hits},
-                                             recipients)
+                report.deliveries += enqueue(session, story, hits, recipients)
         else:
             report.new_sources += 1
         session.add(StorySource(story=story, feed=feed, entry_key=entry.key, link=entry.link,

@@ -12,6 +12,7 @@ from monitor.logs import add_secrets
 from monitor.matching import Matcher
 from monitor.problems import InvalidFiles, Problem
 from monitor.watchlists import Watchlist, check_watchlists
+from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Database, connect
 
@@ -41,11 +42,18 @@ def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[P
     """Validate the config and the watchlists it points at (read once); collect every problem."""
     loaded: dict[Path, tuple[list[Watchlist], list[Problem]]] = {}
 
-    def names(directory: Path) -> set[str]:
-        loaded[directory] = check_watchlists(directory)
-        return {w.name for w in loaded[directory][0]}
+    def read(directory: Path) -> list[Watchlist]:
+        if directory not in loaded:
+            loaded[directory] = check_watchlists(directory)
+        return loaded[directory][0]
 
-    config, problems = check_config(config_path, names)
+    def names(directory: Path) -> set[str]:
+        return {w.name for w in read(directory)}
+
+    def entity_names(directory: Path) -> set[str]:
+        return {e.name for w in read(directory) for e in w.entities}
+
+    config, problems = check_config(config_path, names, entity_names)
     if config is None:
         return None, [], problems
     watchlists, wl_problems = loaded[config.watchlists_dir]
@@ -64,4 +72,6 @@ def load_runtime(config_path: Path) -> Runtime:
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)
     return Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,
-                   outbox=Outbox(db, config.subscribers, policy))
+                   outbox=Outbox(db, config.subscribers, policy,
+                                 renderer=Renderer(config.delivery.templates_dir),
+                                 lease=config.delivery.lease))

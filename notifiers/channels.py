@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 SLACK_SCHEMES = {"slack", "mmost", "mmosts", "rocket", "rockets"}
 EMAIL_SCHEMES = {"mailto", "mailtos", "ses", "sendgrid", "mailgun", "sparkpost", "resend",
@@ -54,16 +56,77 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class QuietHours:
+    """A daily window (local time, may wrap past midnight) when immediate alerts are held."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """``"22:00-07:00"``; raises ValueError with a readable reason."""
+        try:
+            a, b = (part.strip() for part in text.split("-"))
+            window = cls(time.fromisoformat(a), time.fromisoformat(b))
+        except ValueError as exc:
+            raise ValueError(f'expected "HH:MM-HH:MM", got {text!r}') from exc
+        if window.start == window.end:
+            raise ValueError(f"quiet hours start and end are the same: {text!r}")
+        return window
+
+    def contains(self, local: datetime) -> bool:
+        t = local.time().replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+    def last_end(self, local: datetime) -> datetime:
+        """The most recent end of the window at or before ``local``."""
+        end = datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
+        return end if end <= local else end - timedelta(days=1)
+
+    def last_window(self, local: datetime) -> tuple[datetime, datetime]:
+        """Start and end of the most recent window that has ended by ``local``."""
+        end = self.last_end(local)
+        start = datetime.combine(end.date(), self.start, tzinfo=local.tzinfo)
+        return (start if start < end else start - timedelta(days=1)), end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
 class Recipient:
-    """A subscriber as the delivery layer sees it."""
+    """A subscriber as the delivery layer sees it: channels, routing and pacing."""
 
     name: str
     channels: tuple[Channel, ...]
     watchlists: tuple[str, ...] | None = None
+    entities: tuple[str, ...] | None = None
+    min_score: float | None = None
+    mode: str = "immediate"
+    schedule: str | None = None
+    timezone: str = "UTC"
+    quiet_hours: QuietHours | None = None
+    max_per_hour: int = 20
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def digest(self) -> bool:
+        return self.mode == "digest"
 
     def wants(self, watchlist: str) -> bool:
         """True when this subscriber follows ``watchlist`` (None means every watchlist)."""
         return self.watchlists is None or watchlist in self.watchlists
+
+    def wants_hit(self, watchlist: str, entity: str, score: float) -> bool:
+        """Routing: watchlist, then entity, then minimum score."""
+        return (self.wants(watchlist)
+                and (self.entities is None or entity in self.entities)
+                and (self.min_score is None or score >= self.min_score))
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)

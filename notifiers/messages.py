@@ -98,3 +98,10 @@ class Renderer:
         name, fmt = _FORMATS.get(kind, _FORMATS["text"])
         body = self.env.get_template(name + ".j2").render(alert=alert).strip() + "\n"
         return Message(title=self.subject(alert), body=body, body_format=fmt)
+
+    def render_digest(self, digest, kind: str) -> Message:
+        """A message combining several stories (``notifiers.content.Digest``)."""
+        name, fmt = _FORMATS.get(kind, _FORMATS["text"])
+        name = name.replace("alert.", "digest.", 1)
+        body = self.env.get_template(name + ".j2").render(digest=digest).strip() + "\n"
+        return Message(title=_trim(digest.headline, 200), body=body, body_format=fmt)

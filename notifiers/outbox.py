@@ -1,25 +1,34 @@
-"""The outbox: deliveries are written with the hits, then sent, retried with backoff, kept."""
+"""The outbox: deliveries are written with the hits, claimed, sent, retried with backoff, kept."""
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from notifiers.channels import Channel, Recipient
-from notifiers.messages import Alert, AlertHit, Message, Renderer
+from notifiers.claims import claim, claimable, finish_failed, finish_sent, messages_since
+from notifiers.content import build_alert, build_digest, sample_alert
+from notifiers.limits import fit, limits_for
+from notifiers.messages import Message, Renderer
+from notifiers.pacing import ALERT, DIGEST, Batch, Due, plan
 from notifiers.sender import send
-from storage import Database, Delivery, Hit, Story
+from storage import Database, Delivery, Hit, Story, StorySource
 from storage.models import utcnow
+
+__all__ = ["DeliveryReport", "Outbox", "RetryPolicy", "Sender", "build_alert", "enqueue"]
 
 log = logging.getLogger(__name__)
 
 Sender = Callable[[Channel, Message], "str | None"]
+GONE = "subscriber or channel is no longer in the config"
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -38,20 +47,21 @@ class RetryPolicy:
 
 @dataclass
 class DeliveryReport:
-    """What one pass over the outbox did."""
+    """What one pass over the outbox did; counts are deliveries, ``messages`` what was sent."""
 
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    messages: int = 0
 
 
-def enqueue(session: Session, story: Story, watchlists: Iterable[str],
+def enqueue(session: Session, story: Story, hits: Iterable[Hit],
             recipients: Sequence[Recipient]) -> int:
-    """Add one pending delivery per channel of every subscriber who follows a hit watchlist."""
-    hit_watchlists = set(watchlists)
+    """Add one pending delivery per channel of every subscriber whose routing a hit passes."""
+    hits = list(hits)
     count = 0
     for recipient in recipients:
-        if not any(recipient.wants(w) for w in hit_watchlists):
+        if not any(recipient.wants_hit(h.watchlist, h.entity, h.score) for h in hits):
             continue
         for channel in recipient.channels:
             session.add(Delivery(story=story, subscriber=recipient.name, channel=channel.id))
@@ -59,90 +69,167 @@ def enqueue(session: Session, story: Story, watchlists: Iterable[str],
     return count
 
 
-def build_alert(story: Story, hits: Iterable[Hit], recipient: Recipient) -> Alert | None:
-    """The alert a subscriber gets for a story: only hits in the watchlists they follow."""
-    mine = [h for h in hits if recipient.wants(h.watchlist)]
-    if not mine:
-        return None
-    sources = [s.feed.name for s in story.sources if s.feed is not None]
-    source = story.feed.name if story.feed is not None else (sources[0] if sources else "")
-    others = tuple(dict.fromkeys(s for s in sources if s != source))
-    return Alert(
-        title=story.title or "(untitled)", link=story.link, source=source,
-        hits=tuple(AlertHit(h.watchlist, h.entity, h.matched, h.context or story.title, h.field)
-                   for h in mine),
-        published=story.published_at, other_sources=others,
-    )
+def _load(session: Session, ids: Sequence[int]) -> list[Delivery]:
+    story = selectinload(Delivery.story)
+    return list(session.scalars(select(Delivery).where(Delivery.id.in_(list(ids))).options(
+        story.selectinload(Story.hits), story.selectinload(Story.feed),
+        story.selectinload(Story.sources).selectinload(StorySource.feed))))
 
 
 class Outbox:
-    """Sends due deliveries; a failure is retried, never dropped, and marks stay in the ledger."""
+    """Sends what is due; failures are retried, never dropped, and every row stays in the ledger."""
 
     def __init__(self, db: Database, recipients: Sequence[Recipient], policy: RetryPolicy,
-                 renderer: Renderer | None = None, sender: Sender = send):
+                 renderer: Renderer | None = None, sender: Sender = send, lease: float = 300.0):
         self.db = db
         self.recipients = {r.name: r for r in recipients}
         self.policy = policy
         self.renderer = renderer or Renderer()
         self.sender = sender
+        self.lease = lease
+        self.stopping = threading.Event()
+        self._pass = threading.Lock()
 
-    def due(self, now: datetime, limit: int) -> list[int]:
-        """Ids of pending deliveries whose time has come, oldest first."""
+    def stop(self) -> None:
+        """Finish the message in flight, start no other (SIGTERM)."""
+        self.stopping.set()
+
+    def due(self, now: datetime, limit: int) -> dict[tuple[str, str], list[Due]]:
+        """Claimable deliveries whose time has come, by (subscriber, channel), oldest first.
+
+        Each channel gets up to ``limit`` rows, so alerts held for one subscriber never crowd
+        out another's; a digest subscriber's rows wait for the schedule unless retried.
+        """
+        digests = [r.name for r in self.recipients.values() if r.digest]
+        due = and_(claimable(now, self.lease),
+                   or_(Delivery.state == "sending", Delivery.next_attempt_at <= now),
+                   or_(Delivery.subscriber.not_in(digests), Delivery.attempts > 0,
+                       Delivery.state == "sending"))
+        groups: dict[tuple[str, str], list[Due]] = {}
         with self.db.session() as s:
-            rows = s.scalars(
-                select(Delivery.id).where(Delivery.state == "pending",
-                                          Delivery.next_attempt_at <= now)
-                .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
-            return list(rows)
+            channels = s.execute(select(Delivery.subscriber, Delivery.channel).where(due)
+                                 .distinct().order_by(Delivery.subscriber, Delivery.channel))
+            for sub, chan in channels.all():
+                rows = s.execute(
+                    select(Delivery.id, Delivery.created_at, Delivery.attempts)
+                    .where(due, Delivery.subscriber == sub, Delivery.channel == chan)
+                    .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+                groups[(sub, chan)] = [Due(did, created, attempts)
+                                       for did, created, attempts in rows]
+        return groups
 
     def deliver_due(self, now: datetime | None = None, limit: int = 500) -> DeliveryReport:
-        """Send every due delivery, each in its own transaction so a crash loses none."""
+        """Send every due delivery as its subscriber's pacing says; one claim per message.
+
+        One pass at a time per process (a second caller returns at once), so at most one
+        message is ever in flight here.
+        """
         report = DeliveryReport()
-        for delivery_id in self.due(now or utcnow(), limit):
-            outcome = self.deliver_one(delivery_id)
-            setattr(report, outcome, getattr(report, outcome) + 1)
+        if not self._pass.acquire(blocking=False):
+            return report
+        try:
+            self._deliver_due(now or utcnow(), limit, report)
+        finally:
+            self._pass.release()
         return report
 
-    def deliver_one(self, delivery_id: int) -> str:
-        """Send one delivery and record the outcome: ``sent``, ``retrying`` or ``failed``."""
+    def _deliver_due(self, now: datetime, limit: int, report: DeliveryReport) -> None:
+        for (sub, chan), due in self.due(now, limit).items():
+            recipient = self.recipients.get(sub)
+            channel = recipient.channel(chan) if recipient else None
+            if recipient is None or channel is None:
+                batches = [Batch(ALERT, (d.id,)) for d in due]
+            elif recipient.digest:
+                batches = [Batch(DIGEST, tuple(d.id for d in due))]
+            else:
+                with self.db.session() as s:
+                    sent = messages_since(s, sub, chan, now - HOUR)
+                batches = plan(recipient, due, now, sent)
+            for batch in batches:
+                if self.stopping.is_set():
+                    return
+                self.send_batch(sub, chan, batch, now, report)
+
+    def send_digest(self, name: str, now: datetime | None = None) -> DeliveryReport:
+        """Send everything pending for subscriber ``name`` as one digest per channel."""
+        now = now or utcnow()
+        report = DeliveryReport()
+        recipient = self.recipients.get(name)
+        if recipient is None:
+            return report
+        for channel in recipient.channels:
+            with self.db.session() as s:
+                ids = list(s.scalars(select(Delivery.id).where(
+                    and_(Delivery.subscriber == name, Delivery.channel == channel.id),
+                    claimable(now, self.lease)).order_by(Delivery.id)))
+            if ids:
+                self.send_batch(name, channel.id, Batch(DIGEST, tuple(ids)), now, report)
+        return report
+
+    def send_batch(self, sub: str, chan: str, batch: Batch, now: datetime,
+                   report: DeliveryReport) -> None:
+        """Claim, compose, send and record one message; a crash before the record re-sends it."""
         with self.db.session() as s:
-            d = s.get(Delivery, delivery_id, options=[
-                selectinload(Delivery.story).selectinload(Story.hits),
-                selectinload(Delivery.story).selectinload(Story.sources)])
-            if d is None or d.state != "pending":
-                return "sent"
-            error = self._attempt(d)
-            d.attempts += 1
-            now = utcnow()
+            token, ids = claim(s, batch.ids, now, self.lease)
+        if not ids:
+            return
+        recipient = self.recipients.get(sub)
+        channel = recipient.channel(chan) if recipient else None
+        try:
+            message = self._compose(recipient, channel, batch.kind, ids, now)
+            error = GONE if channel is None else (
+                self.sender(channel, message) if message is not None else None)
+        except Exception as exc:  # noqa: BLE001 - e.g. an admin's broken template: retry, log
+            log.exception("composing %s message for %s failed", batch.kind, sub)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        label = channel.label if channel else chan
+        with self.db.session() as s:
             if error is None:
-                d.state, d.sent_at, d.last_error = "sent", now, None
-                log.info("delivered story %s to %s via %s", d.story_id, d.subscriber,
-                         self._label(d))
-                return "sent"
-            d.last_error = error
-            if d.attempts >= self.policy.max_attempts:
-                d.state = "failed"
-                log.error("delivery %s to %s failed for good after %d attempts: %s",
-                          d.id, d.subscriber, d.attempts, error)
-                return "failed"
-            d.next_attempt_at = now + timedelta(seconds=self.policy.delay(d.attempts))
-            log.warning("delivery %s to %s failed (attempt %d), retrying at %s: %s",
-                        d.id, d.subscriber, d.attempts, d.next_attempt_at.isoformat(), error)
-            return "retrying"
+                n = finish_sent(s, token, now)
+                report.sent += n
+                report.messages += 1
+                log.info("sent %s (%d deliveries) to %s via %s", batch.kind, n, sub, label)
+                return
+            retrying, failed = finish_failed(s, token, error, now, self.policy.delay,
+                                             self.policy.max_attempts)
+        report.retrying += retrying
+        report.failed += failed
+        if failed:
+            log.error("%d deliveries to %s via %s failed for good: %s", failed, sub, label, error)
+        if retrying:
+            log.warning("%s to %s via %s failed, %d deliveries will be retried: %s",
+                        batch.kind, sub, label, retrying, error)
 
-    def _target(self, d: Delivery) -> tuple[Recipient | None, Channel | None]:
-        recipient = self.recipients.get(d.subscriber)
-        return recipient, recipient.channel(d.channel) if recipient else None
-
-    def _label(self, d: Delivery) -> str:
-        _recipient, channel = self._target(d)
-        return channel.label if channel else d.channel
-
-    def _attempt(self, d: Delivery) -> str | None:
-        recipient, channel = self._target(d)
+    def _compose(self, recipient: Recipient | None, channel: Channel | None, kind: str,
+                 ids: Sequence[int], now: datetime) -> Message | None:
+        """The message for claimed rows, fitted to the channel; None when nothing is left to say."""
         if recipient is None or channel is None:
-            return "subscriber or channel is no longer in the config"
-        alert = build_alert(d.story, d.story.hits, recipient)
-        if alert is None:
             return None
-        return self.sender(channel, self.renderer.render(alert, channel.kind))
+        limits = limits_for(channel.url)
+        with self.db.session() as s:
+            rows = _load(s, ids)
+            if kind == ALERT and len(rows) == 1:
+                story = rows[0].story
+                alert = build_alert(story, story.hits, recipient)
+                if alert is None:
+                    return None
+                return fit(lambda k: self.renderer.render(
+                    alert if k is None else replace(alert, hits=alert.hits[:k]), channel.kind),
+                    len(alert.hits), limits)
+            stories = list({d.story_id: d.story for d in rows}.values())
+            digest = build_digest(s, stories, recipient, kind, now)
+        if digest is None:
+            return None
+        return fit(lambda k: self.renderer.render_digest(
+            digest if k is None else digest.limited(k), channel.kind), digest.longest, limits)
+
+    def send_test(self, name: str) -> list[tuple[str, str | None]]:
+        """Send the sample alert to every channel of ``name``: (channel label, error or None)."""
+        recipient = self.recipients[name]
+        alert = sample_alert()
+        results = []
+        for channel in recipient.channels:
+            message = fit(lambda _k, c=channel: self.renderer.render(alert, c.kind),
+                          1, limits_for(channel.url))
+            results.append((channel.label, self.sender(channel, message)))
+        return results

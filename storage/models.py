@@ -128,7 +128,11 @@ class Hit(Base):
 
 
 class Delivery(Base):
-    """Outbox row: one alert of one story to one subscriber's channel, written with the hits."""
+    """Outbox row: one alert of one story to one subscriber's channel, written with the hits.
+
+    ``state`` is pending, sending (claimed: ``claim`` names the message, ``claimed_at`` starts
+    its lease), sent or failed; rows sent together in one message share ``claim``.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -146,5 +150,7 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claim: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     story: Mapped[Story] = relationship()

@@ -94,11 +94,15 @@ class FeedServer:
 
 
 class WebhookReceiver:
-    """Receives apprise ``json://`` posts; ``fail_status`` makes it answer with an error."""
+    """Receives apprise ``json://`` posts; ``fail_status`` makes it answer with an error.
+
+    ``delay`` makes it slow: a post is recorded on arrival, then answered ``delay`` s later.
+    """
 
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.fail_status: int | None = None
+        self.delay = 0.0
         self.attempts = 0
         owner = self
 
@@ -115,6 +119,8 @@ class WebhookReceiver:
                     self.end_headers()
                     return
                 owner.received.append(json.loads(data))
+                if owner.delay:
+                    time.sleep(owner.delay)
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

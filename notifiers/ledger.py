@@ -1,0 +1,39 @@
+"""Read and re-queue the delivery ledger for ``monitor deliveries``; no notify URL ever shown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifiers.claims import requeue
+from storage import Delivery, Story
+from storage.models import utcnow
+
+
+def ledger_rows(session: Session, state: str | None, subscriber: str | None, limit: int | None,
+                labels: dict[tuple[str, str], str]) -> list[dict]:
+    """Deliveries newest first; ``labels`` maps (subscriber, channel id) to a safe label."""
+    q = (select(Delivery, Story.title, Story.link).join(Story, Delivery.story_id == Story.id)
+         .order_by(Delivery.created_at.desc(), Delivery.id.desc()))
+    if state:
+        q = q.where(Delivery.state == state)
+    if subscriber:
+        q = q.where(Delivery.subscriber == subscriber)
+    if limit:
+        q = q.limit(limit)
+    return [{
+        "id": d.id, "state": d.state, "subscriber": d.subscriber,
+        "channel": labels.get((d.subscriber, d.channel), f"#{d.channel[:6]} (not configured)"),
+        "attempts": d.attempts, "story_id": d.story_id, "title": title, "link": link,
+        "created_at": d.created_at.isoformat(),
+        "next_attempt_at": d.next_attempt_at.isoformat() if d.state == "pending" else None,
+        "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+        "last_error": d.last_error,
+    } for d, title, link in session.execute(q)]
+
+
+def retry(session: Session, ids: Sequence[int] | None) -> int:
+    """Re-queue the given deliveries (None: every failed one) to be sent at the next pass."""
+    return requeue(session, ids, utcnow())
