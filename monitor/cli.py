@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     hits.add_argument("--since", type=_parse_since, help="ISO date or time (UTC if no zone)")
     hits.add_argument("--limit", type=int, default=100)
     hits.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    add("health", "exit 0 when storage answers and polling is current (for HEALTHCHECK)")
+    add("health", "exit 0 when the daemon is healthy: its /healthz with [http] listen set, "
+                  "else storage answers and polling is current (for HEALTHCHECK)")
     feeds = add("feeds", "show each feed's health")
     feeds.add_argument("--format", choices=["table", "json"], default="table")
     return p
@@ -170,11 +171,12 @@ def cmd_feeds(args) -> int:
 
 
 def cmd_health(args) -> int:
-    from monitor.health import check_health
+    from monitor.health import check_health, check_http_health
 
     rt = _load(args)
     try:
-        ok, reason = check_health(rt)
+        ok, reason = (check_http_health(rt.config.http) if rt.config.http.listen
+                      else check_health(rt))
     finally:
         rt.close()
     print(reason, file=sys.stdout if ok else sys.stderr)

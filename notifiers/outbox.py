@@ -95,10 +95,15 @@ class Outbox:
                 .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
             return list(rows)
 
-    def deliver_due(self, now: datetime | None = None, limit: int = 500) -> DeliveryReport:
-        """Send every due delivery, each in its own transaction so a crash loses none."""
+    def deliver_due(self, now: datetime | None = None, limit: int = 500,
+                    should_stop: Callable[[], bool] | None = None) -> DeliveryReport:
+        """Send every due delivery, each in its own transaction so a crash loses none.
+
+        ``should_stop()`` true: leave the rest pending for the next run (shutdown)."""
         report = DeliveryReport()
         for delivery_id in self.due(now or utcnow(), limit):
+            if should_stop is not None and should_stop():
+                break
             outcome = self.deliver_one(delivery_id)
             setattr(report, outcome, getattr(report, outcome) + 1)
         return report
