@@ -6,7 +6,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from sqlalchemy import func, select
@@ -16,6 +23,7 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
+disable_created_metrics()
 REGISTRY = CollectorRegistry()
 ProcessCollector(namespace="monitor", registry=REGISTRY)
 
