@@ -110,8 +110,10 @@ def daemon_config(directory: Path, feeds: list[tuple[str, str]], port: int | Non
                   storage_url: str, watchlists: Path, subscribers: list[dict] | None = None,
                   http_extra: str = "", extra: str = "") -> Path:
     """Write config.toml: (url, interval) feeds, [http] on 127.0.0.1:port, optional subscribers."""
-    lines = ["[storage]", f"url = {_q(storage_url)}", "[watchlists]", f"dir = {_q(str(watchlists))}",
-             "[polling]", 'timeout = "10s"', "[delivery]", 'retry_initial = "1s"', "max_attempts = 2"]
+    lines = ["[storage]", f"url = {_q(storage_url)}",
+             "[watchlists]", f"dir = {_q(str(watchlists))}",
+             "[polling]", 'timeout = "10s"',
+             "[delivery]", 'retry_initial = "1s"', "max_attempts = 2"]
     if port is not None:
         lines += ["[http]", f'listen = "127.0.0.1:{port}"', http_extra]
     lines.append(extra)

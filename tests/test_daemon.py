@@ -105,7 +105,8 @@ def test_http_endpoints_of_a_running_daemon(tmp_path, feed_server, webhook, daem
     hits = d.get("/api/hits").json()
     assert hits["count"] == 5
     ice = d.get("/api/hits", params={"watchlist": "ICE"}).json()["hits"]
-    assert {h["link"] for h in ice} == {f"https://news.example/{g}" for g in ("raid", "court", "aws")}
+    assert {h["link"] for h in ice} == {f"https://news.example/{g}"
+                                        for g in ("raid", "court", "aws")}
     amazon = d.get("/api/hits", params={"entity": "Amazon"}).json()["hits"]
     assert [h["title"] for h in amazon] == ["Amazon Web Services renews ICE contract"]
     assert d.get("/api/hits", params={"limit": "2"}).json()["count"] == 2
