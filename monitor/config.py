@@ -301,9 +301,10 @@ def _parse_http(c: _Checker, raw: dict[str, Any]) -> HttpConfig:
     token = c.string(table, "token", line)
     if token is not None:
         token, missing = expand_env(token)
-        if missing:
-            c.warn(c.lines.key("token", line), f"http token is disabled: environment "
-                                               f"variable(s) {', '.join(missing)} not set")
+        if missing or not token:
+            why = (f"environment variable(s) {', '.join(missing)} not set" if missing
+                   else "it is empty")
+            c.warn(c.lines.key("token", line), f"http token is disabled: {why}")
             token = None
         elif len(token) < 16:
             c.error(c.lines.key("token", line), "http token must be at least 16 characters")

@@ -49,6 +49,7 @@ class Daemon:
         self._next_due: datetime | None = None
         self._resync = True
         self._cycle_lock = threading.Lock()
+        self._outbox_lock = threading.Lock()
         self._reload_lock = threading.Lock()
 
     @property
@@ -77,7 +78,8 @@ class Daemon:
             self._resync = False
             rt = self.rt
             try:
-                poll_cycle(rt, deliver=True, stop=self.stopping)
+                with self._outbox_lock:
+                    poll_cycle(rt, deliver=True, stop=self.stopping)
                 self.last_cycle_at = utcnow()
                 self._next_due = self._soonest_due(rt)
             except Exception:  # noqa: BLE001 - the daemon outlives any one bad cycle
@@ -87,13 +89,16 @@ class Daemon:
             self._cycle_lock.release()
 
     def _deliver(self) -> None:
-        if self.stopping.is_set():
+        """Retry due deliveries; skipped while a cycle runs (it sends at its end)."""
+        if self.stopping.is_set() or not self._outbox_lock.acquire(blocking=False):
             return
         try:
             metrics.observe_deliveries(
                 self.rt.outbox.deliver_due(should_stop=self.stopping.is_set))
         except Exception:  # noqa: BLE001 - retried on the next tick
             log.exception("delivery pass failed")
+        finally:
+            self._outbox_lock.release()
 
     def _check_reload(self) -> None:
         if self.stopping.is_set():

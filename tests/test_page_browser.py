@@ -1,4 +1,4 @@
-"""The read-only page in a real headless browser (Debian's chromium): it renders, the chart draws."""
+"""The hits page in a real headless browser (Debian's chromium): it renders, the chart draws."""
 
 from __future__ import annotations
 
