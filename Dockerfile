@@ -10,7 +10,7 @@ COPY pyproject.toml README.md ./
 COPY monitor ./monitor
 COPY storage ./storage
 COPY notifiers ./notifiers
-RUN pip install --no-compile '.[postgres]' && rm -rf build
+RUN pip install --no-compile ".[postgres]" && rm -rf build
 
 COPY watchlists ./watchlists
 COPY config.example.toml ./config.example.toml

@@ -25,39 +25,54 @@ NAIVE_THRESHOLD = 90
 SUFFIXES = ("Group", "Holdings", "Logistics", "Systems", "Partners", "Industries", "Capital",
             "Security", "Services", "Solutions")
 FILLER = (
-    "the of and to in a is that for on was with he as it by at from his an were are which this "
-    "be or has had not but they have their been one who its new after also two first other more "
-    "said would year people state could city police government company report officials week "
-    "some over about into than when last time most three only while months according percent "
-    "million under between since county public federal school health court plan program workers "
-    "local market price prices during before group told board members house national election "
-    "data policy agency news water energy business family children study service president "
-    "billion officer officers statement investigation community thursday tuesday monday friday "
-    "support budget housing climate season project research hospital council region, meeting "
-    "long-term high-speed well-known state-run cross-border year-old, spokesperson. analysts. "
-    "contract contracts shares investors revenue quarter growth staff union strike travel"
-).split()
+    "the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "was", "with", "he", "as",
+    "it", "by", "at", "from", "his", "an", "were", "are", "which", "this", "be", "or", "has",
+    "had", "not", "but", "they", "have", "their", "been", "one", "who", "its", "new", "after",
+    "also", "two", "first", "other", "more", "said", "would", "year", "people", "state", "could",
+    "city", "police", "government", "company", "report", "officials", "week", "some", "over",
+    "about", "into", "than", "when", "last", "time", "most", "three", "only", "while", "months",
+    "according", "percent", "million", "under", "between", "since", "county", "public", "federal",
+    "school", "health", "court", "plan", "program", "workers", "local", "market", "price",
+    "prices", "during", "before", "group", "told", "board", "members", "house", "national",
+    "election", "data", "policy", "agency", "news", "water", "energy", "business", "family",
+    "children", "study", "service", "president", "billion", "officer", "officers", "statement",
+    "investigation", "community", "thursday", "tuesday", "monday", "friday", "support", "budget",
+    "housing", "climate", "season", "project", "research", "hospital", "council", "region,",
+    "meeting", "long-term", "high-speed", "well-known", "state-run", "cross-border", "year-old,",
+    "spokesperson.", "analysts.", "contract", "contracts", "shares", "investors", "revenue",
+    "quarter", "growth", "staff", "union", "strike", "travel"
+)
 SYLLABLES = ("ka", "ro", "mi", "ven", "tal", "bri", "dor", "lux", "ne", "qua", "zen", "pol",
-             "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo")
+             "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo",
+             "bel", "cor", "dri", "eno", "fal", "gun", "hax", "ilo", "jor", "kel", "mun", "nor",
+             "pra", "rik", "sav", "tor", "ul", "wen", "yar", "zo", "phi", "sta", "gle", "bo")
 
 
 def _word(rng: random.Random, lo: int, hi: int) -> str:
     while True:
-        w = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        w = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(3, 4)))
         if lo <= len(w) <= hi:
             return w.capitalize()
 
 
 def make_names(k: int, seed: int = 7) -> list[tuple[str, ...]]:
-    """K entities with three realistic-looking names each (brand, brand + suffix, long form)."""
+    """K entities with three names each (brand + suffix, brand, long form).
+
+    Name words are kept two or more edits apart, as distinct real organisations' names mostly are.
+    """
+    from monitor.matching.index import TokenIndex
+
     rng = random.Random(seed)
-    seen: set[str] = set()
-    out = []
+    seen = TokenIndex()
+    for word in (*FILLER, *SUFFIXES):
+        seen.add(word.strip(".,").lower())
+    out: list[tuple[str, ...]] = []
     while len(out) < k:
-        a, b = _word(rng, 5, 10), _word(rng, 5, 9)
-        if a in seen or b in seen:
+        a, b = _word(rng, 7, 12), _word(rng, 7, 11)
+        if a == b or seen.lookup(a.lower()) or seen.lookup(b.lower()):
             continue
-        seen.update((a, b))
+        seen.add(a.lower())
+        seen.add(b.lower())
         out.append((f"{a} {rng.choice(SUFFIXES)}", b, f"{a} {b} {rng.choice(SUFFIXES)}"))
     return out
 

@@ -171,20 +171,25 @@ def cmd_feeds(args) -> int:
 
 
 def cmd_health(args) -> int:
+    from monitor.config import load_config
     from monitor.health import check_health, check_http_health
+    from storage import connect
 
-    rt = _load(args)
-    try:
-        ok, reason = (check_http_health(rt.config.http) if rt.config.http.listen
-                      else check_health(rt))
-    finally:
-        rt.close()
+    config = load_config(resolve_config_path(args.config))
+    if config.http.listen:
+        ok, reason = check_http_health(config.http)
+    else:
+        db = connect(config.storage_url, create=False)
+        try:
+            ok, reason = check_health(config, db)
+        finally:
+            db.dispose()
     print(reason, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 
 
-COMMANDS = {"health": cmd_health, "run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "match": cmd_match,
-            "hits": cmd_hits, "feeds": cmd_feeds}
+COMMANDS = {"run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "match": cmd_match,
+            "hits": cmd_hits, "feeds": cmd_feeds, "health": cmd_health}
 
 
 def main(argv: list[str] | None = None) -> int:

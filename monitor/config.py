@@ -32,10 +32,10 @@ _HTTP_KEYS = {"listen", "token"}
 
 @dataclass(frozen=True)
 class FeedConfig:
-    """A feed to poll; ``interval`` in seconds."""
+    """A feed to poll; ``interval`` in seconds; without a ``name`` the feed's own title is used."""
 
     url: str
-    name: str
+    name: str | None
     interval: float
 
 
@@ -173,6 +173,22 @@ class _Checker:
         return value
 
 
+def _check_storage_url(url: str) -> str | None:
+    """Why SQLAlchemy could not open ``url`` (unknown dialect, driver not installed), or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, ValueError):
+        return "storage url is not an SQLAlchemy URL (e.g. sqlite:///data/monitor.db)"
+    except NoSuchModuleError as exc:
+        return f"storage url names an unknown database dialect: {exc}"
+    except ImportError as exc:
+        return f"storage url needs a driver that is not installed: {exc.name or exc}"
+    return None
+
+
 def _check_http_url(url: str) -> str | None:
     """Why ``url`` is not a usable feed URL, or None when it is fine."""
     parts = urlsplit(url)
@@ -223,7 +239,7 @@ def _parse_feeds(c: _Checker, raw: dict[str, Any], default_interval: float) -> l
             c.error(c.lines.key("url", line), f"duplicate feed url {url!r}")
             continue
         seen.add(url)
-        name = c.string(feed, "name", line) or (urlsplit(url).hostname or url)
+        name = c.string(feed, "name", line) or None
         interval = c.duration(feed, "interval", line, default_interval)
         feeds.append(FeedConfig(url=url, name=name, interval=interval))
     return feeds
@@ -317,8 +333,8 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Con
     storage, sline = c.table(raw, "storage")
     c.unknown_keys(storage, _STORAGE_KEYS, sline, "[storage]")
     url = c.string(storage, "url", sline, "sqlite:///data/monitor.db") or ""
-    if "://" not in url:
-        c.error(c.lines.key("url", sline), f"storage url is not an SQLAlchemy URL: {url!r}")
+    if reason := _check_storage_url(url):
+        c.error(c.lines.key("url", sline), reason)
     wl, wline = c.table(raw, "watchlists")
     c.unknown_keys(wl, _WATCHLISTS_KEYS, wline, "[watchlists]")
     wl_dir = (base / (c.string(wl, "dir", wline, "watchlists") or "watchlists")).resolve()
@@ -336,9 +352,12 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Con
     )
     delivery_raw, dline = c.table(raw, "delivery")
     c.unknown_keys(delivery_raw, _DELIVERY_KEYS, dline, "[delivery]")
+    delivery_defaults = DeliveryConfig()
     delivery = DeliveryConfig(
-        retry_initial=c.duration(delivery_raw, "retry_initial", dline, 30.0),
-        max_attempts=c.integer(delivery_raw, "max_attempts", dline, 10),
+        retry_initial=c.duration(delivery_raw, "retry_initial", dline,
+                                 delivery_defaults.retry_initial),
+        max_attempts=c.integer(delivery_raw, "max_attempts", dline,
+                               delivery_defaults.max_attempts),
     )
     known = watchlist_names(wl_dir)
     return Config(

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from monitor import metrics
 from monitor.cancel import fetch_unless_stopped, stopped
-from monitor.feeds import due_feeds, record_fetch, sync_feeds
+from monitor.feeds import adopt_title, due_feeds, record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult
 from monitor.ingest import ingest_entries
 from monitor.parser import ParsedFeed, parse_feed
@@ -75,6 +75,8 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
             if feed is None:
                 return
             parse_error = parsed.error if parsed is not None else None
+            if parsed is not None:
+                adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
             if parsed is not None and parsed.entries:
                 report = ingest_entries(s, feed, parsed.entries, rt.matcher,
                                         rt.config.subscribers)
@@ -127,7 +129,8 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
         stats.notifications_failed = report.failed + report.retrying
     stats.duration_s = round(time.monotonic() - started, 3)
     metrics.observe_cycle(stats)
-    log.info("cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
+    level = logging.INFO if stats.feeds_polled or stats.notifications_sent else logging.DEBUG
+    log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
              "%d alerts sent in %.1fs", stats.feeds_polled, stats.feeds_failed,
              stats.feeds_not_modified, stats.new_stories, stats.hits, stats.notifications_sent,
              stats.duration_s)

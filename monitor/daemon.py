@@ -69,7 +69,9 @@ class Daemon:
         return min(times, default=utcnow() + timedelta(seconds=IDLE_RECHECK_S))
 
     def _poll(self) -> None:
-        """Every tick: run a cycle when a feed is due (or after a reload), else return at once."""
+        """Every tick: run a cycle when a feed is due (or after a reload), else return at once.
+
+        The first cycle polls every feed; new alerts are sent right after the cycle."""
         if self.stopping.is_set() or not self._cycle_lock.acquire(blocking=False):
             return
         try:
@@ -78,19 +80,22 @@ class Daemon:
             self._resync = False
             rt = self.rt
             try:
-                with self._outbox_lock:
-                    poll_cycle(rt, deliver=True, stop=self.stopping)
+                stats = poll_cycle(rt, force=self.last_cycle_at is None, deliver=False,
+                                   stop=self.stopping)
                 self.last_cycle_at = utcnow()
                 self._next_due = self._soonest_due(rt)
             except Exception:  # noqa: BLE001 - the daemon outlives any one bad cycle
                 log.exception("poll cycle failed")
                 self._next_due = utcnow() + timedelta(seconds=5)
+                return
         finally:
             self._cycle_lock.release()
+        if stats.deliveries_queued:
+            self._deliver(wait=True)
 
-    def _deliver(self) -> None:
-        """Retry due deliveries; skipped while a cycle runs (it sends at its end)."""
-        if self.stopping.is_set() or not self._outbox_lock.acquire(blocking=False):
+    def _deliver(self, wait: bool = False) -> None:
+        """Send due deliveries; one outbox pass at a time, so two passes never race."""
+        if self.stopping.is_set() or not self._outbox_lock.acquire(blocking=wait):
             return
         try:
             metrics.observe_deliveries(

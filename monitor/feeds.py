@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,12 +25,13 @@ def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> list[Feed]:
     for fc in feeds:
         row = existing.get(fc.url)
         if row is None:
-            row = Feed(url=fc.url, name=fc.name, interval_s=fc.interval, next_poll_at=utcnow())
+            row = Feed(url=fc.url, name=fc.name or urlsplit(fc.url).hostname or fc.url,
+                       interval_s=fc.interval, next_poll_at=utcnow())
             session.add(row)
         else:
             if row.interval_s != fc.interval:
                 row.next_poll_at = min(row.next_poll_at, utcnow() + timedelta(seconds=fc.interval))
-            row.name, row.interval_s = fc.name, fc.interval
+            row.name, row.interval_s = fc.name or row.name, fc.interval
         rows.append(row)
     session.flush()
     return rows
@@ -46,6 +48,12 @@ def backoff_seconds(feed: Feed, retry_after: float | None) -> float:
         return min(max(retry_after, feed.interval_s), 24 * 3600.0)
     base = feed.interval_s * 2 ** min(feed.error_count - 1, 16)
     return min(MAX_BACKOFF, base) * random.uniform(0.9, 1.1)
+
+
+def adopt_title(feed: Feed, configured: FeedConfig | None, title: str) -> None:
+    """Name an unnamed feed after its own title, so alerts say "The Guardian", not a host."""
+    if title and (configured is None or configured.name is None):
+        feed.name = title[:200]
 
 
 def record_fetch(feed: Feed, result: FetchResult, parse_error: str | None, now: datetime) -> None:

@@ -55,11 +55,10 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
     for entry in entries:
         unique.setdefault(entry.key, entry)
     known = _known_keys(session, feed.id, list(unique))
-    fresh = [e for k, e in unique.items() if k not in known]
-    by_url = _stories_by_url(session, [u for e in fresh if (u := canonical_url(e.link))])
+    fresh = [(e, canonical_url(e.link)) for k, e in unique.items() if k not in known]
+    by_url = _stories_by_url(session, [url for _e, url in fresh if url])
     now = utcnow()
-    for entry in fresh:
-        url = canonical_url(entry.link)
+    for entry, url in fresh:
         story = by_url.get(url) if url else None
         if story is None:
             story = Story(canonical_url=url, link=entry.link, title=entry.title[:2000],

@@ -7,23 +7,20 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from notifiers.sender import redact
+from notifiers.sender import redact, secret_parts
+
+_SECRETS: list[str] = []
 
 
-class RedactingFilter(logging.Filter):
-    """Scrub notify URLs (they carry tokens) from every record before it is formatted."""
+class RedactingFormatter(logging.Formatter):
+    """Scrub notify URLs and their tokens from the finished line, tracebacks included."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: logging.Formatter):
         super().__init__()
-        self.secrets: list[str] = []
+        self.inner = inner
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            clean = redact(message, self.secrets)
-            if clean != message:
-                record.msg, record.args = clean, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record), _SECRETS)
 
 
 class JsonFormatter(logging.Formatter):
@@ -38,25 +35,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-REDACTOR = RedactingFilter()
-
-
 def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     """Configure the root logger once; secrets are added later with ``add_secrets``."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(REDACTOR)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    inner = JsonFormatter() if fmt == "json" else logging.Formatter(
+        "%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    handler.setFormatter(RedactingFormatter(inner))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for noisy in ("apscheduler.executors", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # apprise logs full target URLs (tokens included) at DEBUG/INFO: never let those through.
+    logging.getLogger("apprise").setLevel(logging.WARNING)
 
 
 def add_secrets(secrets: list[str]) -> None:
-    """Register strings that must never appear in log output."""
-    REDACTOR.secrets = sorted(set(REDACTOR.secrets) | {s for s in secrets if s}, key=len,
-                              reverse=True)
+    """Register notify URLs whose text, and whose token-like parts, must never be logged."""
+    parts = {p for s in secrets if s for p in secret_parts(s)} | set(_SECRETS)
+    _SECRETS[:] = sorted(parts, key=len, reverse=True)

@@ -13,6 +13,8 @@ import feedparser
 
 from monitor.text import collapse, html_to_text
 
+MAX_KEY_BYTES = 1000  # longer GUIDs are hashed so the unique index stays within limits
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -38,11 +40,22 @@ class ParsedFeed:
 
 def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> str:
     """Identity of an entry within its feed: GUID, else link, else a hash of its text."""
-    if guid:
-        return guid[:2000]
-    if link:
-        return link[:2000]
+    for candidate in (guid, link):
+        if candidate:
+            if len(candidate.encode()) <= MAX_KEY_BYTES:
+                return candidate
+            return "sha1:" + hashlib.sha1(candidate.encode()).hexdigest()
     return "sha1:" + hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
+
+
+def _resolve(base_url: str, link: object) -> str | None:
+    """Absolute link, or None when it is missing or not a usable URL."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    try:
+        return urljoin(base_url, link.strip())
+    except ValueError:
+        return None
 
 
 def _struct_to_dt(value) -> datetime | None:
@@ -83,8 +96,7 @@ def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
     for item in doc["items"]:
         if not isinstance(item, dict):
             continue
-        link = item.get("url") or item.get("external_url")
-        link = urljoin(base_url, link) if isinstance(link, str) else None
+        link = _resolve(base_url, item.get("url") or item.get("external_url"))
         guid = item.get("id")
         guid = str(guid) if guid is not None else None
         title = html_to_text(str(item.get("title") or ""))
@@ -99,8 +111,7 @@ def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
 
 
 def _entry_from_feedparser(e, base_url: str) -> Entry:
-    link = e.get("link")
-    link = urljoin(base_url, link) if link else None
+    link = _resolve(base_url, e.get("link"))
     guid = e.get("id") or None
     title = collapse(html_to_text(e.get("title", "")))
     summary = html_to_text(e.get("summary", ""))
@@ -113,19 +124,26 @@ def _entry_from_feedparser(e, base_url: str) -> Entry:
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
     """Parse a fetched document; never raises, never touches the network or disk."""
+    try:
+        return _parse(body, url, headers)
+    except Exception as exc:  # noqa: BLE001 - a hostile feed must not stop the cycle
+        return ParsedFeed([], error=f"unparseable feed: {type(exc).__name__}: {exc}")
+
+
+def _parse(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if _looks_like_json(body, headers.get("content-type", "")):
         return parse_json_feed(body, url)
     response_headers = {"content-location": url}
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
-    try:
-        doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)
-    except Exception as exc:  # noqa: BLE001 - a hostile feed must not stop the cycle
-        return ParsedFeed([], error=f"unparseable feed: {type(exc).__name__}: {exc}")
+    doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)
     entries = []
     for e in doc.entries:
-        entry = _entry_from_feedparser(e, url)
+        try:
+            entry = _entry_from_feedparser(e, url)
+        except ValueError:
+            continue
         if entry.title or entry.summary or entry.link:
             entries.append(entry)
     error = None

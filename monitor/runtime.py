@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from monitor.config import Config, check_config
+from monitor.config import Config, FeedConfig, check_config
 from monitor.logs import add_secrets
 from monitor.matching import Matcher
 from monitor.problems import InvalidFiles, Problem
 from monitor.watchlists import Watchlist, check_watchlists
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Database, connect
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,25 +28,27 @@ class Runtime:
     db: Database
     outbox: Outbox
 
+    @cached_property
+    def feeds_by_url(self) -> dict[str, FeedConfig]:
+        """Configured feeds by URL."""
+        return {f.url: f for f in self.config.feeds}
+
     def close(self) -> None:
         self.db.dispose()
 
 
-def _watchlist_names(directory: Path) -> set[str] | None:
-    watchlists, _ = check_watchlists(directory)
-    return {w.name for w in watchlists}
-
-
 def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[Problem]]:
-    """Validate the config and the watchlists it points at; collect every problem."""
-    config, problems = check_config(config_path, _watchlist_names)
+    """Validate the config and the watchlists it points at (read once); collect every problem."""
+    loaded: dict[Path, tuple[list[Watchlist], list[Problem]]] = {}
+
+    def names(directory: Path) -> set[str]:
+        loaded[directory] = check_watchlists(directory)
+        return {w.name for w in loaded[directory][0]}
+
+    config, problems = check_config(config_path, names)
     if config is None:
         return None, [], problems
-    if not config.watchlists_dir.is_dir():
-        problems.append(Problem(str(config.path), 0,
-                                f"watchlists directory not found: {config.watchlists_dir}"))
-        return config, [], problems
-    watchlists, wl_problems = check_watchlists(config.watchlists_dir)
+    watchlists, wl_problems = loaded[config.watchlists_dir]
     return config, watchlists, problems + wl_problems
 
 
@@ -52,6 +58,8 @@ def load_runtime(config_path: Path) -> Runtime:
     if problems or config is None:
         raise InvalidFiles(problems)
     add_secrets(config.secrets())
+    for warning in config.warnings:
+        log.warning("%s", warning)
     db = connect(config.storage_url)
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)

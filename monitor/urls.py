@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+MAX_URL_BYTES = 2000  # fits a PostgreSQL btree index entry; longer links dedup by GUID only
+
 TRACKING_PARAMS = (
     "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
     "_hsenc", "_hsmi", "mkt_tok", "cmpid", "ocid", "smid", "smtyp", "ref_src", "CMP",
@@ -16,9 +18,15 @@ def canonical_url(url: str | None) -> str | None:
     """Lower-case host, sorted query, no fragment, no ``utm_*`` or click-tracking parameters."""
     if not url:
         return None
-    url = url.strip()
+    try:
+        return _canonical(url.strip())
+    except ValueError:
+        return None
+
+
+def _canonical(url: str) -> str | None:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.port == 0:
         return None
     params = [p.split("=", 1)[0] for p in parts.query.split("&") if p]
     drop = [p for p in params if p.lower().startswith("utm_") or p in TRACKING_PARAMS]
@@ -28,4 +36,5 @@ def canonical_url(url: str | None) -> str | None:
     scheme, rest = canon.split("://", 1)
     if scheme == "http":
         canon = "https://" + rest
-    return canon.rstrip("/") if canon.count("/") > 3 else canon
+    canon = canon.rstrip("/") if canon.count("/") > 3 else canon
+    return canon if len(canon.encode()) <= MAX_URL_BYTES else None

@@ -1,4 +1,4 @@
-"""Watchlists: one TOML file per list, validated up front so `monitor check` can point at file:line."""
+"""Watchlists: one TOML file per list, validated so `monitor check` can point at file:line."""
 
 from __future__ import annotations
 
@@ -94,14 +94,15 @@ class _FileChecker:
             self.add(line, f"{where}: must be a table")
             return None
         before = len(self.problems)
+        name = raw.get("name")
+        if isinstance(name, str) and name.strip():
+            name = name.strip()
+            where = f"entity '{name}'"
         for key in sorted(set(raw) - ENTITY_KEYS):
             self.add(self.lines.key(key, line), f"{where}: unknown key '{key}'")
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not name:
             self.add(line, f"{where}: missing or empty 'name'")
             return None
-        name = name.strip()
-        where = f"entity '{name}'"
         lists: dict[str, tuple[str, ...]] = {}
         for key in ("aliases", "case_sensitive", "require_context", "context",
                     "exclude_phrases", "exclude_context", "fields"):
@@ -111,7 +112,8 @@ class _FileChecker:
         names = tuple(dict.fromkeys((name, *lists.get("aliases", ()))))
         for alias in names:
             if not alias_keys(alias):
-                self.add(self.lines.key("aliases", line), f"{where}: alias {alias!r} has no letters")
+                self.add(self.lines.key("aliases", line),
+                         f"{where}: alias {alias!r} has no letters")
         for key in ("case_sensitive", "require_context"):
             for alias in lists.get(key, ()):
                 if alias not in names:
@@ -168,7 +170,8 @@ class _FileChecker:
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TYPO:
             return value
         self.add(self.lines.key("typo_tolerance", line),
-                 f"{where}: 'typo_tolerance' must be \"auto\", \"off\" or 0..{MAX_TYPO}, got {value!r}")
+                 f"{where}: 'typo_tolerance' must be \"auto\", \"off\" or 0..{MAX_TYPO}, "
+                 f"got {value!r}")
         return None
 
     def _min_score(self, raw: dict[str, Any], line: int, where: str) -> float:

@@ -82,9 +82,8 @@ class Renderer:
         loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
         loaders.append(PackageLoader("notifiers", "templates"))
         self.env = Environment(loader=ChoiceLoader(loaders),
-                               autoescape=select_autoescape(["html"]),
+                               autoescape=select_autoescape(["html", "html.j2"]),
                                trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["mark_md"] = lambda h: _highlight(h.context, h.matched, "*", "*")
         self.env.filters["mark_bold"] = lambda h: _highlight(h.context, h.matched, "**", "**")
         self.env.filters["mark_html"] = lambda h: Markup(
             _highlight(h.context, h.matched, "<mark>", "</mark>", html=True))

@@ -135,14 +135,16 @@ class Outbox:
                         d.id, d.subscriber, d.attempts, d.next_attempt_at.isoformat(), error)
             return "retrying"
 
-    def _label(self, d: Delivery) -> str:
+    def _target(self, d: Delivery) -> tuple[Recipient | None, Channel | None]:
         recipient = self.recipients.get(d.subscriber)
-        channel = recipient.channel(d.channel) if recipient else None
+        return recipient, recipient.channel(d.channel) if recipient else None
+
+    def _label(self, d: Delivery) -> str:
+        _recipient, channel = self._target(d)
         return channel.label if channel else d.channel
 
     def _attempt(self, d: Delivery) -> str | None:
-        recipient = self.recipients.get(d.subscriber)
-        channel = recipient.channel(d.channel) if recipient else None
+        recipient, channel = self._target(d)
         if recipient is None or channel is None:
             return "subscriber or channel is no longer in the config"
         alert = build_alert(d.story, d.story.hits, recipient)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
@@ -12,10 +13,34 @@ from notifiers.messages import Message
 log = logging.getLogger(__name__)
 
 
+MIN_SECRET_PART = 6
+
+
+def secret_parts(url: str) -> list[str]:
+    """The URL and every piece of it that may be a token: userinfo, path segments, query values.
+
+    apprise rewrites URLs before logging them (slack://A/B/C becomes
+    https://hooks.slack.com/services/A/B/C), so whole-URL redaction is not enough.
+    """
+    parts = [url]
+    try:
+        split = urlsplit(url)
+    except ValueError:
+        return parts
+    host = split.netloc.rsplit("@", 1)[-1].split(":")[0]
+    token_host = host if host and "." not in host else None  # slack://TokenA/..., tgram://bot
+    pieces = [split.username, split.password, token_host]
+    pieces += split.path.split("/")
+    pieces += [value for _key, value in parse_qsl(split.query)]
+    parts += [unquote(p) for p in pieces if p and len(p) >= MIN_SECRET_PART]
+    parts += [p for p in pieces if p and len(p) >= MIN_SECRET_PART]
+    return sorted(set(parts), key=len, reverse=True)
+
+
 def redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret (a notify URL) in ``text`` with a placeholder."""
+    """Replace every secret (a notify URL or a token inside one) in ``text`` with a placeholder."""
     for secret in secrets:
-        if secret:
+        if secret and secret in text:
             text = text.replace(secret, "[redacted]")
     return text
 
@@ -30,4 +55,4 @@ def send(channel: Channel, message: Message) -> str | None:
     if ok:
         return None
     details = " ".join(line.strip() for line in captured.getvalue().splitlines() if line.strip())
-    return redact(details or "apprise reported a failed delivery", [channel.url])[:500]
+    return redact(details or "apprise reported a failed delivery", secret_parts(channel.url))[:500]

@@ -37,7 +37,7 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value
+        return value.astimezone(UTC) if value is not None else None
 
 
 class Base(DeclarativeBase):
@@ -50,13 +50,13 @@ class Feed(Base):
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048), unique=True)
-    fetch_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
-    name: Mapped[str] = mapped_column(String(512), default="")
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    fetch_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    name: Mapped[str] = mapped_column(Text, default="")
     interval_s: Mapped[float] = mapped_column(Float, default=900.0)
     state: Mapped[str] = mapped_column(String(16), default="ok")
-    etag: Mapped[str | None] = mapped_column(String(1024), nullable=True)
-    last_modified: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -72,8 +72,8 @@ class Story(Base):
     __tablename__ = "stories"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    canonical_url: Mapped[str | None] = mapped_column(String(2048), unique=True, nullable=True)
-    link: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    canonical_url: Mapped[str | None] = mapped_column(Text, unique=True, nullable=True)
+    link: Mapped[str | None] = mapped_column(Text, nullable=True)
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -95,8 +95,8 @@ class StorySource(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
     feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
-    entry_key: Mapped[str] = mapped_column(String(2048))
-    link: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    entry_key: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text, nullable=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     story: Mapped[Story] = relationship(back_populates="sources")
@@ -116,8 +116,8 @@ class Hit(Base):
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
     watchlist: Mapped[str] = mapped_column(String(256))
     entity: Mapped[str] = mapped_column(String(256))
-    alias: Mapped[str] = mapped_column(String(512), default="")
-    matched: Mapped[str] = mapped_column(String(512), default="")
+    alias: Mapped[str] = mapped_column(Text, default="")
+    matched: Mapped[str] = mapped_column(Text, default="")
     field: Mapped[str] = mapped_column(String(32), default="title")
     score: Mapped[float] = mapped_column(Float, default=100.0)
     rule: Mapped[str] = mapped_column(String(256), default="")

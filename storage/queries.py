@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Feed, Hit, Story, StorySource
+from storage.models import Feed, Hit, Story
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,3 @@ def list_hits(session: Session, watchlist: str | None = None, entity: str | None
                    matched=h.matched, field=h.field, score=h.score, title=s.title, link=s.link,
                    source=feed_name or "", context=h.context)
             for h, s, feed_name in session.execute(q)]
-
-
-def source_counts(session: Session, story_ids: list[int]) -> dict[int, int]:
-    """How many feeds carried each story."""
-    rows = session.execute(select(StorySource.story_id, func.count())
-                           .where(StorySource.story_id.in_(story_ids))
-                           .group_by(StorySource.story_id))
-    return dict(rows.tuples().all())

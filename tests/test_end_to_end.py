@@ -40,8 +40,10 @@ def test_two_feeds_alert_webhook_and_email_once(tmp_path, feed_server, webhook, 
     assert titles[0].startswith("[Amazon, ICE] Amazon Web Services")
     assert titles[1].startswith("[ICE] ICE agents detain")
     raid = next(m for m in webhook.received if "raids" in m["title"])
-    assert "https://gazette.example/2026/11/ice-raids" in raid["message"]
-    assert "Immigration and Customs Enforcement" in raid["message"] or "ICE" in raid["message"]
+    # link (tracking parameters kept as published), source feed, matched text in context
+    assert "https://gazette.example/2026/11/ice-raids?utm_source=rss" in raid["message"]
+    assert "Source: Loopback Gazette" in raid["message"]
+    assert "«ICE agents» detain dozens in early-morning raids" in raid["message"]
 
     subjects = []
     for _from, rcpts, raw in smtp.messages:
@@ -112,3 +114,30 @@ def test_hits_command_lists_stored_hits(tmp_path, feed_server):
     assert "GEO Group" in table.stdout
     future = run_cli("hits", "--since", "2999-01-01", "--format", "json", "--config", str(config))
     assert json.loads(future.stdout) == []
+
+
+def test_tokens_never_reach_the_logs(tmp_path, feed_server):
+    rss = feed_server.add("/rss.xml", (DATA / "feeds" / "rss2.xml").read_bytes())
+    token = "xoxbSECRETtoken12345"
+    config = write_config(tmp_path, [rss], [
+        {"name": "slack", "notify": ["slack://T0SECRETAA/B0SECRETBB/" + token + "/#alerts"]},
+        {"name": "mail", "notify": ["mailto://bob:pw-S3CRET-99@127.0.0.1:1?from=m@example.org&to=a@example.org"]},
+    ])
+    result = run_cli("poll-once", "--log-level", "DEBUG", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "failed (attempt 1)" in result.stderr
+    for secret in (token, "T0SECRETAA", "B0SECRETBB", "pw-S3CRET-99"):
+        assert secret not in result.stderr + result.stdout
+
+
+def test_health_reports_polling_state(tmp_path, feed_server):
+    rss = feed_server.add("/rss.xml", (DATA / "feeds" / "rss2.xml").read_bytes())
+    config = write_config(tmp_path, [rss])
+    no_db = run_cli("health", "--config", str(config))
+    assert no_db.returncode == 1 and "storage does not answer" in no_db.stderr
+    assert run_cli("feeds", "--config", str(config)).returncode == 0
+    before = run_cli("health", "--config", str(config))
+    assert before.returncode == 1 and "no feed has been polled" in before.stderr
+    _poll(config)
+    after = run_cli("health", "--config", str(config))
+    assert after.returncode == 0 and after.stdout.startswith("ok: last poll")

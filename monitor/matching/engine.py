@@ -1,4 +1,4 @@
-"""The Matcher: index lookups find candidate aliases, then each entity's rules accept or veto them."""
+"""The Matcher: index lookups find candidate aliases, then entity rules accept or veto them."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 FIELD_ORDER = ("title", "summary", "content")
 SNIPPET = 60
 RAW_CACHE_LIMIT = 200_000
+_SCREEN_PUNCT = bytes(c for c in range(33, 127) if not chr(c).isalnum() and chr(c) not in "-&")
+_SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
 
 
 @dataclass(frozen=True)
@@ -110,13 +112,15 @@ class _Story:
 
 
 class Matcher:
-    """Matches stories against watchlists; cost per story barely depends on how many aliases exist."""
+    """Matches stories against watchlists; cost per story barely depends on the alias count."""
 
     def __init__(self, watchlists: Sequence[Watchlist]):
         self.index = TokenIndex()
         self.aliases: list[_Alias] = []
         self._by_first: dict[int, list[_Alias]] = {}
         self._raw: dict[str, tuple[str, Lookup]] = {}
+        self._screened: dict[bytes, bool] = {}
+        self._hot: set[bytes] = set()
         for watchlist in watchlists:
             for entity in watchlist.entities:
                 rules = EntityRules(entity)
@@ -141,13 +145,13 @@ class Matcher:
         self._by_first.setdefault(alias.word_ids[0], []).append(alias)
 
     def match(self, title: str, summary: str = "", content: str = "") -> list[Hit]:
-        """Best hit per (watchlist, entity): highest score, then title before summary before content."""
+        """Best hit per (watchlist, entity): highest score, then title, summary, content."""
         return self.explain(title, summary, content, near_misses=False)[0]
 
     def explain(
         self, title: str, summary: str = "", content: str = "", near_misses: bool = True
     ) -> tuple[list[Hit], list[NearMiss]]:
-        """Hits plus the candidates that rules vetoed, so an admin can see why a story was missed."""
+        """Hits plus candidates that rules vetoed, so an admin can see why a story was missed."""
         fields = [
             (name, html_to_text(value or ""))
             for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
@@ -156,16 +160,42 @@ class Matcher:
         hits: list[Hit] = []
         misses: list[NearMiss] = []
         for name, text in fields:
-            raws = WORD_RE.findall(text)
-            found = [self._lookup(r) for r in raws]
-            joins = "-" in text and any(self._lookup(a + b)[1] for a, b in HYPHEN_RE.findall(text))
-            if not joins and not any(m for _, m in found):
+            if not text or not self._screen(text):
                 continue
-            field = _Field(name, text, raws, found)
-            for alias, start, end, edits in self._candidates(field, joins):
+            raws = WORD_RE.findall(text)
+            field = _Field(name, text, raws, [self._lookup(r) for r in raws])
+            for alias, start, end, edits in self._candidates(field, "-" in text):
                 verdict = self._judge(alias, field, start, end, edits, story)
                 self._record(verdict, alias, field, start, end, edits, hits, misses)
         return _best(hits), (_dedupe(misses, hits) if near_misses else [])
+
+    def _screen(self, text: str) -> bool:
+        """Could anything match in this field? Most stories stop here, so it runs mostly in C.
+
+        ASCII text is split as bytes (punctuation except "-" and "&" becomes space) and checked
+        against the set of chunks known to contain an alias word; other text takes the regex path.
+        """
+        if not text.isascii():
+            return any(self._chunk_is_hot(w) for w in text.split())
+        chunks = text.encode().translate(_SCREEN_TABLE).split()
+        missing = set(chunks).difference(self._screened)
+        if missing:
+            if len(self._screened) >= RAW_CACHE_LIMIT:
+                self._screened.clear()
+                self._hot.clear()
+            for chunk in missing:
+                hot = self._chunk_is_hot(chunk.decode())
+                self._screened[chunk] = hot
+                if hot:
+                    self._hot.add(chunk)
+        return not self._hot.isdisjoint(chunks)
+
+    def _chunk_is_hot(self, chunk: str) -> bool:
+        """Does a whitespace-free chunk hold an alias word, alone or hyphen-joined?"""
+        words = WORD_RE.findall(chunk)
+        if any(self._lookup(w)[1] for w in words):
+            return True
+        return "-" in chunk and any(self._lookup(a + b)[1] for a, b in HYPHEN_RE.findall(chunk))
 
     def _lookup(self, raw: str) -> tuple[str, Lookup]:
         """Folded key and index matches of a word as written, cached by its raw form."""

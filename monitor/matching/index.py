@@ -1,11 +1,11 @@
-"""Candidate index: exact token lookup plus a deletion neighbourhood, so typo search never scans aliases."""
+"""Candidate index: exact lookup plus deletion neighbourhoods; typo search never scans aliases."""
 
 from __future__ import annotations
 
 from rapidfuzz.distance import OSA
 
 FUZZY_MIN_LEN = 5
-"""Alias words shorter than this must match exactly: one edit would make "ICE" into "ACE" or "NICE"."""
+"""Shorter alias words, and words with digits, match exactly: "ICE" is not "ACE", 2024 not 2025."""
 
 CACHE_LIMIT = 200_000
 
@@ -36,7 +36,7 @@ class TokenIndex:
         wid = len(self.words)
         self.words.append(word)
         self._ids[word] = wid
-        if len(word) >= FUZZY_MIN_LEN:
+        if len(word) >= FUZZY_MIN_LEN and word.isalpha():
             for variant in {word} | deletions(word):
                 self._deletes.setdefault(variant, []).append(wid)
         return wid
@@ -50,7 +50,7 @@ class TokenIndex:
         exact = self._ids.get(key)
         if exact is not None:
             found[exact] = 0
-        if len(key) >= FUZZY_MIN_LEN - 1:
+        if len(key) >= FUZZY_MIN_LEN - 1 and key.isalpha():
             for variant in {key} | deletions(key):
                 for wid in self._deletes.get(variant, ()):
                     if wid not in found and OSA.distance(key, self.words[wid], score_cutoff=1) <= 1:

@@ -12,7 +12,9 @@ _BLOCK_RE = re.compile(r"</?(p|br|div|li|h[1-6]|tr|td|blockquote)\b[^>]*>", re.I
 _WS_RE = re.compile(r"\s+")
 WORD_RE = re.compile(r"[^\W_]+|&")
 HYPHEN_RE = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
-_QUOTE_MAP = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
+_QUOTE_MAP = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"}
+)
 
 
 def html_to_text(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Per-entity rules (case, required context, vetoes), compiled once so each check is a quick search."""
+"""Per-entity rules (case, required context, vetoes), compiled once so checks are quick."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ FIELD_BREAK = " | "
 
 
 def _phrase_regex(phrase: str) -> re.Pattern[str]:
-    """Whole-word regex over folded keys; a trailing ``*`` lets the last word continue (``detain*``)."""
+    """Whole-word regex over folded keys; a trailing ``*`` extends the last word (``detain*``)."""
     prefix = phrase.rstrip().endswith("*")
     keys = alias_keys(phrase.rstrip().rstrip("*"))
     body = " ".join(re.escape(k) for k in keys)
@@ -53,7 +53,7 @@ class EntityRules:
         self.fields = frozenset(entity.fields)
 
     def is_weak(self, alias: str) -> bool:
-        """Short or ambiguous forms (case-sensitive or context-dependent) that story vetoes apply to."""
+        """Ambiguous forms (case-sensitive or needing context), the ones story vetoes apply to."""
         return alias in self.case_sensitive or alias in self.require_context
 
     def max_edits(self, alias: str, keys: tuple[str, ...]) -> int:

@@ -1,0 +1,74 @@
+"""Alert rendering per target kind, and the redaction of secrets in delivery errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from apprise import NotifyFormat
+
+from notifiers.channels import kind_of
+from notifiers.messages import Alert, AlertHit, Renderer
+from notifiers.sender import redact, secret_parts
+
+ALERT = Alert(
+    title="ICE & Amazon <contract> renewed",
+    link="https://news.example/aws-ice?id=1&x=2",
+    source="Loopback Ledger",
+    hits=(AlertHit("ICE", "ICE", "ICE", "data used by ICE and other agencies", "summary"),
+          AlertHit("Amazon", "Amazon", "Amazon Web Services", "Amazon Web Services renews",
+                   "title")),
+    published=datetime(2026, 11, 28, 11, 0, tzinfo=UTC),
+    other_sources=("Wire",),
+)
+
+
+def test_kinds_by_scheme():
+    assert kind_of("slack://a/b/c") == "slack"
+    assert kind_of("mailtos://u:p@host?to=x@y") == "email"
+    assert kind_of("discord://id/token") == "markdown"
+    assert kind_of("json://127.0.0.1/x") == "text"
+
+
+def test_slack_message_is_markdown_with_link_and_highlight():
+    msg = Renderer().render(ALERT, "slack")
+    assert msg.body_format == NotifyFormat.MARKDOWN
+    assert msg.title == "[ICE, Amazon] ICE & Amazon <contract> renewed"
+    assert "[ICE & Amazon <contract> renewed](https://news.example/aws-ice?id=1&x=2)" in msg.body
+    assert "data used by **ICE** and other agencies" in msg.body
+    assert "Source: Loopback Ledger (also: Wire)" in msg.body
+
+
+def test_email_is_escaped_html_with_marked_context():
+    msg = Renderer().render(ALERT, "email")
+    assert msg.body_format == NotifyFormat.HTML
+    assert "ICE &amp; Amazon &lt;contract&gt; renewed" in msg.body
+    assert 'href="https://news.example/aws-ice?id=1&amp;x=2"' in msg.body
+    assert "data used by <mark>ICE</mark> and other agencies" in msg.body
+    assert "2026-11-28 11:00 UTC" in msg.body
+
+
+def test_text_message_names_everything():
+    body = Renderer().render(ALERT, "text").body
+    for part in ("ICE, Amazon: ICE & Amazon <contract> renewed", "Source: Loopback Ledger",
+                 "«Amazon Web Services» renews", "https://news.example/aws-ice?id=1&x=2"):
+        assert part in body
+
+
+def test_admin_templates_override_packaged_ones(tmp_path):
+    (tmp_path / "alert.txt.j2").write_text("custom: {{ alert.title }}")
+    assert Renderer(tmp_path).render(ALERT, "text").body == "custom: " + ALERT.title + "\n"
+
+
+def test_long_context_is_trimmed():
+    hit = AlertHit("ICE", "ICE", "ICE", "x " * 400 + "ICE", "content")
+    body = Renderer().render(Alert("t", None, "s", (hit,)), "text").body
+    assert "…" in body and len(body) < 600
+
+
+def test_tokens_inside_rewritten_urls_are_redacted():
+    url = "slack://T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc/#alerts"
+    line = "Slack POST URL: https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc"
+    clean = redact(line, secret_parts(url))
+    assert "T0AAAAAAA" not in clean and "cccccccc" not in clean
+    mail = "mailtos://user:hunter2secret@smtp.example.org?to=a@b.org"
+    assert "hunter2secret" not in redact("login failed for hunter2secret", secret_parts(mail))
