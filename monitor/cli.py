@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     hits.add_argument("--since", type=_parse_since, help="ISO date or time (UTC if no zone)")
     hits.add_argument("--limit", type=int, default=100)
     hits.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    add("health", "exit 0 when storage answers and polling is current (for HEALTHCHECK)")
+    add("health", "exit 0 when the daemon is healthy: its /healthz with [http] listen set, "
+                  "else storage answers and polling is current (for HEALTHCHECK)")
     feeds = add("feeds", "show each feed's health")
     feeds.add_argument("--format", choices=["table", "json"], default="table")
     delivery_cli.add_parsers(add, common)
@@ -173,15 +174,18 @@ def cmd_feeds(args) -> int:
 
 def cmd_health(args) -> int:
     from monitor.config import load_config
-    from monitor.health import check_health
+    from monitor.health import check_health, check_http_health
     from storage import connect
 
     config = load_config(resolve_config_path(args.config))
-    db = connect(config.storage_url, create=False)
-    try:
-        ok, reason = check_health(config, db)
-    finally:
-        db.dispose()
+    if config.http.listen:
+        ok, reason = check_http_health(config.http)
+    else:
+        db = connect(config.storage_url, create=False)
+        try:
+            ok, reason = check_health(config, db)
+        finally:
+            db.dispose()
     print(reason, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 

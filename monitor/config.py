@@ -20,7 +20,7 @@ DEFAULT_CONFIG = "config.toml"
 DEFAULT_INTERVAL = 900.0
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-_TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delivery"}
+_TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delivery", "http"}
 _STORAGE_KEYS = {"url"}
 _WATCHLISTS_KEYS = {"dir"}
 _FEED_KEYS = {"url", "name", "interval"}
@@ -28,6 +28,7 @@ _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
                  "max_bytes"}
 _DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir"}
+_HTTP_KEYS = {"listen", "token"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The daemon's HTTP endpoint: off when ``listen`` is None; ``token`` guards non-read-only."""
+
+    listen: str | None = None
+    token: str | None = None
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = (self.listen or "").rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config; paths are absolute, env references expanded."""
 
@@ -74,10 +88,12 @@ class Config:
     polling: PollingConfig = field(default_factory=PollingConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     warnings: tuple[Problem, ...] = ()
+    http: HttpConfig = field(default_factory=HttpConfig)
 
     def secrets(self) -> list[str]:
-        """Every notify URL, so that log output can redact them."""
-        return [c.url for sub in self.subscribers for c in sub.channels]
+        """Every notify URL (and the HTTP token), so that log output can redact them."""
+        urls = [c.url for sub in self.subscribers for c in sub.channels]
+        return urls + ([self.http.token] if self.http.token else [])
 
 
 def resolve_config_path(cli_value: str | None) -> Path:
@@ -303,6 +319,31 @@ def _templates_dir(c: _Checker, table: dict[str, Any], line: int, base: Path) ->
     return path
 
 
+def _parse_http(c: _Checker, raw: dict[str, Any]) -> HttpConfig:
+    """``[http]``: ``listen = "host:port"`` and an optional ``token`` (``${VAR}`` expanded)."""
+    table, line = c.table(raw, "http")
+    c.unknown_keys(table, _HTTP_KEYS, line, "[http]")
+    listen = c.string(table, "listen", line)
+    if listen is not None:
+        host, sep, port = listen.rpartition(":")
+        if not sep or not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+            c.error(c.lines.key("listen", line),
+                    f"listen must be \"host:port\" (e.g. \"127.0.0.1:8080\"), got {listen!r}")
+            listen = None
+    token = c.string(table, "token", line)
+    if token is not None:
+        token, missing = expand_env(token)
+        if missing or not token:
+            why = (f"environment variable(s) {', '.join(missing)} not set" if missing
+                   else "it is empty")
+            c.warn(c.lines.key("token", line), f"http token is disabled: {why}")
+            token = None
+        elif len(token) < 16:
+            c.error(c.lines.key("token", line), "http token must be at least 16 characters")
+            token = None
+    return HttpConfig(listen=listen, token=token)
+
+
 def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
            entity_names=None) -> Config:
     c.unknown_keys(raw, _TOP_KEYS, 0, "the config")
@@ -347,6 +388,7 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
         subscribers=tuple(_parse_subscribers(c, raw, known, known_entities)),
         polling=polling,
         delivery=delivery,
+        http=_parse_http(c, raw),
         warnings=tuple(c.warnings),
     )
 

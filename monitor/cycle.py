@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
+from monitor import metrics
+from monitor.cancel import fetch_unless_stopped, stopped
 from monitor.feeds import adopt_title, due_feeds, record_fetch, sync_feeds
-from monitor.fetcher import FetchRequest, FetchResult, fetch_all
+from monitor.fetcher import FetchRequest, FetchResult
 from monitor.ingest import ingest_entries
 from monitor.parser import ParsedFeed, parse_feed
 from monitor.runtime import Runtime
@@ -100,8 +102,11 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
         stats.feeds_not_modified += 1
 
 
-def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleStats:
-    """Poll every due feed (``force``: all of them), then send due alerts."""
+def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
+               stop: threading.Event | None = None) -> CycleStats:
+    """Poll every due feed (``force``: all of them), then send due alerts.
+
+    ``stop`` set: cancel fetches in flight and return; unstored feeds stay due."""
     started = time.monotonic()
     stats = CycleStats()
     with rt.db.session() as s:
@@ -109,14 +114,21 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleS
         requests = [FetchRequest(f.id, f.fetch_url or f.url, f.etag, f.last_modified)
                     for f in feeds]
     for batch in _chunks(requests, BATCH):
-        results = asyncio.run(fetch_all(batch, rt.config.polling))
+        results = None if stopped(stop) else fetch_unless_stopped(batch, rt.config.polling, stop)
+        if results is None:
+            break
+        metrics.observe_fetches(results)
         for result, parsed in zip(results, parse_results(results), strict=True):
+            if stopped(stop):
+                break
             _store_one(rt, result, parsed, stats)
-    if deliver:
-        report = rt.outbox.deliver_due()
+    if deliver and not stopped(stop):
+        report = rt.outbox.deliver_due(should_stop=stop.is_set if stop else None)
+        metrics.observe_deliveries(report)
         stats.notifications_sent = report.sent
         stats.notifications_failed = report.failed + report.retrying
     stats.duration_s = round(time.monotonic() - started, 3)
+    metrics.observe_cycle(stats)
     level = logging.INFO if stats.feeds_polled or stats.notifications_sent else logging.DEBUG
     log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
              "%d alerts sent in %.1fs", stats.feeds_polled, stats.feeds_failed,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from monitor.config import Config
+from monitor.config import Config, HttpConfig
 from storage import Database, Feed
 from storage.models import utcnow
 
@@ -30,3 +33,20 @@ def check_health(config: Config, db: Database) -> tuple[bool, str]:
     if age > timedelta(seconds=shortest) + GRACE:
         return False, f"last poll was {int(age.total_seconds())}s ago"
     return True, f"ok: last poll {int(age.total_seconds())}s ago"
+
+
+def check_http_health(http: HttpConfig, timeout: float = 5.0) -> tuple[bool, str]:
+    """Ask the running daemon's ``/healthz``: proves the process is alive, not just storage."""
+    host, port = http.host_port
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return True, json.loads(resp.read()).get("reason", "ok")
+    except urllib.error.HTTPError as exc:
+        try:
+            return False, json.loads(exc.read()).get("reason", f"HTTP {exc.code}")
+        except ValueError:
+            return False, f"{url}: HTTP {exc.code}"
+    except (OSError, ValueError) as exc:
+        return False, f"{url} does not answer: {exc}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import metrics
 from monitor.parser import Entry
 from monitor.urls import canonical_url
 from notifiers.channels import Recipient
@@ -70,6 +71,7 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
             matches = matcher.match(entry.title, entry.summary, entry.content)
             hits = _hit_rows(story, matches)
             session.add_all(hits)
+            metrics.observe_hits(hits)
             report.hits += len(hits)
             if hits:
                 report.deliveries += enqueue(session, story, hits, recipients)

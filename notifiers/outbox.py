@@ -118,22 +118,24 @@ class Outbox:
                                        for did, created, attempts in rows]
         return groups
 
-    def deliver_due(self, now: datetime | None = None, limit: int = 500) -> DeliveryReport:
+    def deliver_due(self, now: datetime | None = None, limit: int = 500,
+                    should_stop: Callable[[], bool] | None = None) -> DeliveryReport:
         """Send every due delivery as its subscriber's pacing says; one claim per message.
 
         One pass at a time per process (a second caller returns at once), so at most one
-        message is ever in flight here.
+        message is ever in flight here. ``should_stop()`` true: leave the rest for the next pass.
         """
         report = DeliveryReport()
         if not self._pass.acquire(blocking=False):
             return report
         try:
-            self._deliver_due(now or utcnow(), limit, report)
+            self._deliver_due(now or utcnow(), limit, report, should_stop)
         finally:
             self._pass.release()
         return report
 
-    def _deliver_due(self, now: datetime, limit: int, report: DeliveryReport) -> None:
+    def _deliver_due(self, now: datetime, limit: int, report: DeliveryReport,
+                     should_stop: Callable[[], bool] | None = None) -> None:
         for (sub, chan), due in self.due(now, limit).items():
             recipient = self.recipients.get(sub)
             channel = recipient.channel(chan) if recipient else None
@@ -146,7 +148,7 @@ class Outbox:
                     sent = messages_since(s, sub, chan, now - HOUR)
                 batches = plan(recipient, due, now, sent)
             for batch in batches:
-                if self.stopping.is_set():
+                if self.stopping.is_set() or (should_stop is not None and should_stop()):
                     return
                 self.send_batch(sub, chan, batch, now, report)
 
