@@ -5,13 +5,32 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
+import feedparser.api
 
+from monitor.neardup import band_keys, normalise
 from monitor.text import collapse, html_to_text
+
+MAX_ENTITY_CHARS = 64
+_LONG_ENTITY = re.compile(rb'<!ENTITY\s+[^\s>]+\s+"[^"]{%d,}"\s*>' % (MAX_ENTITY_CHARS + 1))
+_original_replace_doctype = feedparser.api.replace_doctype
+
+
+def _replace_doctype_bounded(data: bytes):
+    """feedparser keeps simple internal entities; drop long ones so that ``&a;`` repeated a
+    million times cannot expand a small feed into gigabytes (the quadratic blowup attack)."""
+    start = re.search(rb"<\w", data)
+    if start and b"<!ENTITY" in data[: start.start()]:
+        data = _LONG_ENTITY.sub(b"", data[: start.start()]) + data[start.start():]
+    return _original_replace_doctype(data)
+
+
+feedparser.api.replace_doctype = _replace_doctype_bounded
 
 
 @dataclass(frozen=True)
@@ -25,6 +44,8 @@ class Entry:
     summary: str
     content: str
     published: datetime | None
+    dedup_text: str = ""
+    dedup_keys: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,14 @@ def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> s
     if link:
         return link[:2000]
     return "sha1:" + hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
+
+
+def make_entry(guid: str | None, link: str | None, title: str, summary: str, content: str,
+               published: datetime | None) -> Entry:
+    """An Entry with its identity key and near-duplicate fingerprint."""
+    text = normalise(title, summary or content[:2000])
+    return Entry(entry_key(guid, link, title, summary), guid, link, title, summary, content,
+                 published, text, band_keys(text))
 
 
 def _struct_to_dt(value) -> datetime | None:
@@ -93,8 +122,7 @@ def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
         if not summary and content:
             summary = content[:500]
         published = _iso_to_dt(item.get("date_published")) or _iso_to_dt(item.get("date_modified"))
-        entries.append(Entry(entry_key(guid, link, title, summary), guid, link, title, summary,
-                             content, published))
+        entries.append(make_entry(guid, link, title, summary, content, published))
     return ParsedFeed(entries, title=str(doc.get("title") or ""))
 
 
@@ -107,8 +135,7 @@ def _entry_from_feedparser(e, base_url: str) -> Entry:
     content = " ".join(html_to_text(c.get("value", "")) for c in e.get("content", []) or [])
     published = (_struct_to_dt(e.get("published_parsed")) or _struct_to_dt(e.get("updated_parsed"))
                  or _struct_to_dt(e.get("created_parsed")))
-    return Entry(entry_key(guid, link, title, summary), guid, link, title, summary, content,
-                 published)
+    return make_entry(guid, link, title, summary, content, published)
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
