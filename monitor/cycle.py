@@ -6,22 +6,25 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from monitor.feeds import due_feeds, record_fetch, sync_feeds
-from monitor.fetcher import FetchRequest, FetchResult, fetch_all
+from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
 from monitor.ingest import ingest_entries
+from monitor.matching import Matcher
+from monitor.neardup import NearDupIndex, recent_index
 from monitor.parser import ParsedFeed, parse_feed
 from monitor.runtime import Runtime
+from monitor.watchlists import Watchlist
 from storage import Feed
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
 POOL_THRESHOLD = 16
+PARSE_BACKLOG = 200
 
 
 @dataclass
@@ -43,28 +46,63 @@ class CycleStats:
         return asdict(self)
 
 
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i: i + size]
+_worker_matcher: Matcher | None = None
+
+
+def _init_worker(watchlists: list[Watchlist]) -> None:
+    """Each parse worker builds its own matcher once, so matching runs on every core too."""
+    global _worker_matcher
+    _worker_matcher = Matcher(watchlists)
 
 
 def _parse_result(result: FetchResult) -> ParsedFeed | None:
     if result.body is None:
         return None
-    return parse_feed(result.body, result.final_url or result.url, result.headers)
+    parsed = parse_feed(result.body, result.final_url or result.url, result.headers)
+    if _worker_matcher is not None and parsed.entries:
+        match = _worker_matcher.match
+        parsed = replace(parsed, entries=[
+            replace(e, matches=tuple(match(e.title, e.summary, e.content)))
+            for e in parsed.entries])
+    return parsed
 
 
 def parse_results(results: Sequence[FetchResult]) -> list[ParsedFeed | None]:
-    """Parse fetched bodies; a process pool puts both cores to work on large batches."""
-    with_body = sum(1 for r in results if r.body is not None)
-    if with_body < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        return [_parse_result(r) for r in results]
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        return list(pool.map(_parse_result, results, chunksize=8))
+    """Parse fetched bodies in this process (the cycle itself parses on a process pool)."""
+    return [_parse_result(r) for r in results]
+
+
+async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleStats,
+                    neardup: NearDupIndex | None) -> None:
+    """Fetch, parse and store as a pipeline: bodies are parsed on every core while other feeds
+    are still downloading, and each parsed feed is stored as soon as it is ready."""
+    loop = asyncio.get_running_loop()
+    cores = os.cpu_count() or 1
+    pool = (ProcessPoolExecutor(max_workers=cores, initializer=_init_worker,
+                                initargs=(rt.watchlists,))
+            if len(requests) >= POOL_THRESHOLD and cores > 1 else None)
+    backlog = asyncio.Semaphore(PARSE_BACKLOG)
+
+    async def one(session, req: FetchRequest) -> None:
+        async with backlog:
+            result = await fetch_one(session, req, rt.config.polling)
+            parsed = None
+            if result.body is not None:
+                parsed = (await loop.run_in_executor(pool, _parse_result, result) if pool
+                          else _parse_result(result))
+                result.body = None
+        _store_one(rt, result, parsed, stats, neardup)
+
+    try:
+        async with make_session(rt.config.polling) as session:
+            await asyncio.gather(*(one(session, r) for r in requests))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
-               stats: CycleStats) -> None:
+               stats: CycleStats, neardup: NearDupIndex | None = None) -> None:
     """Store one feed's entries and health in one transaction; failures stay with that feed."""
     now = utcnow()
     try:
@@ -75,7 +113,7 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
             parse_error = parsed.error if parsed is not None else None
             if parsed is not None and parsed.entries:
                 report = ingest_entries(s, feed, parsed.entries, rt.matcher,
-                                        rt.config.subscribers)
+                                        rt.config.subscribers, neardup)
                 stats.entries += report.entries
                 stats.new_stories += report.new_stories
                 stats.hits += report.hits
@@ -106,10 +144,8 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleS
         feeds = due_feeds(sync_feeds(s, rt.config.feeds), utcnow(), force=force)
         requests = [FetchRequest(f.id, f.fetch_url or f.url, f.etag, f.last_modified)
                     for f in feeds]
-    for batch in _chunks(requests, BATCH):
-        results = asyncio.run(fetch_all(batch, rt.config.polling))
-        for result, parsed in zip(results, parse_results(results), strict=True):
-            _store_one(rt, result, parsed, stats)
+    if requests:
+        asyncio.run(_poll_all(rt, requests, stats, recent_index(rt.db, utcnow())))
     if deliver:
         report = rt.outbox.deliver_due()
         stats.notifications_sent = report.sent

@@ -30,6 +30,8 @@ MIN_TOKENS = 6
 OVERLAP_THRESHOLD = 0.8
 TITLE_THRESHOLD = 70.0
 WINDOW_S = 3 * 24 * 3600.0
+BUCKET_CAP = 32
+MAX_CHECKS = 8
 
 _UNPACK = struct.Struct(f"<{BANDS * ROWS}I").unpack
 _HASHES: dict[str, tuple[int, ...]] = {}
@@ -84,7 +86,11 @@ def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
 
 @dataclass
 class NearDupIndex:
-    """Band key → recent story ids, plus texts loaded on demand to confirm a candidate."""
+    """Band key → recent story ids, plus texts loaded on demand to confirm a candidate.
+
+    A bucket keeps its newest ``BUCKET_CAP`` stories and a lookup checks at most ``MAX_CHECKS``
+    candidates, so boilerplate-heavy feeds cannot make dedup quadratic.
+    """
 
     load_texts: Callable[[Sequence[int]], dict[int, tuple[str, str]]] | None = None
     buckets: dict[int, list[int]] = field(default_factory=dict)
@@ -93,7 +99,10 @@ class NearDupIndex:
     def add(self, story_id: int, keys: Iterable[int], text: str | None = None,
             title: str = "") -> None:
         for key in keys:
-            self.buckets.setdefault(key, []).append(story_id)
+            bucket = self.buckets.setdefault(key, [])
+            bucket.append(story_id)
+            if len(bucket) > BUCKET_CAP:
+                del bucket[0]
         if text is not None:
             self.texts[story_id] = (text, title)
 
@@ -103,7 +112,7 @@ class NearDupIndex:
         for key in keys:
             for sid in self.buckets.get(key, ()):
                 counts[sid] = counts.get(sid, 0) + 1
-        return sorted(counts, key=counts.__getitem__, reverse=True)
+        return sorted(counts, key=counts.__getitem__, reverse=True)[:MAX_CHECKS]
 
     def find(self, text: str, title: str, keys: Sequence[int]) -> int | None:
         """The id of a recent story this text duplicates, or None."""

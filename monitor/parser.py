@@ -15,6 +15,7 @@ import feedparser.api
 
 from monitor.neardup import band_keys, normalise
 from monitor.text import collapse, html_to_text
+from monitor.urls import canonical_url
 
 MAX_ENTITY_CHARS = 64
 _LONG_ENTITY = re.compile(rb'<!ENTITY\s+[^\s>]+\s+"[^"]{%d,}"\s*>' % (MAX_ENTITY_CHARS + 1))
@@ -46,6 +47,8 @@ class Entry:
     published: datetime | None
     dedup_text: str = ""
     dedup_keys: tuple[int, ...] = ()
+    canonical: str | None = None
+    matches: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def make_entry(guid: str | None, link: str | None, title: str, summary: str, con
     """An Entry with its identity key and near-duplicate fingerprint."""
     text = normalise(title, summary or content[:2000])
     return Entry(entry_key(guid, link, title, summary), guid, link, title, summary, content,
-                 published, text, band_keys(text))
+                 published, text, band_keys(text), canonical_url(link))
 
 
 def _struct_to_dt(value) -> datetime | None:
