@@ -31,7 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-COMMON = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "was", "with", "as", "it", "by", "at", "from", "an", "were", "are", "this", "be", "council", "budget", "vote", "federal", "court", "ruling", "housing", "plan", "school", "board", "water", "report", "police", "union", "contract", "election", "county", "hospital", "workers", "strike", "market", "prices", "city", "state", "officials", "week", "investigation", "community", "energy", "project", "climate", "transit"]
+_COMMON_TEXT = ("the of and to in a is that for on was with as it by at from an were are this be "
+                "council budget vote federal court ruling housing plan school board water report "
+                "police union contract election county hospital workers strike market prices city "
+                "state officials week investigation community energy project climate transit")
+COMMON = _COMMON_TEXT.split()
 SYLLABLES = ("ka", "ro", "mi", "ven", "tal", "bri", "dor", "lux", "ne", "qua", "zen", "pol",
              "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo")
 _vocab = random.Random(1)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from monitor.neardup import NearDupIndex
 from monitor.parser import Entry
+from monitor.urls import canonical_url
 from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
 from storage import Feed, Hit, Story, StorySource
@@ -76,7 +77,7 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
     fresh = [e for k, e in unique.items() if k not in known]
     if not fresh:
         return report
-    urls = {e.key: e.canonical for e in fresh}
+    urls = {e.key: e.canonical or canonical_url(e.link) for e in fresh}
     by_url = _stories_by_url(session, [u for u in urls.values() if u])
     now = utcnow()
     new: list[_NewStory] = []
