@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
+from sqlalchemy import select
+
 from monitor.feeds import due_feeds, record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
 from monitor.ingest import ingest_entries
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 POOL_THRESHOLD = 16
 PARSE_BACKLOG = 200
+RECORD_BATCH = 200
 
 
 @dataclass
@@ -91,14 +94,55 @@ async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleS
                 parsed = (await loop.run_in_executor(pool, _parse_result, result) if pool
                           else _parse_result(result))
                 result.body = None
-        _store_one(rt, result, parsed, stats, neardup)
+        if parsed is not None and parsed.entries:
+            _store_one(rt, result, parsed, stats, neardup)
+        else:
+            quiet.append((result, parsed))
+            if len(quiet) >= RECORD_BATCH:
+                _record_many(rt, quiet, stats)
 
+    quiet: list[tuple[FetchResult, ParsedFeed | None]] = []
     try:
         async with make_session(rt.config.polling) as session:
             await asyncio.gather(*(one(session, r) for r in requests))
+        _record_many(rt, quiet, stats)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _record_many(rt: Runtime, items: list[tuple[FetchResult, ParsedFeed | None]],
+                 stats: CycleStats) -> None:
+    """Record feeds with nothing to store (304, errors) in one transaction, not one each."""
+    batch = items[:]
+    items.clear()
+    if not batch:
+        return
+    now = utcnow()
+    try:
+        with rt.db.session() as s:
+            feeds = {f.id: f for f in s.scalars(
+                select(Feed).where(Feed.id.in_([r.feed_id for r, _ in batch])))}
+            for result, parsed in batch:
+                feed = feeds.get(result.feed_id)
+                if feed is not None:
+                    record_fetch(feed, result, parsed.error if parsed else None, now)
+                    _count(stats, result, parsed, feed.state != "ok")
+    except Exception:  # noqa: BLE001 - fall back to one transaction per feed
+        log.exception("recording %d feeds at once failed; recording one by one", len(batch))
+        for result, parsed in batch:
+            _store_one(rt, result, parsed, stats)
+
+
+def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
+           failed: bool) -> None:
+    stats.feeds_polled += 1
+    if failed:
+        stats.feeds_failed += 1
+        log.warning("feed %s failed: %s", result.url,
+                    result.error or (parsed.error if parsed else None))
+    elif result.not_modified:
+        stats.feeds_not_modified += 1
 
 
 def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
@@ -128,12 +172,7 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
                 result.error = f"storage error: {type(exc).__name__}: {exc}"[:1000]
                 record_fetch(feed, result, None, now)
         failed = True
-    stats.feeds_polled += 1
-    if failed:
-        stats.feeds_failed += 1
-        log.warning("feed %s failed: %s", result.url, result.error or parsed.error)
-    elif result.not_modified:
-        stats.feeds_not_modified += 1
+    _count(stats, result, parsed, failed)
 
 
 def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleStats:

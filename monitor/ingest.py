@@ -43,7 +43,7 @@ def _stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
         return {}
     rows = session.execute(select(Story.canonical_url, Story.id)
                            .where(Story.canonical_url.in_(urls)))
-    return dict(rows.tuples().all())
+    return {url: sid for url, sid in rows}
 
 
 def published_or_seen(published: datetime | None, now: datetime) -> datetime:
