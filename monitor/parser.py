@@ -18,16 +18,24 @@ from monitor.text import collapse, html_to_text
 from monitor.urls import canonical_url
 
 MAX_ENTITY_CHARS = 64
-_LONG_ENTITY = re.compile(rb'<!ENTITY\s+[^\s>]+\s+"[^"]{%d,}"\s*>' % (MAX_ENTITY_CHARS + 1))
+_ENTITY_DECL = re.compile(rb"""<!ENTITY\b(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_SAFE_ENTITY = re.compile(rb'<!ENTITY\s+\w+\s+"[^&%%"<]{0,%d}"\s*>' % MAX_ENTITY_CHARS)
 _original_replace_doctype = feedparser.api.replace_doctype
 
 
+def _keep_entity(m: re.Match[bytes]) -> bytes:
+    """A short literal entity stays (on its own line, where feedparser looks for it); external,
+    parameter, nested or long ones go, so nothing is fetched and nothing can blow up."""
+    decl = m.group(0)
+    return b"\n" + decl if _SAFE_ENTITY.fullmatch(decl) else b""
+
+
 def _replace_doctype_bounded(data: bytes):
-    """feedparser keeps simple internal entities; drop long ones so that ``&a;`` repeated a
-    million times cannot expand a small feed into gigabytes (the quadratic blowup attack)."""
+    """feedparser's DOCTYPE rewrite, after dropping every entity declaration but short literals."""
     start = re.search(rb"<\w", data)
     if start and b"<!ENTITY" in data[: start.start()]:
-        data = _LONG_ENTITY.sub(b"", data[: start.start()]) + data[start.start():]
+        head = _ENTITY_DECL.sub(_keep_entity, data[: start.start()])
+        data = head.replace(b"<!DOCTYPE", b"\n<!DOCTYPE") + data[start.start():]
     return _original_replace_doctype(data)
 
 
