@@ -11,9 +11,9 @@ import tracemalloc
 import pytest
 
 from monitor.parser import parse_feed
-from tests.conftest import SHARED
+from tests.corpus import CORPUS
 
-ATTACKS = SHARED / "corpus" / "xml-attacks" / "defusedxml"
+ATTACKS = CORPUS / "xml-attacks" / "defusedxml"
 BASE = "https://news.example/feeds/rss.xml"
 
 
@@ -84,7 +84,7 @@ def test_defusedxml_attack_files_stay_small_and_fast(name):
 
 
 def test_billion_laughs_in_a_feed_does_not_expand():
-    lol = "".join(f'<!ENTITY l{i} "{("&l%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     doctype = f'<!DOCTYPE rss [<!ENTITY l0 "lol">{lol}]>'
     tracemalloc.start()
     try:
@@ -140,7 +140,8 @@ def test_json_feed_1_1():
     parsed = parse_feed(json.dumps(doc).encode(), "https://j.example/feed.json",
                         {"Content-Type": "application/feed+json"})
     a, b = parsed.entries
-    assert (a.link, a.title, a.summary) == ("https://j.example/a", "ICE raid", "Agents detained 40.")
+    assert (a.link, a.title) == ("https://j.example/a", "ICE raid")
+    assert a.summary == "Agents detained 40."
     assert a.published.isoformat() == "2026-11-28T10:00:00+00:00"
     assert b.guid == "2" and b.link == "https://other.example/b" and b.summary == "Plain text."
 
