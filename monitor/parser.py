@@ -158,7 +158,8 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
     try:
-        doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)
+        doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False,
+                               resolve_relative_uris=False)
     except Exception as exc:  # noqa: BLE001 - a hostile feed must not stop the cycle
         return ParsedFeed([], error=f"unparseable feed: {type(exc).__name__}: {exc}")
     entries = []
