@@ -64,8 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     hits.add_argument("--format", choices=["table", "json", "csv"], default="table")
     add("health", "exit 0 when the daemon is healthy: its /healthz with [http] listen set, "
                   "else storage answers and polling is current (for HEALTHCHECK)")
-    feeds = add("feeds", "show each feed's health")
+    feeds = add("feeds", "show each feed's health, or import/export the feed list as OPML")
+    feeds.add_argument("action", nargs="?", choices=["import-opml", "export-opml"],
+                       help="import-opml FILE: append its feeds to the config; "
+                            "export-opml: write the config's feeds as OPML")
+    feeds.add_argument("file", nargs="?", help="the OPML file to import")
     feeds.add_argument("--format", choices=["table", "json"], default="table")
+    feeds.add_argument("--output", help="export-opml: write here instead of stdout")
     delivery_cli.add_parsers(add, common)
     return p
 
@@ -143,7 +148,36 @@ def cmd_hits(args) -> int:
     return 0
 
 
+def cmd_feeds_opml(args) -> int:
+    """``feeds import-opml FILE`` / ``feeds export-opml [--output FILE]``."""
+    from monitor.config import load_config
+    from monitor.opml import OpmlError, append_feeds, read_opml, to_opml
+
+    path = resolve_config_path(args.config)
+    config = load_config(path)
+    if args.action == "export-opml":
+        text = to_opml(config.feeds)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if not args.file:
+        print("feeds import-opml needs the OPML file to read", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        found = read_opml(Path(args.file))
+    except OpmlError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    added = append_feeds(path, found, (f.url for f in config.feeds))
+    print(f"{len(added)} feed(s) added to {path}, {len(found) - len(added)} already present")
+    return 0
+
+
 def cmd_feeds(args) -> int:
+    if args.action:
+        return cmd_feeds_opml(args)
     from sqlalchemy import select
 
     from monitor.feeds import sync_feeds

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+
+from sqlalchemy import select
 
 from monitor import metrics
-from monitor.cancel import fetch_unless_stopped, stopped
 from monitor.feeds import adopt_title, due_feeds, record_fetch, sync_feeds
-from monitor.fetcher import FetchRequest, FetchResult
+from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
 from monitor.ingest import ingest_entries
+from monitor.matching import Matcher
+from monitor.neardup import NearDupIndex, recent_index
 from monitor.parser import ParsedFeed, parse_feed
 from monitor.runtime import Runtime
+from monitor.watchlists import Watchlist
 from storage import Feed
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
 POOL_THRESHOLD = 16
+PARSE_BACKLOG = 200
+RECORD_BATCH = 200
+STOP_CHECK_S = 0.1
 
 
 @dataclass
@@ -45,28 +53,126 @@ class CycleStats:
         return asdict(self)
 
 
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i: i + size]
+_worker_matcher: Matcher | None = None
+
+
+def _init_worker(watchlists: list[Watchlist]) -> None:
+    """Each parse worker builds its own matcher once, so matching runs on every core too."""
+    global _worker_matcher
+    _worker_matcher = Matcher(watchlists)
 
 
 def _parse_result(result: FetchResult) -> ParsedFeed | None:
     if result.body is None:
         return None
-    return parse_feed(result.body, result.final_url or result.url, result.headers)
+    parsed = parse_feed(result.body, result.final_url or result.url, result.headers)
+    if _worker_matcher is not None and parsed.entries:
+        match = _worker_matcher.match
+        parsed = replace(parsed, entries=[
+            replace(e, matches=tuple(match(e.title, e.summary, e.content)))
+            for e in parsed.entries])
+    return parsed
 
 
 def parse_results(results: Sequence[FetchResult]) -> list[ParsedFeed | None]:
-    """Parse fetched bodies; a process pool puts both cores to work on large batches."""
-    with_body = sum(1 for r in results if r.body is not None)
-    if with_body < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
-        return [_parse_result(r) for r in results]
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        return list(pool.map(_parse_result, results, chunksize=8))
+    """Parse fetched bodies in this process (the cycle itself parses on a process pool)."""
+    return [_parse_result(r) for r in results]
+
+
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+async def _run_until_stopped(work, stop: threading.Event | None) -> None:
+    """Await ``work``; cancel it when ``stop`` is set (feeds not yet stored stay due)."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        if _stopped(stop):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+        await asyncio.wait({task}, timeout=STOP_CHECK_S)
+    task.result()
+
+
+async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleStats,
+                    neardup: NearDupIndex | None, stop: threading.Event | None = None) -> None:
+    """Fetch, parse and store as a pipeline: bodies are parsed on every core while other feeds
+    are still downloading, and each parsed feed is stored as soon as it is ready."""
+    loop = asyncio.get_running_loop()
+    cores = os.cpu_count() or 1
+    pool = (ProcessPoolExecutor(max_workers=cores, initializer=_init_worker,
+                                initargs=(rt.watchlists,))
+            if len(requests) >= POOL_THRESHOLD and cores > 1 else None)
+    backlog = asyncio.Semaphore(PARSE_BACKLOG)
+
+    async def one(session, req: FetchRequest) -> None:
+        async with backlog:
+            if _stopped(stop):
+                return
+            result = await fetch_one(session, req, rt.config.polling)
+            metrics.observe_fetches([result])
+            parsed = None
+            if result.body is not None:
+                parsed = (await loop.run_in_executor(pool, _parse_result, result) if pool
+                          else _parse_result(result))
+                result.body = None
+        if parsed is not None and parsed.entries:
+            _store_one(rt, result, parsed, stats, neardup)
+        else:
+            quiet.append((result, parsed))
+            if len(quiet) >= RECORD_BATCH:
+                _record_many(rt, quiet, stats)
+
+    quiet: list[tuple[FetchResult, ParsedFeed | None]] = []
+    try:
+        async with make_session(rt.config.polling) as session:
+            await _run_until_stopped(asyncio.gather(*(one(session, r) for r in requests)), stop)
+        _record_many(rt, quiet, stats)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _record_many(rt: Runtime, items: list[tuple[FetchResult, ParsedFeed | None]],
+                 stats: CycleStats) -> None:
+    """Record feeds with nothing to store (304, errors) in one transaction, not one each."""
+    batch = items[:]
+    items.clear()
+    if not batch:
+        return
+    now = utcnow()
+    try:
+        with rt.db.session() as s:
+            feeds = {f.id: f for f in s.scalars(
+                select(Feed).where(Feed.id.in_([r.feed_id for r, _ in batch])))}
+            for result, parsed in batch:
+                feed = feeds.get(result.feed_id)
+                if feed is not None:
+                    if parsed is not None:
+                        adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
+                    record_fetch(feed, result, parsed.error if parsed else None, now)
+                    _count(stats, result, parsed, feed.state != "ok")
+    except Exception:  # noqa: BLE001 - fall back to one transaction per feed
+        log.exception("recording %d feeds at once failed; recording one by one", len(batch))
+        for result, parsed in batch:
+            _store_one(rt, result, parsed, stats)
+
+
+def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
+           failed: bool) -> None:
+    stats.feeds_polled += 1
+    if failed:
+        stats.feeds_failed += 1
+        log.warning("feed %s failed: %s", result.url,
+                    result.error or (parsed.error if parsed else None))
+    elif result.not_modified:
+        stats.feeds_not_modified += 1
 
 
 def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
-               stats: CycleStats) -> None:
+               stats: CycleStats, neardup: NearDupIndex | None = None) -> None:
     """Store one feed's entries and health in one transaction; failures stay with that feed."""
     now = utcnow()
     try:
@@ -79,7 +185,7 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
                 adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
             if parsed is not None and parsed.entries:
                 report = ingest_entries(s, feed, parsed.entries, rt.matcher,
-                                        rt.config.subscribers)
+                                        rt.config.subscribers, neardup)
                 stats.entries += report.entries
                 stats.new_stories += report.new_stories
                 stats.hits += report.hits
@@ -94,12 +200,7 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
                 result.error = f"storage error: {type(exc).__name__}: {exc}"[:1000]
                 record_fetch(feed, result, None, now)
         failed = True
-    stats.feeds_polled += 1
-    if failed:
-        stats.feeds_failed += 1
-        log.warning("feed %s failed: %s", result.url, result.error or parsed.error)
-    elif result.not_modified:
-        stats.feeds_not_modified += 1
+    _count(stats, result, parsed, failed)
 
 
 def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
@@ -113,16 +214,9 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
         feeds = due_feeds(sync_feeds(s, rt.config.feeds), utcnow(), force=force)
         requests = [FetchRequest(f.id, f.fetch_url or f.url, f.etag, f.last_modified)
                     for f in feeds]
-    for batch in _chunks(requests, BATCH):
-        results = None if stopped(stop) else fetch_unless_stopped(batch, rt.config.polling, stop)
-        if results is None:
-            break
-        metrics.observe_fetches(results)
-        for result, parsed in zip(results, parse_results(results), strict=True):
-            if stopped(stop):
-                break
-            _store_one(rt, result, parsed, stats)
-    if deliver and not stopped(stop):
+    if requests and not _stopped(stop):
+        asyncio.run(_poll_all(rt, requests, stats, recent_index(rt.db, utcnow()), stop))
+    if deliver and not _stopped(stop):
         report = rt.outbox.deliver_due(should_stop=stop.is_set if stop else None)
         metrics.observe_deliveries(report)
         stats.notifications_sent = report.sent

@@ -43,11 +43,11 @@ def due_feeds(feeds: Sequence[Feed], now: datetime, force: bool = False) -> list
 
 
 def backoff_seconds(feed: Feed, retry_after: float | None) -> float:
-    """Delay after a failure: Retry-After if given, else doubling with jitter, capped at 6 h."""
+    """Delay after a failure: Retry-After if given, else doubling with jitter, at most 6 h."""
     if retry_after is not None:
         return min(max(retry_after, feed.interval_s), 24 * 3600.0)
-    base = feed.interval_s * 2 ** min(feed.error_count - 1, 16)
-    return min(MAX_BACKOFF, base) * random.uniform(0.9, 1.1)
+    base = feed.interval_s * 2 ** min(max(feed.error_count - 1, 0), 16)
+    return min(MAX_BACKOFF, base) * random.uniform(0.85, 1.0)
 
 
 def adopt_title(feed: Feed, configured: FeedConfig | None, title: str) -> None:

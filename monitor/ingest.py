@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from monitor import metrics
+from monitor.neardup import NearDupIndex
 from monitor.parser import Entry
 from monitor.urls import canonical_url
 from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
 from storage import Feed, Hit, Story, StorySource
-from storage.models import utcnow
+from storage.models import StoryFingerprint, utcnow
+
+FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass
@@ -24,6 +28,7 @@ class IngestReport:
     entries: int = 0
     new_stories: int = 0
     new_sources: int = 0
+    near_duplicates: int = 0
     hits: int = 0
     deliveries: int = 0
 
@@ -34,52 +39,124 @@ def _known_keys(session: Session, feed_id: int, keys: list[str]) -> set[str]:
     return set(rows)
 
 
-def _stories_by_url(session: Session, urls: list[str]) -> dict[str, Story]:
+def _stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
     if not urls:
         return {}
-    rows = session.scalars(select(Story).where(Story.canonical_url.in_(urls)))
-    return {s.canonical_url: s for s in rows if s.canonical_url}
+    rows = session.execute(select(Story.canonical_url, Story.id)
+                           .where(Story.canonical_url.in_(urls)))
+    return {url: sid for url, sid in rows}
 
 
-def _hit_rows(story: Story, matches) -> list[Hit]:
-    return [Hit(story=story, watchlist=m.watchlist, entity=m.entity, alias=m.alias,
-                matched=m.matched, field=m.field, score=m.score, rule=m.rule, context=m.context)
-            for m in matches]
+def published_or_seen(published: datetime | None, now: datetime) -> datetime:
+    """A feed's date if it is plausible; else (missing, or days in the future) first-seen time."""
+    if published is None or published > now + FUTURE_SLACK:
+        return now
+    return published
+
+
+@dataclass
+class _NewStory:
+    entry: Entry
+    url: str | None
+    matches: list
+    id: int | None = None
 
 
 def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], matcher,
-                   recipients: Sequence[Recipient]) -> IngestReport:
-    """Store what is new in ``entries``; a story already known from another feed gains a source."""
+                   recipients: Sequence[Recipient],
+                   neardup: NearDupIndex | None = None) -> IngestReport:
+    """Store what is new in ``entries``; a story already known from another feed gains a source.
+
+    Known means: same canonical link, or (with ``neardup``) a recent story with nearly the
+    same title and summary. Rows are written with a few multi-row INSERTs per feed.
+    """
     report = IngestReport(entries=len(entries))
     unique: dict[str, Entry] = {}
     for entry in entries:
         unique.setdefault(entry.key, entry)
     known = _known_keys(session, feed.id, list(unique))
-    fresh = [(e, canonical_url(e.link)) for k, e in unique.items() if k not in known]
-    by_url = _stories_by_url(session, [url for _e, url in fresh if url])
+    fresh = [e for k, e in unique.items() if k not in known]
+    if not fresh:
+        return report
+    urls = {e.key: e.canonical or canonical_url(e.link) for e in fresh}
+    by_url = _stories_by_url(session, [u for u in urls.values() if u])
     now = utcnow()
-    for entry, url in fresh:
-        story = by_url.get(url) if url else None
-        if story is None:
-            story = Story(canonical_url=url, link=entry.link, title=entry.title[:2000],
-                          summary=entry.summary[:10000], published_at=entry.published,
-                          first_seen_at=now, feed=feed)
-            session.add(story)
+    new: list[_NewStory] = []
+    pending: dict[str, _NewStory] = {}
+    sources: list[tuple[Entry, int | _NewStory]] = []
+    for entry in fresh:
+        url = urls[entry.key]
+        target: int | _NewStory | None = None
+        if url:
+            target = by_url.get(url) or pending.get(url)
+        if target is None and neardup is not None:
+            target = neardup.find(entry.dedup_text, entry.title, entry.dedup_keys)
+            report.near_duplicates += target is not None
+        if target is None:
+            matches = entry.matches
+            if matches is None:
+                matches = matcher.match(entry.title, entry.summary, entry.content)
+            target = _NewStory(entry, url, list(matches))
+            new.append(target)
             if url:
-                by_url[url] = story
-            report.new_stories += 1
-            matches = matcher.match(entry.title, entry.summary, entry.content)
-            hits = _hit_rows(story, matches)
-            session.add_all(hits)
-            metrics.observe_hits(hits)
-            report.hits += len(hits)
-            if hits:
-                report.deliveries += enqueue(session, story, hits, recipients)
+                pending[url] = target
         else:
             report.new_sources += 1
-        session.add(StorySource(story=story, feed=feed, entry_key=entry.key, link=entry.link,
-                                seen_at=now))
+        sources.append((entry, target))
+    _insert_stories(session, feed, new, now)
+    session.execute(insert(StorySource.__table__), [
+        {"story_id": t if isinstance(t, int) else t.id, "feed_id": feed.id,
+         "entry_key": e.key, "link": e.link, "seen_at": now} for e, t in sources])
+    _insert_hits(session, new, recipients, report, now)
+    _remember(session, neardup, new, now)
+    report.new_stories = len(new)
     feed.entries_seen += len(fresh)
-    if report.new_stories:
+    if new:
         feed.last_new_story_at = now
     return report
+
+
+def _insert_stories(session: Session, feed: Feed, new: list[_NewStory], now: datetime) -> None:
+    if not new:
+        return
+    rows = [{"canonical_url": n.url, "link": n.entry.link, "title": n.entry.title[:2000],
+             "summary": n.entry.summary[:10000],
+             "published_at": published_or_seen(n.entry.published, now),
+             "first_seen_at": now, "feed_id": feed.id} for n in new]
+    table = Story.__table__
+    ids = session.scalars(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    for n, sid in zip(new, ids, strict=True):
+        n.id = sid
+
+
+def _insert_hits(session: Session, new: list[_NewStory], recipients: Sequence[Recipient],
+                 report: IngestReport, now: datetime) -> None:
+    """Hits and their outbox deliveries, in the story's transaction."""
+    rows = [{"story_id": n.id, "watchlist": m.watchlist, "entity": m.entity, "alias": m.alias,
+             "matched": m.matched, "field": m.field, "score": m.score, "rule": m.rule,
+             "context": m.context, "created_at": now} for n in new for m in n.matches]
+    if not rows:
+        return
+    session.execute(insert(Hit.__table__), rows)
+    metrics.observe_hits([m for n in new for m in n.matches])
+    report.hits += len(rows)
+    if not recipients:
+        return
+    for n in new:
+        if n.matches:
+            report.deliveries += enqueue(session, n.id, n.matches, recipients)
+
+
+def _remember(session: Session, neardup: NearDupIndex | None, new: list[_NewStory],
+              now: datetime) -> None:
+    """Fingerprint new stories so later copies (this cycle or the next days) find them."""
+    rows = [{"story_id": n.id, "keys": " ".join(map(str, n.entry.dedup_keys)), "created_at": now}
+            for n in new if n.entry.dedup_keys]
+    if not rows:
+        return
+    session.execute(insert(StoryFingerprint.__table__), rows)
+    if neardup is not None:
+        for n in new:
+            if n.entry.dedup_keys:
+                neardup.add(n.id, n.entry.dedup_keys, n.entry.dedup_text, n.entry.title)

@@ -5,13 +5,41 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
+import feedparser.api
 
+from monitor.neardup import band_keys, normalise
 from monitor.text import collapse, html_to_text
+from monitor.urls import canonical_url
+
+MAX_ENTITY_CHARS = 64
+_ENTITY_DECL = re.compile(rb"""<!ENTITY\b(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_SAFE_ENTITY = re.compile(rb'<!ENTITY\s+\w+\s+"[^&%%"<]{0,%d}"\s*>' % MAX_ENTITY_CHARS)
+_original_replace_doctype = feedparser.api.replace_doctype
+
+
+def _keep_entity(m: re.Match[bytes]) -> bytes:
+    """A short literal entity stays (on its own line, where feedparser looks for it); external,
+    parameter, nested or long ones go, so nothing is fetched and nothing can blow up."""
+    decl = m.group(0)
+    return b"\n" + decl if _SAFE_ENTITY.fullmatch(decl) else b""
+
+
+def _replace_doctype_bounded(data: bytes):
+    """feedparser's DOCTYPE rewrite, after dropping every entity declaration but short literals."""
+    start = re.search(rb"<\w", data)
+    if start and b"<!ENTITY" in data[: start.start()]:
+        head = _ENTITY_DECL.sub(_keep_entity, data[: start.start()])
+        data = head.replace(b"<!DOCTYPE", b"\n<!DOCTYPE") + data[start.start():]
+    return _original_replace_doctype(data)
+
+
+feedparser.api.replace_doctype = _replace_doctype_bounded
 
 MAX_KEY_BYTES = 1000  # longer GUIDs are hashed so the unique index stays within limits
 
@@ -27,6 +55,10 @@ class Entry:
     summary: str
     content: str
     published: datetime | None
+    dedup_text: str = ""
+    dedup_keys: tuple[int, ...] = ()
+    canonical: str | None = None
+    matches: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +88,14 @@ def _resolve(base_url: str, link: object) -> str | None:
         return urljoin(base_url, link.strip())
     except ValueError:
         return None
+
+
+def make_entry(guid: str | None, link: str | None, title: str, summary: str, content: str,
+               published: datetime | None) -> Entry:
+    """An Entry with its identity key and near-duplicate fingerprint."""
+    text = normalise(title, summary or content[:2000])
+    return Entry(entry_key(guid, link, title, summary), guid, link, title, summary, content,
+                 published, text, band_keys(text), canonical_url(link))
 
 
 def _struct_to_dt(value) -> datetime | None:
@@ -105,8 +145,7 @@ def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
         if not summary and content:
             summary = content[:500]
         published = _iso_to_dt(item.get("date_published")) or _iso_to_dt(item.get("date_modified"))
-        entries.append(Entry(entry_key(guid, link, title, summary), guid, link, title, summary,
-                             content, published))
+        entries.append(make_entry(guid, link, title, summary, content, published))
     return ParsedFeed(entries, title=str(doc.get("title") or ""))
 
 
@@ -118,8 +157,7 @@ def _entry_from_feedparser(e, base_url: str) -> Entry:
     content = " ".join(html_to_text(c.get("value", "")) for c in e.get("content", []) or [])
     published = (_struct_to_dt(e.get("published_parsed")) or _struct_to_dt(e.get("updated_parsed"))
                  or _struct_to_dt(e.get("created_parsed")))
-    return Entry(entry_key(guid, link, title, summary), guid, link, title, summary, content,
-                 published)
+    return make_entry(guid, link, title, summary, content, published)
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
@@ -137,7 +175,8 @@ def _parse(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
     response_headers = {"content-location": url}
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
-    doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)
+    doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False,
+                           resolve_relative_uris=False)
     entries = []
     for e in doc.entries:
         try:

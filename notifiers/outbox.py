@@ -55,7 +55,7 @@ class DeliveryReport:
     messages: int = 0
 
 
-def enqueue(session: Session, story: Story, hits: Iterable[Hit],
+def enqueue(session: Session, story_id: int, hits: Iterable[Hit],
             recipients: Sequence[Recipient]) -> int:
     """Add one pending delivery per channel of every subscriber whose routing a hit passes."""
     hits = list(hits)
@@ -64,7 +64,8 @@ def enqueue(session: Session, story: Story, hits: Iterable[Hit],
         if not any(recipient.wants_hit(h.watchlist, h.entity, h.score) for h in hits):
             continue
         for channel in recipient.channels:
-            session.add(Delivery(story=story, subscriber=recipient.name, channel=channel.id))
+            session.add(Delivery(story_id=story_id, subscriber=recipient.name,
+                                 channel=channel.id))
             count += 1
     return count
 

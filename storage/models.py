@@ -154,3 +154,14 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     story: Mapped[Story] = relationship()
+
+
+class StoryFingerprint(Base):
+    """A story's near-duplicate band keys (see monitor.neardup), for its first days only."""
+
+    __tablename__ = "story_fingerprints"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    keys: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -18,8 +18,10 @@ def _poll(config) -> dict:
 
 def test_two_feeds_alert_webhook_and_email_once(tmp_path, feed_server, webhook, smtp):
     rss = feed_server.add("/rss.xml", (DATA / "feeds" / "rss2.xml").read_bytes())
+    # Feeds are stored as they arrive and the first copy of a story wins: the Atom feed's
+    # copy of the raid story must arrive second.
     atom = feed_server.add("/atom.xml", (DATA / "feeds" / "atom.xml").read_bytes(),
-                           content_type="application/atom+xml")
+                           content_type="application/atom+xml", delay=0.5)
     config = write_config(tmp_path, [rss, atom], [
         {"name": "hooks", "notify": [webhook.url], "watchlists": ["ICE", "Amazon"]},
         {"name": "desk", "notify": [smtp.url()]},
@@ -99,7 +101,7 @@ def test_failed_webhook_is_retried_not_dropped(tmp_path, feed_server, webhook):
 
 def test_hits_command_lists_stored_hits(tmp_path, feed_server):
     rss = feed_server.add("/rss.xml", (DATA / "feeds" / "rss2.xml").read_bytes())
-    atom = feed_server.add("/atom.xml", (DATA / "feeds" / "atom.xml").read_bytes())
+    atom = feed_server.add("/atom.xml", (DATA / "feeds" / "atom.xml").read_bytes(), delay=0.5)
     config = write_config(tmp_path, [rss, atom])
     _poll(config)
     out = run_cli("hits", "--format", "json", "--watchlist", "ICE", "--config", str(config))

@@ -1,0 +1,228 @@
+"""Polling benchmark: 1,000 loopback feeds x 50 entries, `monitor poll-once` against its limit.
+
+Runs, in one go: the bare fetch+parse limit (aiohttp fetch, feedparser on 2 processes, nothing
+stored), a cold `poll-once` (everything new: fetch, parse, dedup, match, store on SQLite), then
+a warm `poll-once` with nothing changed (the server honours ETag, so every feed answers 304).
+The feed server is an aiohttp app in its own process. Prints seconds, feeds/s, entries/s, CPU
+used (cores) and peak RSS of the whole process tree.
+Usage: python bench/poll_bench.py [--feeds 1000] [--entries 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+_COMMON_TEXT = ("the of and to in a is that for on was with as it by at from an were are this be "
+                "council budget vote federal court ruling housing plan school board water report "
+                "police union contract election county hospital workers strike market prices city "
+                "state officials week investigation community energy project climate transit")
+COMMON = _COMMON_TEXT.split()
+SYLLABLES = ("ka", "ro", "mi", "ven", "tal", "bri", "dor", "lux", "ne", "qua", "zen", "pol",
+             "ster", "vin", "mar", "tek", "sol", "gra", "fen", "dax", "lor", "cen", "tri", "vo")
+_vocab = random.Random(1)
+WORDS = COMMON + ["".join(_vocab.choice(SYLLABLES) for _ in range(_vocab.randint(2, 4)))
+                  for _ in range(20_000)]
+PLANTED = ("ICE agents detained", "Amazon Web Services", "GEO Group", "CoreCivic", "Wayfair")
+
+
+def make_feed(n: int, entries: int) -> bytes:
+    """An RSS 2.0 feed with HTML summaries; one entry in ten names a watched organisation."""
+    rng = random.Random(n)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    items = []
+    for i in range(entries):
+        words = [rng.choice(COMMON) if rng.random() < 0.4 else rng.choice(WORDS)
+                 for _ in range(40)]
+        if rng.random() < 0.1:
+            words.insert(rng.randrange(40), rng.choice(PLANTED))
+        title = " ".join(words[:8]).capitalize() + f" {n}-{i}"
+        summary = "<p>" + " ".join(words[8:]) + ' <a href="/more">more</a></p>'
+        date = format_datetime(now - timedelta(minutes=n * 50 + i))
+        items.append(f"<item><title>{title}</title><link>https://outlet{n}.example/story/{i}"
+                     f"?utm_source=rss</link><guid>urn:feed{n}:{i}</guid><pubDate>{date}"
+                     f"</pubDate><description><![CDATA[{summary}]]></description></item>")
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Outlet {n}</title><link>https://outlet{n}.example/</link>"
+            + "".join(items) + "</channel></rss>").encode()
+
+
+def _serve(port: int, feeds: int, entries: int, ready) -> None:
+    from aiohttp import web
+
+    bodies = {f"/feed/{n}": make_feed(n, entries) for n in range(feeds)}
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = bodies.get(request.path)
+        if body is None:
+            return web.Response(status=404)
+        etag = f'"{request.path}"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(body=body, content_type="application/rss+xml",
+                            headers={"ETag": etag})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handler)
+    ready.set()
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None,
+                handle_signals=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                stack += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_measured(cmd: list[str]) -> tuple[float, int, float, str]:
+    """Wall seconds, peak tree RSS, CPU seconds and stdout of a subprocess."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=ROOT)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} failed with {proc.returncode}")
+    return wall, peak, cpu, out
+
+
+def _bare_parse(body: bytes) -> int:
+    import feedparser
+
+    return len(feedparser.parse(body, sanitize_html=False).entries)
+
+
+def _limit_main(urls: list[str]) -> None:
+    """The bare limit: fetch with aiohttp, parse on 2 processes as bodies arrive."""
+    import aiohttp
+
+    async def go() -> int:
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(2) as pool:
+            conn = aiohttp.TCPConnector(limit=50)
+            async with aiohttp.ClientSession(connector=conn) as session:
+                async def one(url: str) -> int:
+                    async with session.get(url) as resp:
+                        body = await resp.read()
+                    return await loop.run_in_executor(pool, _bare_parse, body)
+                counts = await asyncio.gather(*(one(u) for u in urls))
+        return sum(counts)
+    print(asyncio.run(go()))
+
+
+def write_config(directory: Path, base: str, feeds: int) -> Path:
+    lines = ["[storage]", f'url = "sqlite:///{directory / "bench.db"}"', "[watchlists]",
+             f'dir = "{ROOT / "watchlists"}"', "[polling]", "concurrency = 50",
+             "per_host = 50", 'timeout = "60s"']
+    for n in range(feeds):
+        lines += ["[[feeds]]", f'url = "{base}/feed/{n}"', 'interval = "1h"']
+    path = directory / "config.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def report(label: str, wall: float, peak: int, cpu: float, feeds: int, entries: int) -> None:
+    print(f"{label:<22} {wall:7.2f} s {feeds / wall:8.0f} feeds/s {entries / wall:9.0f} "
+          f"entries/s   CPU {cpu / wall:4.2f} cores   peak RSS {peak / 2**20:6.0f} MB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--feeds", type=int, default=1000)
+    ap.add_argument("--entries", type=int, default=50)
+    ap.add_argument("--limit-worker", nargs="*", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.limit_worker is not None:
+        _limit_main(args.limit_worker)
+        return
+    port = free_port()
+    ready = mp.get_context("spawn").Event()
+    server = mp.get_context("spawn").Process(target=_serve, args=(port, args.feeds,
+                                                                  args.entries, ready))
+    server.start()
+    ready.wait(60)
+    time.sleep(0.5)
+    base = f"http://127.0.0.1:{port}"
+    urls = [f"{base}/feed/{n}" for n in range(args.feeds)]
+    total = args.feeds * args.entries
+    print(f"{args.feeds} feeds x {args.entries} entries on {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f} at start")
+    try:
+        wall, peak, cpu, out = run_measured(
+            [sys.executable, __file__, "--limit-worker", *urls])
+        assert int(out.strip()) == total, out
+        report("limit (fetch+parse)", wall, peak, cpu, args.feeds, total)
+        limit = wall
+        with tempfile.TemporaryDirectory() as tmp:
+            config = write_config(Path(tmp), base, args.feeds)
+            cmd = [sys.executable, "-m", "monitor", "--log-level", "WARNING", "poll-once",
+                   "--json", "--config", str(config)]
+            wall, peak, cpu, out = run_measured(cmd)
+            stats = json.loads(out.strip().splitlines()[-1])
+            report("cold poll-once", wall, peak, cpu, args.feeds, total)
+            print(f"{'':<22} {stats['new_stories']} new stories, {stats['hits']} hits, "
+                  f"{stats['feeds_failed']} failed; {wall / limit:.2f} x the limit "
+                  f"(target <= 1.5)")
+            wall, peak, cpu, out = run_measured(cmd)
+            stats = json.loads(out.strip().splitlines()[-1])
+            report("warm poll-once (304)", wall, peak, cpu, args.feeds, 0)
+            print(f"{'':<22} {stats['feeds_not_modified']} not modified, "
+                  f"{stats['new_stories']} new stories (target < 3 s)")
+    finally:
+        server.terminate()
+        server.join()
+    print(f"load average {os.getloadavg()[0]:.2f} at end")
+
+
+if __name__ == "__main__":
+    main()

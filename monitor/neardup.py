@@ -1,0 +1,151 @@
+"""Near-duplicate stories across feeds: syndicated wire copy under other URLs, lightly edited.
+
+Each story gets a MinHash signature of its title and the start of its summary, cut into bands
+(locality-sensitive hashing): two texts whose word sets overlap by ~70% share a band key with
+probability ~0.98, unrelated ones almost never. Band keys of recent stories live in an in-memory
+index, so finding candidates costs a few dict look-ups per entry; candidates are then confirmed
+with rapidfuzz on the normalised texts, which keeps same-topic but different stories apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+from sqlalchemy import delete, select
+
+from storage import Story
+from storage.models import StoryFingerprint
+
+BANDS = 6
+ROWS = 2
+SUMMARY_WORDS = 60
+MIN_TOKENS = 6
+OVERLAP_THRESHOLD = 0.8
+TITLE_THRESHOLD = 70.0
+WINDOW_S = 3 * 24 * 3600.0
+BUCKET_CAP = 32
+MAX_CHECKS = 8
+
+_UNPACK = struct.Struct(f"<{BANDS * ROWS}I").unpack
+_HASHES: dict[str, tuple[int, ...]] = {}
+_WORD = re.compile(r"\w+")
+_STOP = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he",
+    "her", "his", "in", "is", "it", "its", "of", "on", "or", "that", "the", "their", "they",
+    "this", "to", "was", "were", "will", "with", "after", "over", "says", "said", "new",
+})
+
+
+def normalise(title: str, summary: str) -> str:
+    """Lower-cased, accent-free words of the title and summary start, without stop words."""
+    text = unicodedata.normalize("NFKD", f"{title} {summary}".lower())
+    words = _WORD.findall(text)
+    title_len = len(_WORD.findall(title))
+    words = words[: title_len + SUMMARY_WORDS]
+    return " ".join(w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit()))
+
+
+def _token_hashes(token: str) -> tuple[int, ...]:
+    """BANDS*ROWS independent 32-bit hashes of a word from one digest (cached: words repeat)."""
+    value = _HASHES.get(token)
+    if value is None:
+        if len(_HASHES) > 200_000:
+            _HASHES.clear()
+        digest = hashlib.blake2b(token.encode(), digest_size=4 * BANDS * ROWS).digest()
+        value = _HASHES[token] = _UNPACK(digest)
+    return value
+
+
+def band_keys(text: str) -> tuple[int, ...]:
+    """LSH band keys of a normalised text; empty when it is too short to judge."""
+    tokens = set(text.split())
+    if len(tokens) < MIN_TOKENS:
+        return ()
+    sig = list(map(min, zip(*map(_token_hashes, tokens), strict=True)))
+    return tuple(((band + 1) << 56) ^ (sig[band * ROWS] << 24) ^ sig[band * ROWS + 1]
+                 for band in range(BANDS))
+
+
+def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
+    """Same story with small edits: most words shared (one may be a trimmed copy), like titles."""
+    words_a, words_b = set(a.split()), set(b.split())
+    if not words_a or not words_b:
+        return False
+    overlap = len(words_a & words_b) / min(len(words_a), len(words_b))
+    if overlap < OVERLAP_THRESHOLD:
+        return False
+    return fuzz.token_sort_ratio(title_a.lower(), title_b.lower()) >= TITLE_THRESHOLD
+
+
+@dataclass
+class NearDupIndex:
+    """Band key → recent story ids, plus texts loaded on demand to confirm a candidate.
+
+    A bucket keeps its newest ``BUCKET_CAP`` stories and a lookup checks at most ``MAX_CHECKS``
+    candidates, so boilerplate-heavy feeds cannot make dedup quadratic.
+    """
+
+    load_texts: Callable[[Sequence[int]], dict[int, tuple[str, str]]] | None = None
+    buckets: dict[int, list[int]] = field(default_factory=dict)
+    texts: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def add(self, story_id: int, keys: Iterable[int], text: str | None = None,
+            title: str = "") -> None:
+        for key in keys:
+            bucket = self.buckets.setdefault(key, [])
+            bucket.append(story_id)
+            if len(bucket) > BUCKET_CAP:
+                del bucket[0]
+        if text is not None:
+            self.texts[story_id] = (text, title)
+
+    def candidates(self, keys: Iterable[int]) -> list[int]:
+        """Story ids sharing a band, most shared bands first."""
+        counts: dict[int, int] = {}
+        for key in keys:
+            for sid in self.buckets.get(key, ()):
+                counts[sid] = counts.get(sid, 0) + 1
+        return sorted(counts, key=counts.__getitem__, reverse=True)[:MAX_CHECKS]
+
+    def find(self, text: str, title: str, keys: Sequence[int]) -> int | None:
+        """The id of a recent story this text duplicates, or None."""
+        if not keys:
+            return None
+        ids = self.candidates(keys)
+        if not ids:
+            return None
+        missing = [i for i in ids if i not in self.texts]
+        if missing and self.load_texts is not None:
+            self.texts.update(self.load_texts(missing))
+        for sid in ids:
+            other = self.texts.get(sid)
+            if other and same_story(text, other[0], title, other[1]):
+                return sid
+        return None
+
+
+def recent_index(db, now: datetime, window_s: float = WINDOW_S) -> NearDupIndex:
+    """The index of stories first seen within the window; older fingerprints are pruned."""
+    since = now - timedelta(seconds=window_s)
+    with db.session() as s:
+        s.execute(delete(StoryFingerprint).where(StoryFingerprint.created_at < since))
+        rows = s.execute(select(StoryFingerprint.story_id, StoryFingerprint.keys)
+                         .where(StoryFingerprint.created_at >= since)).all()
+
+    def load_texts(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        with db.session() as s:
+            found = s.execute(select(Story.id, Story.title, Story.summary)
+                              .where(Story.id.in_(list(ids)))).all()
+        return {sid: (normalise(title, summary), title) for sid, title, summary in found}
+
+    index = NearDupIndex(load_texts=load_texts)
+    for story_id, keys in rows:
+        index.add(story_id, (int(k) for k in keys.split()))
+    return index
