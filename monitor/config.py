@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,12 +20,12 @@ DEFAULT_INTERVAL = 900.0
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 _TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delivery"}
-_STORAGE_KEYS = {"url"}
+_STORAGE_KEYS = {"url", "retention_days"}
 _WATCHLISTS_KEYS = {"dir"}
 _FEED_KEYS = {"url", "name", "interval"}
 _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"}
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
-                 "max_bytes"}
+                 "max_bytes", "lease"}
 _DELIVERY_KEYS = {"retry_initial", "max_attempts"}
 
 
@@ -49,6 +49,7 @@ class PollingConfig:
     per_host: int = 4
     timeout: float = 30.0
     max_bytes: int = 10 * 1024 * 1024
+    lease: float = 120.0  # how long a worker owns the feeds it claimed (default 2 × timeout + 60)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Config:
     polling: PollingConfig = field(default_factory=PollingConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     warnings: tuple[Problem, ...] = ()
+    retention_days: int | None = None
 
     def secrets(self) -> list[str]:
         """Every notify URL, so that log output can redact them."""
@@ -293,6 +295,10 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Con
         timeout=c.duration(polling_raw, "timeout", pline, defaults.timeout),
         max_bytes=c.integer(polling_raw, "max_bytes", pline, defaults.max_bytes),
     )
+    lease_default = 2 * polling.timeout + 60
+    polling = replace(polling, lease=c.duration(polling_raw, "lease", pline, lease_default))
+    retention = (c.integer(storage, "retention_days", sline, 1)
+                 if "retention_days" in storage else None)
     delivery_raw, dline = c.table(raw, "delivery")
     c.unknown_keys(delivery_raw, _DELIVERY_KEYS, dline, "[delivery]")
     delivery = DeliveryConfig(
@@ -309,6 +315,7 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Con
         polling=polling,
         delivery=delivery,
         warnings=tuple(c.warnings),
+        retention_days=retention,
     )
 
 

@@ -6,22 +6,27 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
-from monitor.feeds import due_feeds, record_fetch, sync_feeds
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from monitor.feeds import record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_all
-from monitor.ingest import ingest_entries
+from monitor.ingest import IngestReport, ingest_entries
 from monitor.parser import ParsedFeed, parse_feed
 from monitor.runtime import Runtime
 from storage import Feed
+from storage.leases import claim_feeds, release
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 POOL_THRESHOLD = 16
+STORE_ATTEMPTS = 3
 
 
 @dataclass
@@ -43,11 +48,6 @@ class CycleStats:
         return asdict(self)
 
 
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i: i + size]
-
-
 def _parse_result(result: FetchResult) -> ParsedFeed | None:
     if result.body is None:
         return None
@@ -63,50 +63,88 @@ def parse_results(results: Sequence[FetchResult]) -> list[ParsedFeed | None]:
         return list(pool.map(_parse_result, results, chunksize=8))
 
 
+def _store_attempt(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
+                   now) -> tuple[IngestReport | None, bool]:
+    """One transaction: the feed's entries and its health; returns (report, failed)."""
+    with rt.db.session() as s:
+        feed = s.get(Feed, result.feed_id)
+        if feed is None:
+            return None, False
+        report = None
+        if parsed is not None and parsed.entries:
+            report = ingest_entries(s, feed, parsed.entries, rt.matcher, rt.config.subscribers)
+        record_fetch(feed, result, parsed.error if parsed is not None else None, now, rt.worker)
+        return report, feed.state != "ok"
+
+
 def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
                stats: CycleStats) -> None:
-    """Store one feed's entries and health in one transaction; failures stay with that feed."""
+    """Store one feed's entries and health in one transaction; failures stay with that feed.
+
+    A deadlock or conflict with another worker is retried (the retry sees the other's rows).
+    """
     now = utcnow()
-    try:
-        with rt.db.session() as s:
-            feed = s.get(Feed, result.feed_id)
-            if feed is None:
-                return
-            parse_error = parsed.error if parsed is not None else None
-            if parsed is not None and parsed.entries:
-                report = ingest_entries(s, feed, parsed.entries, rt.matcher,
-                                        rt.config.subscribers)
-                stats.entries += report.entries
-                stats.new_stories += report.new_stories
-                stats.hits += report.hits
-                stats.deliveries_queued += report.deliveries
-            record_fetch(feed, result, parse_error, now)
-            failed = feed.state != "ok"
-    except Exception as exc:  # noqa: BLE001 - one bad feed must never stop the cycle
-        log.exception("storing feed %s failed", result.url)
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            report, failed = _store_attempt(rt, result, parsed, now)
+            break
+        except (OperationalError, IntegrityError) as exc:
+            if attempt < STORE_ATTEMPTS:
+                log.info("storing feed %s clashed with another worker, retrying: %s",
+                         result.url, type(exc.orig).__name__)
+                continue
+            error: Exception = exc
+        except Exception as exc:  # noqa: BLE001 - one bad feed must never stop the cycle
+            error = exc
+        log.error("storing feed %s failed", result.url, exc_info=error)
         with rt.db.session() as s:
             feed = s.get(Feed, result.feed_id)
             if feed is not None:
-                result.error = f"storage error: {type(exc).__name__}: {exc}"[:1000]
-                record_fetch(feed, result, None, now)
-        failed = True
+                result.error = f"storage error: {type(error).__name__}: {error}"[:1000]
+                record_fetch(feed, result, None, now, rt.worker)
+        report, failed = None, True
+        break
+    if report is not None:
+        stats.entries += report.entries
+        stats.new_stories += report.new_stories
+        stats.hits += report.hits
+        stats.deliveries_queued += report.deliveries
     stats.feeds_polled += 1
     if failed:
         stats.feeds_failed += 1
-        log.warning("feed %s failed: %s", result.url, result.error or parsed.error)
+        log.warning("feed %s failed: %s", result.url,
+                    result.error or (parsed.error if parsed else None))
     elif result.not_modified:
         stats.feeds_not_modified += 1
+
+
+def _claim(rt: Runtime, configured: set[str], started, force: bool) -> list[FetchRequest]:
+    """Lease the next batch of due feeds; feeds no longer in this config are put off."""
+    now = utcnow()
+    with rt.db.session() as s:
+        feeds = claim_feeds(s, rt.worker, now, rt.config.polling.lease, BATCH, due_by=started,
+                            polled_before=started if force else None)
+        requests = []
+        for f in feeds:
+            if f.url in configured:
+                requests.append(FetchRequest(f.id, f.fetch_url or f.url, f.etag,
+                                             f.last_modified))
+            else:
+                release(f, rt.worker)
+                f.next_poll_at = now + timedelta(seconds=f.interval_s)
+        return requests if feeds else []
 
 
 def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleStats:
     """Poll every due feed (``force``: all of them), then send due alerts."""
     started = time.monotonic()
     stats = CycleStats()
+    cycle_start = utcnow()
     with rt.db.session() as s:
-        feeds = due_feeds(sync_feeds(s, rt.config.feeds), utcnow(), force=force)
-        requests = [FetchRequest(f.id, f.fetch_url or f.url, f.etag, f.last_modified)
-                    for f in feeds]
-    for batch in _chunks(requests, BATCH):
+        sync_feeds(s, rt.config.feeds)
+    configured = {f.url for f in rt.config.feeds}
+    # Claim a batch at a time, so a lease only has to outlive one batch's fetch and store.
+    while batch := _claim(rt, configured, cycle_start, force):
         results = asyncio.run(fetch_all(batch, rt.config.polling))
         for result, parsed in zip(results, parse_results(results), strict=True):
             _store_one(rt, result, parsed, stats)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.parser import Entry
@@ -46,18 +47,11 @@ def _hit_rows(story: Story, matches) -> list[Hit]:
             for m in matches]
 
 
-def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], matcher,
-                   recipients: Sequence[Recipient]) -> IngestReport:
-    """Store what is new in ``entries``; a story already known from another feed gains a source."""
-    report = IngestReport(entries=len(entries))
-    unique: dict[str, Entry] = {}
+def _store(session: Session, feed: Feed, entries: Sequence[Entry], by_url: dict[str, Story],
+           matcher, recipients: Sequence[Recipient], now) -> IngestReport:
+    """Add stories, hits, deliveries and sources for ``entries`` (all unknown to this feed)."""
+    report = IngestReport()
     for entry in entries:
-        unique.setdefault(entry.key, entry)
-    known = _known_keys(session, feed.id, list(unique))
-    fresh = [e for k, e in unique.items() if k not in known]
-    by_url = _stories_by_url(session, [u for e in fresh if (u := canonical_url(e.link))])
-    now = utcnow()
-    for entry in fresh:
         url = canonical_url(entry.link)
         story = by_url.get(url) if url else None
         if story is None:
@@ -79,7 +73,50 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
             report.new_sources += 1
         session.add(StorySource(story=story, feed=feed, entry_key=entry.key, link=entry.link,
                                 seen_at=now))
-    feed.entries_seen += len(fresh)
+    session.flush()
+    return report
+
+
+def _add(total: IngestReport, part: IngestReport) -> None:
+    for name in ("new_stories", "new_sources", "hits", "deliveries"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], matcher,
+                   recipients: Sequence[Recipient]) -> IngestReport:
+    """Store what is new in ``entries``; a story already known from another feed gains a source.
+
+    Another worker may store the same story (same link, another feed) at the same moment:
+    the unique constraints refuse the second copy, and that entry is retried alone in its
+    own savepoint, where it finds the winner's story and only adds its source. Entries are
+    written in link order so two transactions always lock the same keys in the same order.
+    """
+    report = IngestReport(entries=len(entries))
+    unique: dict[str, Entry] = {}
+    for entry in entries:
+        unique.setdefault(entry.key, entry)
+    known = _known_keys(session, feed.id, list(unique))
+    fresh = sorted((e for k, e in unique.items() if k not in known),
+                   key=lambda e: (canonical_url(e.link) or "", e.key))
+    now = utcnow()
+    urls = [u for e in fresh if (u := canonical_url(e.link))]
+    try:
+        with session.begin_nested():
+            _add(report, _store(session, feed, fresh, _stories_by_url(session, urls), matcher,
+                                recipients, now))
+    except IntegrityError:
+        for entry in fresh:
+            url = canonical_url(entry.link)
+            try:
+                with session.begin_nested():
+                    part = _store(session, feed, [entry],
+                                  _stories_by_url(session, [url] if url else []), matcher,
+                                  recipients, now)
+            except IntegrityError:
+                continue  # another worker stored this very entry of this feed first
+            _add(report, part)
+    added = report.new_stories + report.new_sources
+    feed.entries_seen += added
     if report.new_stories:
         feed.last_new_story_at = now
     return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.config import Config, check_config
@@ -12,6 +12,8 @@ from monitor.problems import InvalidFiles, Problem
 from monitor.watchlists import Watchlist, check_watchlists
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Database, connect
+from storage.leases import worker_id
+from storage.migrate import ensure_schema
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Runtime:
     matcher: Matcher
     db: Database
     outbox: Outbox
+    worker: str = field(default_factory=worker_id)  # owner name of the feed leases it takes
 
     def close(self) -> None:
         self.db.dispose()
@@ -52,7 +55,13 @@ def load_runtime(config_path: Path) -> Runtime:
     if problems or config is None:
         raise InvalidFiles(problems)
     add_secrets(config.secrets())
-    db = connect(config.storage_url)
+    db = connect(config.storage_url, create=False)
+    try:
+        # SQLite (one machine) upgrades itself; a shared server waits for `monitor db upgrade`.
+        ensure_schema(db.engine, auto_upgrade=db.engine.dialect.name == "sqlite")
+    except Exception:
+        db.dispose()
+        raise
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)
     return Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,

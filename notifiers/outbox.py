@@ -43,6 +43,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    skipped: int = 0  # another worker holds or already sent it
 
 
 def enqueue(session: Session, story: Story, watchlists: Iterable[str],
@@ -104,13 +105,18 @@ class Outbox:
         return report
 
     def deliver_one(self, delivery_id: int) -> str:
-        """Send one delivery and record the outcome: ``sent``, ``retrying`` or ``failed``."""
+        """Send one delivery and record the outcome: ``sent``, ``retrying``, ``failed``, ``skipped``.
+
+        The row stays locked (FOR UPDATE) from the read until the outcome commits, and a row
+        another worker has locked is skipped (SKIP LOCKED): several workers on PostgreSQL
+        never send the same delivery twice. SQLite ignores the clause (one daemon per file).
+        """
         with self.db.session() as s:
-            d = s.get(Delivery, delivery_id, options=[
+            d = s.get(Delivery, delivery_id, with_for_update={"skip_locked": True}, options=[
                 selectinload(Delivery.story).selectinload(Story.hits),
                 selectinload(Delivery.story).selectinload(Story.sources)])
             if d is None or d.state != "pending":
-                return "sent"
+                return "skipped"
             error = self._attempt(d)
             d.attempts += 1
             now = utcnow()

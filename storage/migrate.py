@@ -14,15 +14,12 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
+from storage.errors import SchemaOutdated
 from storage.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema the foundation created with create_all, before Alembic
 _LOCK_KEY = 7_291_406  # pg_advisory_xact_lock key: one migrator at a time
-
-
-class SchemaOutdated(Exception):
-    """The database schema does not match this code; the message says what to run."""
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
