@@ -105,7 +105,7 @@ class Outbox:
         return report
 
     def deliver_one(self, delivery_id: int) -> str:
-        """Send one delivery and record the outcome: ``sent``, ``retrying``, ``failed``, ``skipped``.
+        """Send one delivery; the outcome is ``sent``, ``retrying``, ``failed`` or ``skipped``.
 
         The row stays locked (FOR UPDATE) from the read until the outcome commits, and a row
         another worker has locked is skipped (SKIP LOCKED): several workers on PostgreSQL
