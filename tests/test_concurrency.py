@@ -116,7 +116,8 @@ def test_racing_workers_store_one_story(pg_url, matcher):  # noqa: F811
         assert thread.is_alive()
     thread.join(10)
     assert (outcome["a"].new_stories, outcome["a"].deliveries) == (1, 1)
-    assert (outcome["b"].new_stories, outcome["b"].new_sources, outcome["b"].deliveries) == (0, 1, 0)
+    b = outcome["b"]
+    assert (b.new_stories, b.new_sources, b.deliveries) == (0, 1, 0)
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Story)) == 1
         assert s.scalar(select(func.count()).select_from(StorySource)) == 2
