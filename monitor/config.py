@@ -49,7 +49,7 @@ class PollingConfig:
     per_host: int = 4
     timeout: float = 30.0
     max_bytes: int = 10 * 1024 * 1024
-    lease: float = 120.0  # how long a worker owns the feeds it claimed (default 2 × timeout + 60)
+    lease: float | None = None  # how long a worker owns the feeds it claimed; None: derived
 
 
 @dataclass(frozen=True)
@@ -295,8 +295,8 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names) -> Con
         timeout=c.duration(polling_raw, "timeout", pline, defaults.timeout),
         max_bytes=c.integer(polling_raw, "max_bytes", pline, defaults.max_bytes),
     )
-    lease_default = 2 * polling.timeout + 60
-    polling = replace(polling, lease=c.duration(polling_raw, "lease", pline, lease_default))
+    if "lease" in polling_raw:
+        polling = replace(polling, lease=c.duration(polling_raw, "lease", pline, 0.0) or None)
     retention = (c.integer(storage, "retention_days", sline, 1)
                  if "retention_days" in storage else None)
     delivery_raw, dline = c.table(raw, "delivery")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from monitor.config import PollingConfig
 from monitor.feeds import record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_all
 from monitor.ingest import IngestReport, ingest_entries
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 POOL_THRESHOLD = 16
 STORE_ATTEMPTS = 3
+CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
 
 
 @dataclass
@@ -118,12 +121,22 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
         stats.feeds_not_modified += 1
 
 
-def _claim(rt: Runtime, configured: set[str], started, force: bool) -> list[FetchRequest]:
-    """Lease the next batch of due feeds; feeds no longer in this config are put off."""
+def lease_seconds(polling: PollingConfig) -> float:
+    """``[polling] lease``, else long enough to fetch a whole batch of slow feeds, plus a minute."""
+    if polling.lease:
+        return polling.lease
+    return polling.timeout * math.ceil(BATCH / polling.concurrency) + 60.0
+
+
+def _claim(rt: Runtime, configured: set[str], cycle_start,
+           force: bool) -> tuple[int, list[FetchRequest]]:
+    """Lease the next batch of due feeds: (how many, what to fetch); feeds no longer in this
+    config are put off by their interval instead of fetched."""
     now = utcnow()
     with rt.db.session() as s:
-        feeds = claim_feeds(s, rt.worker, now, rt.config.polling.lease, BATCH, due_by=started,
-                            polled_before=started if force else None)
+        feeds = claim_feeds(s, rt.worker, now, lease_seconds(rt.config.polling), BATCH,
+                            due_by=now,
+                            polled_before=cycle_start if force else None)
         requests = []
         for f in feeds:
             if f.url in configured:
@@ -132,7 +145,7 @@ def _claim(rt: Runtime, configured: set[str], started, force: bool) -> list[Fetc
             else:
                 release(f, rt.worker)
                 f.next_poll_at = now + timedelta(seconds=f.interval_s)
-        return requests if feeds else []
+        return len(feeds), requests
 
 
 def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleStats:
@@ -143,8 +156,12 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True) -> CycleS
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
     configured = {f.url for f in rt.config.feeds}
-    # Claim a batch at a time, so a lease only has to outlive one batch's fetch and store.
-    while batch := _claim(rt, configured, cycle_start, force):
+    # Claim a batch at a time, so a lease only has to outlive one batch's fetch and store;
+    # a worker with a backlog keeps claiming (up to CYCLE_BUDGET_S) instead of idling.
+    while force or time.monotonic() - started < CYCLE_BUDGET_S:
+        claimed, batch = _claim(rt, configured, cycle_start, force)
+        if not claimed:
+            break
         results = asyncio.run(fetch_all(batch, rt.config.polling))
         for result, parsed in zip(results, parse_results(results), strict=True):
             _store_one(rt, result, parsed, stats)
