@@ -4,8 +4,8 @@ A loopback aiohttp server (its own process) serves N feeds of 10 stories each. P
 count: a fresh database, `monitor db upgrade`, then the workers poll every feed on a 1 s
 interval (always more due work than they can do). Reported: the first pass (every feed
 fetched and its 10 stories stored) and the steady state (re-polls of unchanged feeds),
-with PostgreSQL's commits, row writes and WAL bytes per poll. 1 worker is the baseline.
-Usage: python bench/workers_bench.py [--feeds 2000] [--workers 1,2,3] [--window 20]
+with PostgreSQL's commits, row writes, WAL bytes and CPU per poll. 1 worker is the baseline.
+Usage: python bench/workers_bench.py [--feeds 2000] [--workers 1,2,3] [--window 60]
        [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
@@ -121,6 +121,24 @@ def _stop(procs: list[subprocess.Popen]) -> None:
         p.wait(120)
 
 
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds used so far by ``pids`` and their reaped children (the parse pools)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(engine, name: str) -> list[int]:
+    with engine.connect() as c:
+        return list(c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
+                              {"n": name}).scalars())
+
+
 def _wait(cond, timeout: float) -> float:
     start = time.monotonic()
     while not cond():
@@ -156,9 +174,12 @@ def run(workers: int, feeds: int, window: float, base_url: str, port: int) -> di
             c0, s0 = _count(port), _pg_stats(admin, name)
             procs = _start(cmd, workers)
             time.sleep(WARMUP)
+            backends, workers_pids = _backends(admin, name), [p.pid for p in procs]
             ca, ta = _count(port), time.monotonic()
+            pg0, w0 = _cpu_s(backends), _cpu_s(workers_pids)
             time.sleep(window)
             cb, tb = _count(port), time.monotonic()
+            pg1, w1 = _cpu_s(backends), _cpu_s(workers_pids)
             _stop(procs)
             c1, s1 = _count(port), _pg_stats(admin, name)
     finally:
@@ -169,14 +190,17 @@ def run(workers: int, feeds: int, window: float, base_url: str, port: int) -> di
     per_poll = {k: round((s1[k] - s0[k]) / max(c1 - c0, 1), 2) for k in s0}
     return {"workers": workers, "first_pass_s": round(first_pass, 1),
             "first_pass_polls_per_s": round(feeds / first_pass, 1),
-            "steady_polls_per_s": round((cb - ca) / (tb - ta), 1), "per_poll": per_poll}
+            "steady_polls_per_s": round((cb - ca) / (tb - ta), 1), "per_poll": per_poll,
+            "steady_cpu_ms_per_poll": {"workers": round(1000 * (w1 - w0) / max(cb - ca, 1), 2),
+                                       "postgres": round(1000 * (pg1 - pg0) / max(cb - ca, 1),
+                                                         2)}}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--feeds", type=int, default=2000)
     p.add_argument("--workers", default="1,2,3")
-    p.add_argument("--window", type=float, default=20.0)
+    p.add_argument("--window", type=float, default=60.0)
     p.add_argument("--url", default=DEFAULT_URL)
     p.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -198,7 +222,8 @@ def main() -> None:
             print(f"{n} worker(s): first pass {r['first_pass_s']:>6.1f} s "
                   f"({r['first_pass_polls_per_s']:>6.1f} polls/s), steady "
                   f"{r['steady_polls_per_s']:>6.1f} polls/s (x{r['steady_polls_per_s'] / base:.2f}"
-                  f" vs 1 worker); per poll: {r['per_poll']}", flush=True)
+                  f" vs 1 worker); per poll: {r['per_poll']}, CPU ms: "
+                  f"{r['steady_cpu_ms_per_poll']}", flush=True)
         print(f"load average at end {os.getloadavg()[0]:.2f}")
         print(json.dumps(results))
     finally:
