@@ -14,6 +14,7 @@ from monitor.config import resolve_config_path
 from monitor.logs import setup_logging
 from monitor.output import write_records
 from monitor.problems import InvalidFiles
+from storage.errors import SchemaOutdated
 
 log = logging.getLogger("monitor")
 
@@ -72,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     feeds.add_argument("--format", choices=["table", "json"], default="table")
     feeds.add_argument("--output", help="export-opml: write here instead of stdout")
     delivery_cli.add_parsers(add, common)
+    db = add("db", "database schema and housekeeping: upgrade, current, prune")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="migrate the schema to this version", parents=[common])
+    db_sub.add_parser("current", help="show the schema revision (exit 1 if behind)",
+                      parents=[common])
+    prune = db_sub.add_parser("prune", help="delete stories older than retention_days",
+                              parents=[common])
+    prune.add_argument("--days", type=int, help="override [storage] retention_days")
     return p
 
 
@@ -224,8 +233,14 @@ def cmd_health(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_db(args) -> int:
+    from monitor.dbcli import run_db_command
+
+    return run_db_command(args)
+
+
 COMMANDS = {"run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "match": cmd_match,
-            "hits": cmd_hits, "feeds": cmd_feeds, "health": cmd_health}
+            "hits": cmd_hits, "feeds": cmd_feeds, "health": cmd_health, "db": cmd_db}
 COMMANDS.update(delivery_cli.COMMANDS)
 
 
@@ -238,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidFiles as exc:
         _print_problems(exc.problems)
         print("refusing to start: fix the problems above (see `monitor check`)", file=sys.stderr)
+        return EXIT_INVALID
+    except SchemaOutdated as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130

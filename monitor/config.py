@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,12 +21,12 @@ DEFAULT_INTERVAL = 900.0
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 _TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delivery", "http"}
-_STORAGE_KEYS = {"url"}
+_STORAGE_KEYS = {"url", "retention_days"}
 _WATCHLISTS_KEYS = {"dir"}
 _FEED_KEYS = {"url", "name", "interval"}
 _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
-                 "max_bytes"}
+                 "max_bytes", "lease"}
 _DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir"}
 _HTTP_KEYS = {"listen", "token"}
 
@@ -51,6 +51,7 @@ class PollingConfig:
     per_host: int = 4
     timeout: float = 30.0
     max_bytes: int = 10 * 1024 * 1024
+    lease: float | None = None  # how long a worker owns the feeds it claimed; None: derived
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     warnings: tuple[Problem, ...] = ()
     http: HttpConfig = field(default_factory=HttpConfig)
+    retention_days: int | None = None
 
     def secrets(self) -> list[str]:
         """Every notify URL (and the HTTP token), so that log output can redact them."""
@@ -367,6 +369,10 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
         timeout=c.duration(polling_raw, "timeout", pline, defaults.timeout),
         max_bytes=c.integer(polling_raw, "max_bytes", pline, defaults.max_bytes),
     )
+    if "lease" in polling_raw:
+        polling = replace(polling, lease=c.duration(polling_raw, "lease", pline, 0.0) or None)
+    retention = (c.integer(storage, "retention_days", sline, 1)
+                 if "retention_days" in storage else None)
     delivery_raw, dline = c.table(raw, "delivery")
     c.unknown_keys(delivery_raw, _DELIVERY_KEYS, dline, "[delivery]")
     delivery_defaults = DeliveryConfig()
@@ -390,6 +396,7 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
         delivery=delivery,
         http=_parse_http(c, raw),
         warnings=tuple(c.warnings),
+        retention_days=retention,
     )
 
 

@@ -5,30 +5,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from monitor import metrics
-from monitor.feeds import adopt_title, due_feeds, record_fetch, sync_feeds
+from monitor.config import PollingConfig
+from monitor.feeds import adopt_title, record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
-from monitor.ingest import ingest_entries
+from monitor.ingest import IngestReport, ingest_entries
 from monitor.matching import Matcher
 from monitor.neardup import NearDupIndex, recent_index
 from monitor.parser import ParsedFeed, parse_feed
 from monitor.runtime import Runtime
 from monitor.watchlists import Watchlist
 from storage import Feed
+from storage.leases import claim_feeds, release
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
+BATCH = 500
 POOL_THRESHOLD = 16
+STORE_ATTEMPTS = 3
+CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
 PARSE_BACKLOG = 200
 RECORD_BATCH = 200
 STOP_CHECK_S = 0.1
@@ -152,7 +160,7 @@ def _record_many(rt: Runtime, items: list[tuple[FetchResult, ParsedFeed | None]]
                 if feed is not None:
                     if parsed is not None:
                         adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
-                    record_fetch(feed, result, parsed.error if parsed else None, now)
+                    record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
                     _count(stats, result, parsed, feed.state != "ok")
     except Exception:  # noqa: BLE001 - fall back to one transaction per feed
         log.exception("recording %d feeds at once failed; recording one by one", len(batch))
@@ -171,36 +179,95 @@ def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
         stats.feeds_not_modified += 1
 
 
-def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
-               stats: CycleStats, neardup: NearDupIndex | None = None) -> None:
-    """Store one feed's entries and health in one transaction; failures stay with that feed."""
-    now = utcnow()
-    try:
-        with rt.db.session() as s:
-            feed = s.get(Feed, result.feed_id)
-            if feed is None:
-                return
-            parse_error = parsed.error if parsed is not None else None
-            if parsed is not None:
-                adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
-            if parsed is not None and parsed.entries:
+def _store_attempt(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
+                   neardup: NearDupIndex | None, now) -> tuple[IngestReport | None, bool]:
+    """One transaction: the feed's entries and its health; returns (report, failed)."""
+    with rt.db.session() as s:
+        feed = s.get(Feed, result.feed_id)
+        if feed is None:
+            return None, False
+        report = None
+        if parsed is not None:
+            adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
+            if parsed.entries:
                 report = ingest_entries(s, feed, parsed.entries, rt.matcher,
                                         rt.config.subscribers, neardup)
-                stats.entries += report.entries
-                stats.new_stories += report.new_stories
-                stats.hits += report.hits
-                stats.deliveries_queued += report.deliveries
-            record_fetch(feed, result, parse_error, now)
-            failed = feed.state != "ok"
-    except Exception as exc:  # noqa: BLE001 - one bad feed must never stop the cycle
-        log.exception("storing feed %s failed", result.url)
+        record_fetch(feed, result, parsed.error if parsed is not None else None, now, rt.worker)
+        return report, feed.state != "ok"
+
+
+def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
+               stats: CycleStats, neardup: NearDupIndex | None = None) -> None:
+    """Store one feed's entries and health in one transaction; failures stay with that feed.
+
+    A deadlock or conflict with another worker is retried (the retry sees the other's rows).
+    """
+    now = utcnow()
+    report: IngestReport | None = None
+    failed = True
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            report, failed = _store_attempt(rt, result, parsed, neardup, now)
+            break
+        except (OperationalError, IntegrityError) as exc:
+            if attempt < STORE_ATTEMPTS:
+                log.info("storing feed %s clashed with another worker, retrying: %s",
+                         result.url, type(exc.orig).__name__)
+                continue
+            error: Exception = exc
+        except Exception as exc:  # noqa: BLE001 - one bad feed must never stop the cycle
+            error = exc
+        log.error("storing feed %s failed", result.url, exc_info=error)
         with rt.db.session() as s:
             feed = s.get(Feed, result.feed_id)
             if feed is not None:
-                result.error = f"storage error: {type(exc).__name__}: {exc}"[:1000]
-                record_fetch(feed, result, None, now)
-        failed = True
+                result.error = f"storage error: {type(error).__name__}: {error}"[:1000]
+                record_fetch(feed, result, None, now, rt.worker)
+        break
+    if report is not None:
+        stats.entries += report.entries
+        stats.new_stories += report.new_stories
+        stats.hits += report.hits
+        stats.deliveries_queued += report.deliveries
     _count(stats, result, parsed, failed)
+
+
+def lease_seconds(polling: PollingConfig) -> float:
+    """``[polling] lease``, else long enough to fetch a whole batch of slow feeds, plus a minute."""
+    if polling.lease:
+        return polling.lease
+    return polling.timeout * math.ceil(BATCH / polling.concurrency) + 60.0
+
+
+def _claim(rt: Runtime, configured: set[str], cycle_start: datetime, force: bool,
+           skipped: set[int]) -> tuple[int, list[FetchRequest]]:
+    """Lease the next batch of due feeds: (how many, what to fetch); feeds no longer in this
+    config are put off by their interval instead of fetched, and not claimed again this cycle."""
+    now = utcnow()
+    with rt.db.session() as s:
+        feeds = claim_feeds(s, rt.worker, now, lease_seconds(rt.config.polling), BATCH,
+                            due_by=now, polled_before=cycle_start if force else None,
+                            exclude=skipped)
+        requests = []
+        for f in feeds:
+            if f.url in configured:
+                requests.append(FetchRequest(f.id, f.fetch_url or f.url, f.etag,
+                                             f.last_modified))
+            else:
+                release(f, rt.worker)
+                f.next_poll_at = now + timedelta(seconds=f.interval_s)
+                skipped.add(f.id)
+        return len(feeds), requests
+
+
+def _release_unpolled(rt: Runtime, feed_ids: list[int]) -> None:
+    """Give back the leases of feeds a shutdown interrupted, so another worker takes them now."""
+    if not feed_ids:
+        return
+    with rt.db.session() as s:
+        s.execute(update(Feed).where(Feed.id.in_(feed_ids), Feed.lease_owner == rt.worker)
+                  .values(lease_owner=None, lease_until=None)
+                  .execution_options(synchronize_session=False))
 
 
 def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
@@ -209,13 +276,22 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
 
     ``stop`` set: cancel fetches in flight and return; unstored feeds stay due."""
     started = time.monotonic()
+    cycle_start = utcnow()
     stats = CycleStats()
     with rt.db.session() as s:
-        feeds = due_feeds(sync_feeds(s, rt.config.feeds), utcnow(), force=force)
-        requests = [FetchRequest(f.id, f.fetch_url or f.url, f.etag, f.last_modified)
-                    for f in feeds]
-    if requests and not _stopped(stop):
-        asyncio.run(_poll_all(rt, requests, stats, recent_index(rt.db, utcnow()), stop))
+        sync_feeds(s, rt.config.feeds)
+    configured = {f.url for f in rt.config.feeds}
+    neardup = recent_index(rt.db, cycle_start)
+    # Claim a batch at a time, so a lease only has to outlive one batch's fetch and store;
+    # a worker with a backlog keeps claiming (up to CYCLE_BUDGET_S) instead of idling.
+    skipped: set[int] = set()
+    while (force or time.monotonic() - started < CYCLE_BUDGET_S) and not _stopped(stop):
+        claimed, batch = _claim(rt, configured, cycle_start, force, skipped)
+        if not claimed:
+            break
+        asyncio.run(_poll_all(rt, batch, stats, neardup, stop))
+        if _stopped(stop):
+            _release_unpolled(rt, [r.feed_id for r in batch])
     if deliver and not _stopped(stop):
         report = rt.outbox.deliver_due(should_stop=stop.is_set if stop else None)
         metrics.observe_deliveries(report)

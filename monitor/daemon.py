@@ -20,6 +20,7 @@ from monitor.runtime import Runtime
 from monitor.subscriber_config import cron_trigger
 from storage import Feed
 from storage.models import utcnow
+from storage.retention import prune
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ SHUTDOWN_DEADLINE_S = 8.0
 
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
+PRUNE_DELAY = timedelta(minutes=1)  # first retention pass, then daily
 
 
 class Daemon:
@@ -72,7 +74,9 @@ class Daemon:
     def _poll(self) -> None:
         """Every tick: run a cycle when a feed is due (or after a reload), else return at once.
 
-        The first cycle polls every feed; new alerts are sent right after the cycle."""
+        The first cycle polls every due feed (all of them on a fresh database; a restart does
+        not re-poll feeds polled within their interval, so a crash loop never hammers hosts,
+        and several workers never poll one feed twice); new alerts go out right after."""
         if self.stopping.is_set() or not self._cycle_lock.acquire(blocking=False):
             return
         try:
@@ -81,8 +85,7 @@ class Daemon:
             self._resync = False
             rt = self.rt
             try:
-                stats = poll_cycle(rt, force=self.last_cycle_at is None, deliver=False,
-                                   stop=self.stopping)
+                stats = poll_cycle(rt, deliver=False, stop=self.stopping)
                 self.last_cycle_at = utcnow()
                 self._next_due = self._soonest_due(rt)
             except Exception:  # noqa: BLE001 - the daemon outlives any one bad cycle
@@ -191,6 +194,14 @@ class Daemon:
         except Exception:  # noqa: BLE001 - the next fire time tries again
             log.exception("digest for %s failed", name)
 
+    def _prune(self) -> None:
+        days = self.rt.config.retention_days
+        try:
+            removed = prune(self.rt.db, utcnow() - timedelta(days=days))
+            log.info("retention: pruned %d stories older than %d days", removed, days)
+        except Exception:  # noqa: BLE001 - tried again tomorrow
+            log.exception("retention pass failed")
+
     def start(self) -> None:
         """Bind HTTP (if configured), schedule the jobs; the first poll runs at once."""
         if self.rt.config.http.listen:
@@ -205,6 +216,9 @@ class Daemon:
         self.scheduler.add_job(self._check_reload, "interval", seconds=RELOAD_TICK_S,
                                id="reload", max_instances=1, **opts)
         self._schedule_digests()
+        if self.rt.config.retention_days:
+            self.scheduler.add_job(self._prune, "interval", hours=24, id="prune",
+                                   next_run_time=utcnow() + PRUNE_DELAY, **opts)
         self.scheduler.start()
         if self.http is not None:
             self.http.start()

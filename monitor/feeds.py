@@ -13,25 +13,36 @@ from sqlalchemy.orm import Session
 from monitor.config import FeedConfig
 from monitor.fetcher import FetchResult
 from storage import Feed
+from storage.leases import release
 from storage.models import utcnow
+from storage.upsert import insert_ignore
 
 MAX_BACKOFF = 6 * 3600.0
 
 
 def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> list[Feed]:
-    """Create rows for new config feeds and update names/intervals; return the configured ones."""
+    """Create rows for new config feeds and update names/intervals; return the configured ones.
+
+    Several workers run this at once: new rows are inserted with ON CONFLICT DO NOTHING and
+    a row is written only when it changed, so they neither clash nor contend.
+    """
     existing = {f.url: f for f in session.scalars(select(Feed))}
+    now = utcnow()
+    missing = [{"url": fc.url, "name": fc.name or urlsplit(fc.url).hostname or fc.url,
+                "interval_s": fc.interval, "next_poll_at": now}
+               for fc in feeds if fc.url not in existing]
+    if missing:
+        insert_ignore(session, Feed, missing, ["url"])
+        new = session.scalars(select(Feed).where(Feed.url.in_([m["url"] for m in missing])))
+        existing.update((f.url, f) for f in new)
     rows = []
     for fc in feeds:
-        row = existing.get(fc.url)
-        if row is None:
-            row = Feed(url=fc.url, name=fc.name or urlsplit(fc.url).hostname or fc.url,
-                       interval_s=fc.interval, next_poll_at=utcnow())
-            session.add(row)
-        else:
-            if row.interval_s != fc.interval:
-                row.next_poll_at = min(row.next_poll_at, utcnow() + timedelta(seconds=fc.interval))
-            row.name, row.interval_s = fc.name or row.name, fc.interval
+        row = existing[fc.url]
+        if row.interval_s != fc.interval:
+            row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=fc.interval))
+            row.interval_s = fc.interval
+        if fc.name and row.name != fc.name:
+            row.name = fc.name
         rows.append(row)
     session.flush()
     return rows
@@ -56,8 +67,11 @@ def adopt_title(feed: Feed, configured: FeedConfig | None, title: str) -> None:
         feed.name = title[:200]
 
 
-def record_fetch(feed: Feed, result: FetchResult, parse_error: str | None, now: datetime) -> None:
-    """Update the feed's validators, health and next poll time from one poll's outcome."""
+def record_fetch(feed: Feed, result: FetchResult, parse_error: str | None, now: datetime,
+                 worker: str | None = None) -> None:
+    """Update the feed's validators, health and next poll time; end ``worker``'s lease."""
+    if worker is not None:
+        release(feed, worker)
     feed.last_polled_at = now
     if result.permanent_redirect and result.permanent_redirect != feed.url:
         feed.fetch_url = result.permanent_redirect

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor import metrics
@@ -68,19 +69,50 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
     """Store what is new in ``entries``; a story already known from another feed gains a source.
 
     Known means: same canonical link, or (with ``neardup``) a recent story with nearly the
-    same title and summary. Rows are written with a few multi-row INSERTs per feed.
+    same title and summary. Rows are written with a few multi-row INSERTs per feed. Another
+    worker may store the same story at the same moment: the unique constraints refuse the
+    second copy, and each entry is then retried alone in its own savepoint, where it finds the
+    winner's story. Entries go in link order, so two transactions lock keys in the same order.
     """
     report = IngestReport(entries=len(entries))
     unique: dict[str, Entry] = {}
     for entry in entries:
         unique.setdefault(entry.key, entry)
     known = _known_keys(session, feed.id, list(unique))
-    fresh = [e for k, e in unique.items() if k not in known]
+    fresh = sorted((e for k, e in unique.items() if k not in known),
+                   key=lambda e: (e.canonical or canonical_url(e.link) or "", e.key))
     if not fresh:
         return report
+    now = utcnow()
+    try:
+        with session.begin_nested():
+            _add(report, _store(session, feed, fresh, matcher, recipients, neardup, now))
+    except IntegrityError:
+        for entry in fresh:
+            try:
+                with session.begin_nested():
+                    part = _store(session, feed, [entry], matcher, recipients, neardup, now)
+            except IntegrityError:
+                continue  # another worker stored this very entry of this feed first
+            _add(report, part)
+    feed.entries_seen += report.new_stories + report.new_sources
+    if report.new_stories:
+        feed.last_new_story_at = now
+    return report
+
+
+def _add(total: IngestReport, part: IngestReport) -> None:
+    for name in ("new_stories", "new_sources", "near_duplicates", "hits", "deliveries"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+
+
+def _store(session: Session, feed: Feed, fresh: Sequence[Entry], matcher,
+           recipients: Sequence[Recipient], neardup: NearDupIndex | None,
+           now: datetime) -> IngestReport:
+    """Stories, sources, hits, deliveries and fingerprints for entries unknown to this feed."""
+    report = IngestReport()
     urls = {e.key: e.canonical or canonical_url(e.link) for e in fresh}
     by_url = _stories_by_url(session, [u for u in urls.values() if u])
-    now = utcnow()
     new: list[_NewStory] = []
     pending: dict[str, _NewStory] = {}
     sources: list[tuple[Entry, int | _NewStory]] = []
@@ -108,11 +140,9 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
         {"story_id": t if isinstance(t, int) else t.id, "feed_id": feed.id,
          "entry_key": e.key, "link": e.link, "seen_at": now} for e, t in sources])
     _insert_hits(session, new, recipients, report, now)
+    session.flush()
     _remember(session, neardup, new, now)
     report.new_stories = len(new)
-    feed.entries_seen += len(fresh)
-    if new:
-        feed.last_new_story_at = now
     return report
 
 

@@ -44,7 +44,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("apscheduler.executors", "apscheduler.scheduler"):
+    for noisy in ("apscheduler.executors", "apscheduler.scheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # apprise logs full target URLs (tokens included) at DEBUG/INFO: never let those through.
     logging.getLogger("apprise").setLevel(logging.WARNING)

@@ -73,10 +73,18 @@ def band_keys(text: str) -> tuple[int, ...]:
                  for band in range(BANDS))
 
 
+def _numbers(title: str) -> set[str]:
+    return set(re.findall(r"\d+", title))
+
+
 def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
-    """Same story with small edits: most words shared (one may be a trimmed copy), like titles."""
+    """Same story with small edits: most words shared (one may be a trimmed copy), like titles.
+
+    Numbers in the titles must agree: "ICE detains 40" and "ICE detains 12" are two stories,
+    and wire copy is edited for length, not for its figures.
+    """
     words_a, words_b = set(a.split()), set(b.split())
-    if not words_a or not words_b:
+    if not words_a or not words_b or _numbers(title_a) != _numbers(title_b):
         return False
     overlap = len(words_a & words_b) / min(len(words_a), len(words_b))
     if overlap < OVERLAP_THRESHOLD:

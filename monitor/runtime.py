@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -15,6 +15,8 @@ from monitor.watchlists import Watchlist, check_watchlists
 from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Database, connect
+from storage.leases import worker_id
+from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class Runtime:
     matcher: Matcher
     db: Database
     outbox: Outbox
+    worker: str = field(default_factory=worker_id)  # owner name of the feed leases it takes
 
     @cached_property
     def feeds_by_url(self) -> dict[str, FeedConfig]:
@@ -68,7 +71,13 @@ def load_runtime(config_path: Path) -> Runtime:
     add_secrets(config.secrets())
     for warning in config.warnings:
         log.warning("%s", warning)
-    db = connect(config.storage_url)
+    db = connect(config.storage_url, create=False)
+    try:
+        # SQLite (one machine) upgrades itself; a shared server waits for `monitor db upgrade`.
+        ensure_schema(db.engine, auto_upgrade=db.engine.dialect.name == "sqlite")
+    except Exception:
+        db.dispose()
+        raise
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)
     return Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,

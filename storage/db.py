@@ -11,8 +11,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Base
-
 
 @dataclass
 class Database:
@@ -40,7 +38,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def connect(url: str, create: bool = True) -> Database:
-    """Open ``url`` (creating the SQLite file's folder) and create missing tables."""
+    """Open ``url`` (creating the SQLite file's folder); ``create``: migrate the schema to head."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -50,5 +48,7 @@ def connect(url: str, create: bool = True) -> Database:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     if create:
-        Base.metadata.create_all(engine)
+        from storage.migrate import upgrade
+
+        upgrade(engine)
     return Database(engine=engine, factory=sessionmaker(engine, expire_on_commit=False))

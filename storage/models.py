@@ -64,6 +64,9 @@ class Feed(Base):
     last_new_story_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Lease: the worker polling this feed right now, until when (see storage.leases).
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Story(Base):

@@ -32,6 +32,7 @@ class Route:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # many workers connect at once
 
 
 class FeedServer:
@@ -40,6 +41,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[tuple[float, str]] = []  # (time.time() on arrival, path)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,6 +49,7 @@ class FeedServer:
                 pass
 
             def do_GET(self) -> None:
+                owner.times.append((time.time(), self.path))
                 owner.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 route = owner.routes.get(self.path)
                 if route is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,11 +13,10 @@ from monitor.matching import Matcher
 from monitor.parser import Entry, entry_key
 from monitor.watchlists import load_watchlists
 from notifiers import Channel, Recipient
-from storage import Base, Delivery, Feed, Hit, Story, StorySource, connect
+from storage import Delivery, Feed, Hit, Story, StorySource, connect
 from storage.queries import list_hits
 from tests.conftest import WATCHLISTS
-
-PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL")
+from tests.pgdb import pg_url  # noqa: F401 - fixture
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -26,11 +24,8 @@ def db(request, tmp_path):
     if request.param == "sqlite":
         database = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
     else:
-        if not PG_URL:
-            pytest.skip("MONITOR_TEST_DATABASE_URL not set (PostgreSQL tests)")
-        database = connect(PG_URL, create=False)
-        Base.metadata.drop_all(database.engine)
-        Base.metadata.create_all(database.engine)
+        # A database of its own: other tests (and branches) share the server's "test" one.
+        database = connect(request.getfixturevalue("pg_url"))
     yield database
     database.dispose()
 

@@ -1,0 +1,30 @@
+"""INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite, so racing workers never clash."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def insert_ignore(session: Session, model: type, rows: Sequence[dict],
+                  conflict_columns: Sequence[str]) -> None:
+    """Insert ``rows``, skipping any that collide on ``conflict_columns`` (another writer won)."""
+    if not rows:
+        return
+    insert = _INSERTS.get(session.get_bind().dialect.name)
+    if insert is None:
+        for row in rows:
+            try:
+                with session.begin_nested():
+                    session.execute(model.__table__.insert().values(**row))
+            except IntegrityError:
+                continue
+        return
+    stmt = insert(model).values(list(rows)).on_conflict_do_nothing(
+        index_elements=list(conflict_columns))
+    session.execute(stmt)

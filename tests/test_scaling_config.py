@@ -1,0 +1,33 @@
+"""The scaling keys: [storage] retention_days, [polling] lease, and `monitor db prune`."""
+
+from __future__ import annotations
+
+from monitor.config import check_config
+from monitor.cycle import lease_seconds
+from tests.conftest import run_cli, write_config
+
+
+def test_retention_and_lease_keys(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[storage]\nretention_days = 30\n[polling]\nlease = "90s"\n')
+    config, problems = check_config(path)
+    assert problems == [] and config.retention_days == 30 and lease_seconds(config.polling) == 90
+    path.write_text("[storage]\nretention_days = 0\n")
+    _, problems = check_config(path)
+    assert [p.line for p in problems] == [2] and "retention_days" in problems[0].message
+
+
+def test_default_lease_covers_a_batch_of_slow_feeds(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[polling]\ntimeout = "30s"\nconcurrency = 50\n')
+    config, _ = check_config(path)
+    assert config.retention_days is None
+    assert lease_seconds(config.polling) == 30 * 10 + 60
+
+
+def test_db_prune_command(tmp_path):
+    config = write_config(tmp_path, [])
+    refused = run_cli("db", "prune", "--config", str(config))
+    assert refused.returncode == 2 and "retention_days" in refused.stderr
+    done = run_cli("db", "prune", "--days", "30", "--config", str(config))
+    assert done.returncode == 0 and done.stdout.startswith("pruned 0 stories"), done.stderr
