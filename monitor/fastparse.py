@@ -124,18 +124,80 @@ def _content_type(attrs: dict[str, str], default: str) -> str:
     return kind
 
 
-def _check_descendants(elem) -> None:
-    """Inside an entry child, nothing feedparser would route elsewhere may appear."""
-    for sub in elem.iterdescendants():
+class _Texts:
+    """feedparser's rules for title, summary and content, replayed in document order.
+
+    The first non-empty title wins over later ones; a media:title never moves that mark. A
+    second description-like element becomes content while no content was seen; content fills
+    the summary if none was given; among summaries the shallowest wins."""
+
+    def __init__(self, entry: dict) -> None:
+        self.entry = entry
+        self.title_depth = -1
+        self.depth_of: dict[str, int] = {}
+        self.has_content = False
+
+    def _store(self, key: str, value: str, depth: int) -> None:
+        old = self.depth_of.get(key)
+        if old is None or depth <= old:
+            self.depth_of[key] = depth
+            self.entry[key] = value
+
+    def element(self, elem, name: str, role: str, depth: int) -> None:
+        if len(elem):
+            raise Unsupported(f"markup inside <{name}>")
+        attrs = _attrs(elem)
+        if role == "title":
+            _content_type(attrs, "text/plain")
+            value = _text(elem.text)
+            if not -1 < self.title_depth <= depth:
+                self._store("title", value, depth)
+            if value and name != "media_title":
+                self.title_depth = depth
+        elif role == "summary":
+            as_content = (name != "abstract" and "summary" in self.entry
+                          and not self.has_content)
+            if as_content:
+                self._content(attrs, "text/plain", elem)
+            else:
+                _content_type(attrs, "text/plain" if name in ("summary", "itunes_summary",
+                                                              "abstract") else "text/html")
+                self._store("summary", _text(elem.text), depth)
+        else:
+            if name in ("body", "xhtml_body"):
+                raise Unsupported("xhtml body")
+            self._content(attrs, "text/plain" if name == "content" else "text/html", elem)
+
+    def _content(self, attrs: dict[str, str], default: str, elem) -> None:
+        _content_type(attrs, default)
+        self.has_content = True
+        value = _text(elem.text)
+        self.entry.setdefault("content", []).append({"value": value})
+        self.entry.setdefault("summary", value)
+
+
+TEXT_ROLES = {"title", "summary", "content"}
+NESTABLE = {"media_title", "media_description"}
+
+
+def _walk(elem, depth: int, texts: _Texts) -> None:
+    """Descendants of an entry child: media titles and descriptions count, as in feedparser;
+    any other element feedparser would route to our fields (or elsewhere) means fallback."""
+    for sub in elem:
         name = _name(sub.tag, sub.prefix)
-        if name in ROLES or name in DISRUPTIVE:
+        if name in NESTABLE:
+            texts.element(sub, name, ROLES[name], depth)
+        elif name in ROLES or name in DISRUPTIVE or name == "source":
             raise Unsupported(f"nested <{name}>")
+        else:
+            _walk(sub, depth + 1, texts)
 
 
 def _entry(item, base: str, atom: bool) -> dict:
     """One entry dict with feedparser's keys, or Unsupported."""
     base = _base(base, item)
     entry: dict = {}
+    texts = _Texts(entry)
     seen: set[str] = set()
     if not atom:
         about = item.get(f"{{{RDF}}}about")
@@ -148,7 +210,10 @@ def _entry(item, base: str, atom: bool) -> dict:
         if name == "source" and len(child):
             raise Unsupported("<source> with elements")
         role = ROLES.get(name)
-        _check_descendants(child)
+        if role in TEXT_ROLES:
+            texts.element(child, name, role, 1)
+            continue
+        _walk(child, 2, texts)
         if role is None:
             continue
         attrs = _attrs(child)
@@ -168,21 +233,6 @@ def _entry(item, base: str, atom: bool) -> dict:
             entry["id"] = value
             if permalink and "link" not in entry:
                 entry["link"] = value
-        elif role == "title":
-            _content_type(attrs, "text/plain")
-            entry["title"] = _text(child.text)
-        elif role == "summary":
-            default = "text/html" if name in ("description", "dc_description",
-                                              "media_description") else "text/plain"
-            _content_type(attrs, default)
-            entry["summary"] = _text(child.text)
-        elif role == "content":
-            if name in ("body", "xhtml_body"):
-                raise Unsupported("xhtml body")
-            _content_type(attrs, "text/html" if name != "content" else "text/plain")
-            value = _text(child.text)
-            entry["content"] = [{"value": value}]
-            entry.setdefault("summary", value)
         else:
             entry[_DATE_KEYS[role]] = _parse_date(_text(child.text))
     return entry
@@ -268,6 +318,8 @@ def parse_fast(body: bytes, url: str, headers: dict[str, str]) -> FastFeed | Non
         if not items:
             return None
         _check_entry_count(root, items, atom)
+        if any(ROLES.get(_name(c.tag, c.prefix)) == "content" for c in channel):
+            return None  # feed-level content would carry into the first entry in feedparser
         base = _base(url, root)
         if root.tag == "rss":
             base = _base(base, channel)

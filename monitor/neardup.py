@@ -75,7 +75,12 @@ def band_keys(text: str) -> tuple[int, ...]:
 
 def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
     """Same story with small edits: most words shared (one may be a trimmed copy), like titles."""
-    words_a, words_b = set(a.split()), set(b.split())
+    return _same_words(frozenset(a.split()), frozenset(b.split()), title_a, title_b)
+
+
+def _same_words(words_a: frozenset[str], words_b: frozenset[str], title_a: str,
+                title_b: str) -> bool:
+    """``same_story`` on word sets (a lookup splits its own text once, not per candidate)."""
     if not words_a or not words_b:
         return False
     overlap = len(words_a & words_b) / min(len(words_a), len(words_b))
@@ -124,9 +129,12 @@ class NearDupIndex:
         missing = [i for i in ids if i not in self.texts]
         if missing and self.load_texts is not None:
             self.texts.update(self.load_texts(missing))
+        mine = frozenset(text.split())
         for sid in ids:
             other = self.texts.get(sid)
-            if other and same_story(text, other[0], title, other[1]):
+            if not other:
+                continue
+            if _same_words(mine, frozenset(other[0].split()), title, other[1]):
                 return sid
         return None
 
