@@ -8,12 +8,13 @@ or nested elements that feedparser would treat specially) returns None: feedpars
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
 import feedparser.encodings
-from feedparser.exceptions import NonXMLContentType
 from feedparser.datetimes import _parse_date
+from feedparser.exceptions import NonXMLContentType
 from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
@@ -84,10 +85,8 @@ def _text(value: str | None) -> str:
     """feedparser's clean-up of element text: strip, undo UTF-8-read-as-Latin-1, map cp1252."""
     output = (value or "").strip()
     if not output.isascii():
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             output = output.encode("iso-8859-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
         output = output.translate(_cp1252)
     return output
 
