@@ -75,18 +75,18 @@ def band_keys(text: str) -> tuple[int, ...]:
 
 def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
     """Same story with small edits: most words shared (one may be a trimmed copy), like titles."""
-    return _same_words(frozenset(a.split()), frozenset(b.split()), title_a, title_b)
+    return (_similar_titles(title_a.lower(), title_b)
+            and _shared_words(frozenset(a.split()), frozenset(b.split())))
 
 
-def _same_words(words_a: frozenset[str], words_b: frozenset[str], title_a: str,
-                title_b: str) -> bool:
-    """``same_story`` on word sets (a lookup splits its own text once, not per candidate)."""
+def _similar_titles(lowered_a: str, title_b: str) -> bool:
+    return fuzz.token_sort_ratio(lowered_a, title_b.lower()) >= TITLE_THRESHOLD
+
+
+def _shared_words(words_a: frozenset[str], words_b: frozenset[str]) -> bool:
     if not words_a or not words_b:
         return False
-    overlap = len(words_a & words_b) / min(len(words_a), len(words_b))
-    if overlap < OVERLAP_THRESHOLD:
-        return False
-    return fuzz.token_sort_ratio(title_a.lower(), title_b.lower()) >= TITLE_THRESHOLD
+    return len(words_a & words_b) / min(len(words_a), len(words_b)) >= OVERLAP_THRESHOLD
 
 
 @dataclass
@@ -129,12 +129,14 @@ class NearDupIndex:
         missing = [i for i in ids if i not in self.texts]
         if missing and self.load_texts is not None:
             self.texts.update(self.load_texts(missing))
-        mine = frozenset(text.split())
-        for sid in ids:
+        lowered, mine = title.lower(), None
+        for sid in ids:  # same_story, cheapest test first: titles rarely look alike
             other = self.texts.get(sid)
-            if not other:
+            if not other or not _similar_titles(lowered, other[1]):
                 continue
-            if _same_words(mine, frozenset(other[0].split()), title, other[1]):
+            if mine is None:
+                mine = frozenset(text.split())
+            if _shared_words(mine, frozenset(other[0].split())):
                 return sid
         return None
 
