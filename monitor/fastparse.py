@@ -9,6 +9,7 @@ or nested elements that feedparser would treat specially) returns None: feedpars
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass
 
@@ -93,7 +94,12 @@ def _text(value: str | None) -> str:
 
 def _base(parent: str, elem) -> str:
     """The base URI in effect inside ``elem`` (feedparser's xml:base rules)."""
-    given = elem.get(XML_BASE) or elem.get("base") or parent
+    return _join_base(parent, elem.get(XML_BASE) or elem.get("base") or parent)
+
+
+@functools.lru_cache(maxsize=256)
+def _join_base(parent: str, given: str) -> str:
+    """Cached: every entry of a feed repeats the same base computation."""
     if parent:
         return make_safe_absolute_uri(parent, given) or parent
     return _urljoin(parent, given)
