@@ -66,10 +66,13 @@ class FastFeed:
     entries: list[dict]
 
 
-def _name(tag: str, prefix: str | None, cache: dict[str, str] = {}) -> str:  # noqa: B006
+_NAMES: dict[str, str] = {}
+
+
+def _name(tag: str, prefix: str | None) -> str:
     """feedparser's name for an element: canonical namespace prefix + lowercased local name."""
     key = f"{prefix}|{tag}"
-    name = cache.get(key)
+    name = _NAMES.get(key)
     if name is None:
         if tag[0] == "{":
             uri, local = tag[1:].split("}", 1)
@@ -78,7 +81,8 @@ def _name(tag: str, prefix: str | None, cache: dict[str, str] = {}) -> str:  # n
         else:
             known, local = "", tag
         name = f"{known}_{local.lower()}" if known else local.lower()
-        cache[key] = name
+        if len(_NAMES) < 10_000:
+            _NAMES[key] = name
     return name
 
 
