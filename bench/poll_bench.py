@@ -213,6 +213,8 @@ def main() -> None:
             print(f"{'':<22} {stats['new_stories']} new stories, {stats['hits']} hits, "
                   f"{stats['feeds_failed']} failed; {wall / limit:.2f} x the limit "
                   f"(target <= 1.5)")
+            print(f"{'':<22} {stats.get('feeds_fast_parsed', 0)} of {args.feeds} feeds took "
+                  f"the lxml fast path")
             wall, peak, cpu, out = run_measured(cmd)
             stats = json.loads(out.strip().splitlines()[-1])
             report("warm poll-once (304)", wall, peak, cpu, args.feeds, 0)

@@ -49,6 +49,7 @@ class CycleStats:
     feeds_polled: int = 0
     feeds_failed: int = 0
     feeds_not_modified: int = 0
+    feeds_fast_parsed: int = 0  # parsed by the lxml fast path, not feedparser
     entries: int = 0
     new_stories: int = 0
     hits: int = 0
@@ -126,6 +127,7 @@ async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleS
                 parsed = (await loop.run_in_executor(pool, _parse_result, result) if pool
                           else _parse_result(result))
                 result.body = None
+                stats.feeds_fast_parsed += parsed is not None and parsed.fast
         if parsed is not None and parsed.entries:
             _store_one(rt, result, parsed, stats, neardup)
         else:

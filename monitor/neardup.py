@@ -83,13 +83,20 @@ def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
     Numbers in the titles must agree: "ICE detains 40" and "ICE detains 12" are two stories,
     and wire copy is edited for length, not for its figures.
     """
-    words_a, words_b = set(a.split()), set(b.split())
-    if not words_a or not words_b or _numbers(title_a) != _numbers(title_b):
+    if _numbers(title_a) != _numbers(title_b):
         return False
-    overlap = len(words_a & words_b) / min(len(words_a), len(words_b))
-    if overlap < OVERLAP_THRESHOLD:
+    return (_similar_titles(title_a.lower(), title_b)
+            and _shared_words(frozenset(a.split()), frozenset(b.split())))
+
+
+def _similar_titles(lowered_a: str, title_b: str) -> bool:
+    return fuzz.token_sort_ratio(lowered_a, title_b.lower()) >= TITLE_THRESHOLD
+
+
+def _shared_words(words_a: frozenset[str], words_b: frozenset[str]) -> bool:
+    if not words_a or not words_b:
         return False
-    return fuzz.token_sort_ratio(title_a.lower(), title_b.lower()) >= TITLE_THRESHOLD
+    return len(words_a & words_b) / min(len(words_a), len(words_b)) >= OVERLAP_THRESHOLD
 
 
 @dataclass
@@ -132,9 +139,15 @@ class NearDupIndex:
         missing = [i for i in ids if i not in self.texts]
         if missing and self.load_texts is not None:
             self.texts.update(self.load_texts(missing))
-        for sid in ids:
+        lowered, numbers, mine = title.lower(), _numbers(title), None
+        for sid in ids:  # same_story, cheapest test first: titles rarely look alike
             other = self.texts.get(sid)
-            if other and same_story(text, other[0], title, other[1]):
+            if (not other or _numbers(other[1]) != numbers
+                    or not _similar_titles(lowered, other[1])):
+                continue
+            if mine is None:
+                mine = frozenset(text.split())
+            if _shared_words(mine, frozenset(other[0].split())):
                 return sid
         return None
 

@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 import feedparser
 import feedparser.api
 
+from monitor.fastparse import parse_fast
 from monitor.neardup import band_keys, normalise
 from monitor.text import collapse, html_to_text
 from monitor.urls import canonical_url
@@ -68,6 +69,7 @@ class ParsedFeed:
     entries: list[Entry]
     title: str = ""
     error: str | None = None
+    fast: bool = False  # parsed by the lxml fast path rather than feedparser
 
 
 def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> str:
@@ -160,31 +162,44 @@ def _entry_from_feedparser(e, base_url: str) -> Entry:
     return make_entry(guid, link, title, summary, content, published)
 
 
-def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse a fetched document; never raises, never touches the network or disk."""
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None, *,
+               fast: bool = True) -> ParsedFeed:
+    """Parse a fetched document; never raises, never touches the network or disk.
+
+    ``fast``: try the lxml fast path first (feedparser stays the reference and the fallback)."""
     try:
-        return _parse(body, url, headers)
+        return _parse(body, url, headers, fast)
     except Exception as exc:  # noqa: BLE001 - a hostile feed must not stop the cycle
         return ParsedFeed([], error=f"unparseable feed: {type(exc).__name__}: {exc}")
 
 
-def _parse(body: bytes, url: str, headers: dict[str, str] | None) -> ParsedFeed:
-    headers = {k.lower(): v for k, v in (headers or {}).items()}
-    if _looks_like_json(body, headers.get("content-type", "")):
-        return parse_json_feed(body, url)
-    response_headers = {"content-location": url}
-    if "content-type" in headers:
-        response_headers["content-type"] = headers["content-type"]
-    doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False,
-                           resolve_relative_uris=False)
+def _entries(raw, url: str) -> list[Entry]:
+    """Entries from feedparser-shaped dicts, skipping those with nothing to show."""
     entries = []
-    for e in doc.entries:
+    for e in raw:
         try:
             entry = _entry_from_feedparser(e, url)
         except ValueError:
             continue
         if entry.title or entry.summary or entry.link:
             entries.append(entry)
+    return entries
+
+
+def _parse(body: bytes, url: str, headers: dict[str, str] | None, fast: bool) -> ParsedFeed:
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if _looks_like_json(body, headers.get("content-type", "")):
+        return parse_json_feed(body, url)
+    quick = parse_fast(body, url, headers) if fast else None
+    if quick is not None:
+        return ParsedFeed(_entries(quick.entries, url), title=html_to_text(quick.title),
+                          fast=True)
+    response_headers = {"content-location": url}
+    if "content-type" in headers:
+        response_headers["content-type"] = headers["content-type"]
+    doc = feedparser.parse(body, response_headers=response_headers, sanitize_html=False,
+                           resolve_relative_uris=False)
+    entries = _entries(doc.entries, url)
     error = None
     if not entries and not doc.get("version"):
         reason = doc.get("bozo_exception")

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 _BLOCK = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
           "blockquote", "section", "article", "header", "footer", "figure", "figcaption"}
 _SKIP = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
-_SPACE = re.compile(r"\s+")
+_RAW = {"title", "textarea", "xmp", "noembed", "noframes", "plaintext"}  # raw text in HTML
 
 
 class _TextExtractor(HTMLParser):
@@ -38,8 +38,35 @@ class _TextExtractor(HTMLParser):
 
 
 def collapse(text: str) -> str:
-    """Collapse runs of whitespace into single spaces."""
-    return _SPACE.sub(" ", text).strip()
+    """Collapse runs of whitespace into single spaces (str.split and regex \\s agree on what
+    whitespace is; split is several times faster)."""
+    return " ".join(text.split())
+
+
+_TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)(?:[^<>"']|"[^"<>]*"|'[^'<>]*')*>""")
+
+
+def _simple_text(value: str) -> str | None:
+    """The same text as the HTMLParser route for plain tag soup (no comments, scripts, stray
+    ``<``), several times faster; None when the fragment needs the real parser."""
+    parts = []
+    last = 0
+    for m in _TAG.finditer(value):
+        segment = value[last:m.start()]
+        if "<" in segment:
+            return None
+        tag = m.group(2).lower()
+        if tag in _SKIP or tag in _RAW:
+            return None
+        parts.append(html.unescape(segment) if "&" in segment else segment)
+        if tag in _BLOCK:
+            parts.append(" ")
+        last = m.end()
+    tail = value[last:]
+    if "<" in tail:
+        return None
+    parts.append(html.unescape(tail) if "&" in tail else tail)
+    return collapse("".join(parts))
 
 
 def html_to_text(value: str | None) -> str:
@@ -48,6 +75,9 @@ def html_to_text(value: str | None) -> str:
         return ""
     if "<" not in value:
         return collapse(html.unescape(value))
+    quick = _simple_text(value)
+    if quick is not None:
+        return quick
     parser = _TextExtractor()
     try:
         parser.feed(value)

@@ -42,6 +42,7 @@ def test_whole_feedparser_suite_in_one_poll(tmp_path, feed_server):
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["feeds_polled"] == len(files)
     assert summary["new_stories"] > 300
+    assert 500 < summary["feeds_fast_parsed"] < len(files)  # both parsers took part
     assert time.monotonic() - started < 240
     feeds = json.loads(run_cli("feeds", "--format", "json", "--config", str(config)).stdout)
     assert len(feeds) == len(files)

@@ -29,6 +29,7 @@ def test_two_feeds_alert_webhook_and_email_once(tmp_path, feed_server, webhook, 
 
     first = _poll(config)
     assert first["feeds_polled"] == 2 and first["feeds_failed"] == 0
+    assert first["feeds_fast_parsed"] == 2  # plain RSS 2.0 and Atom 1.0 skip feedparser
     # 8 entries; the Atom copy of the raid story shares its canonical link: 7 stories.
     assert first["new_stories"] == 7
     # ICE raid, AWS (Amazon + ICE), GEO Group: three stories with hits, four hits.

@@ -35,5 +35,8 @@ def test_index_finds_the_copy_and_not_the_unrelated():
     index.add(7, keys, text, WIRE[0])
     copy_text, copy_keys = _key(WIRE[0], WIRE[1] + " More follows.")
     assert index.find(copy_text, WIRE[0], copy_keys) == 7
+    other_title = WIRE[0].replace("40", "12")
+    other_text, other_keys = _key(other_title, WIRE[1])
+    assert index.find(other_text, other_title, other_keys) is None
     unrelated_text, unrelated_keys = _key("Wayfair cuts jobs", "The retailer will lay off staff.")
     assert index.find(unrelated_text, "Wayfair cuts jobs", unrelated_keys) is None
