@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
@@ -115,6 +116,23 @@ async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleS
                                 initargs=(rt.watchlists,))
             if len(requests) >= POOL_THRESHOLD and cores > 1 else None)
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
+    pool_alive = pool is not None
+
+    async def parse(result: FetchResult) -> ParsedFeed | None:
+        """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone."""
+        nonlocal pool_alive
+        try:
+            if pool_alive:
+                return await loop.run_in_executor(pool, _parse_result, result)
+            return _parse_result(result)
+        except BrokenProcessPool:
+            pool_alive = False
+            log.error("a parse worker died on %s; parsing in this process for the rest of the "
+                      "cycle", result.url)
+            return ParsedFeed([], error="the parse worker died on this feed")
+        except Exception as exc:  # noqa: BLE001 - one hostile feed must not end the cycle
+            log.exception("parsing %s failed", result.url)
+            return ParsedFeed([], error=f"parse failed: {type(exc).__name__}: {exc}"[:500])
 
     async def one(session, req: FetchRequest) -> None:
         async with backlog:
@@ -124,8 +142,7 @@ async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleS
             metrics.observe_fetches([result])
             parsed = None
             if result.body is not None:
-                parsed = (await loop.run_in_executor(pool, _parse_result, result) if pool
-                          else _parse_result(result))
+                parsed = await parse(result)
                 result.body = None
                 stats.feeds_fast_parsed += parsed is not None and parsed.fast
         if parsed is not None and parsed.entries:
@@ -153,6 +170,7 @@ def _record_many(rt: Runtime, items: list[tuple[FetchResult, ParsedFeed | None]]
     if not batch:
         return
     now = utcnow()
+    outcomes = []
     try:
         with rt.db.session() as s:
             feeds = {f.id: f for f in s.scalars(
@@ -163,11 +181,14 @@ def _record_many(rt: Runtime, items: list[tuple[FetchResult, ParsedFeed | None]]
                     if parsed is not None:
                         adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
                     record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
-                    _count(stats, result, parsed, feed.state != "ok")
+                    outcomes.append((result, parsed, feed.state != "ok"))
     except Exception:  # noqa: BLE001 - fall back to one transaction per feed
         log.exception("recording %d feeds at once failed; recording one by one", len(batch))
         for result, parsed in batch:
             _store_one(rt, result, parsed, stats)
+        return
+    for result, parsed, failed in outcomes:
+        _count(stats, result, parsed, failed)
 
 
 def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
@@ -184,18 +205,21 @@ def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
 def _store_attempt(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
                    neardup: NearDupIndex | None, now) -> tuple[IngestReport | None, bool]:
     """One transaction: the feed's entries and its health; returns (report, failed)."""
+    report = None
     with rt.db.session() as s:
         feed = s.get(Feed, result.feed_id)
         if feed is None:
             return None, False
-        report = None
         if parsed is not None:
             adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
             if parsed.entries:
                 report = ingest_entries(s, feed, parsed.entries, rt.matcher,
                                         rt.config.subscribers, neardup)
         record_fetch(feed, result, parsed.error if parsed is not None else None, now, rt.worker)
-        return report, feed.state != "ok"
+        failed = feed.state != "ok"
+    if report is not None:
+        report.committed(neardup)
+    return report, failed
 
 
 def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
@@ -291,7 +315,11 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
         claimed, batch = _claim(rt, configured, cycle_start, force, skipped)
         if not claimed:
             break
-        asyncio.run(_poll_all(rt, batch, stats, neardup, stop))
+        try:
+            asyncio.run(_poll_all(rt, batch, stats, neardup, stop))
+        except BaseException:
+            _release_unpolled(rt, [r.feed_id for r in batch])
+            raise
         if _stopped(stop):
             _release_unpolled(rt, [r.feed_id for r in batch])
     if deliver and not _stopped(stop):

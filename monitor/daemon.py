@@ -33,7 +33,8 @@ SHUTDOWN_DEADLINE_S = 8.0
 
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
-PRUNE_DELAY = timedelta(minutes=1)  # first retention pass, then daily
+PRUNE_DELAY = timedelta(minutes=1)  # first retention pass, then every PRUNE_EVERY_H hours
+PRUNE_EVERY_H = 1
 
 
 class Daemon:
@@ -195,7 +196,10 @@ class Daemon:
             log.exception("digest for %s failed", name)
 
     def _prune(self) -> None:
+        """Retention of the config in force (a reload may turn it on or off)."""
         days = self.rt.config.retention_days
+        if not days:
+            return
         try:
             removed = prune(self.rt.db, utcnow() - timedelta(days=days))
             log.info("retention: pruned %d stories older than %d days", removed, days)
@@ -216,9 +220,8 @@ class Daemon:
         self.scheduler.add_job(self._check_reload, "interval", seconds=RELOAD_TICK_S,
                                id="reload", max_instances=1, **opts)
         self._schedule_digests()
-        if self.rt.config.retention_days:
-            self.scheduler.add_job(self._prune, "interval", hours=24, id="prune",
-                                   next_run_time=utcnow() + PRUNE_DELAY, **opts)
+        self.scheduler.add_job(self._prune, "interval", hours=PRUNE_EVERY_H, id="prune",
+                               next_run_time=utcnow() + PRUNE_DELAY, **opts)
         self.scheduler.start()
         if self.http is not None:
             self.http.start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -32,6 +32,17 @@ class IngestReport:
     near_duplicates: int = 0
     hits: int = 0
     deliveries: int = 0
+    # Applied by the caller only once the transaction has committed (rolled-back rows must
+    # never reach the in-memory near-duplicate index or the metrics).
+    fingerprints: list[tuple] = field(default_factory=list)
+    matches: list = field(default_factory=list)
+
+    def committed(self, neardup: NearDupIndex | None) -> None:
+        """Publish what this report stored: fingerprints to the index, hits to the metrics."""
+        if neardup is not None:
+            for fingerprint in self.fingerprints:
+                neardup.add(*fingerprint)
+        metrics.observe_hits(self.matches)
 
 
 def _known_keys(session: Session, feed_id: int, keys: list[str]) -> set[str]:
@@ -104,6 +115,8 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
 def _add(total: IngestReport, part: IngestReport) -> None:
     for name in ("new_stories", "new_sources", "near_duplicates", "hits", "deliveries"):
         setattr(total, name, getattr(total, name) + getattr(part, name))
+    total.fingerprints += part.fingerprints
+    total.matches += part.matches
 
 
 def _store(session: Session, feed: Feed, fresh: Sequence[Entry], matcher,
@@ -141,7 +154,7 @@ def _store(session: Session, feed: Feed, fresh: Sequence[Entry], matcher,
          "entry_key": e.key, "link": e.link, "seen_at": now} for e, t in sources])
     _insert_hits(session, new, recipients, report, now)
     session.flush()
-    _remember(session, neardup, new, now)
+    report.fingerprints = _remember(session, new, now)
     report.new_stories = len(new)
     return report
 
@@ -169,7 +182,7 @@ def _insert_hits(session: Session, new: list[_NewStory], recipients: Sequence[Re
     if not rows:
         return
     session.execute(insert(Hit.__table__), rows)
-    metrics.observe_hits([m for n in new for m in n.matches])
+    report.matches = [m for n in new for m in n.matches]
     report.hits += len(rows)
     if not recipients:
         return
@@ -178,15 +191,11 @@ def _insert_hits(session: Session, new: list[_NewStory], recipients: Sequence[Re
             report.deliveries += enqueue(session, n.id, n.matches, recipients)
 
 
-def _remember(session: Session, neardup: NearDupIndex | None, new: list[_NewStory],
-              now: datetime) -> None:
-    """Fingerprint new stories so later copies (this cycle or the next days) find them."""
-    rows = [{"story_id": n.id, "keys": " ".join(map(str, n.entry.dedup_keys)), "created_at": now}
-            for n in new if n.entry.dedup_keys]
-    if not rows:
-        return
-    session.execute(insert(StoryFingerprint.__table__), rows)
-    if neardup is not None:
-        for n in new:
-            if n.entry.dedup_keys:
-                neardup.add(n.id, n.entry.dedup_keys, n.entry.dedup_text, n.entry.title)
+def _remember(session: Session, new: list[_NewStory], now: datetime) -> list[tuple]:
+    """Store fingerprints of new stories; return them for the index once the commit succeeds."""
+    fresh = [n for n in new if n.entry.dedup_keys]
+    if fresh:
+        session.execute(insert(StoryFingerprint.__table__), [
+            {"story_id": n.id, "keys": " ".join(map(str, n.entry.dedup_keys)), "created_at": now}
+            for n in fresh])
+    return [(n.id, n.entry.dedup_keys, n.entry.dedup_text, n.entry.title) for n in fresh]

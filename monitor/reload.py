@@ -7,10 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from monitor.logs import add_secrets
-from monitor.matching import Matcher
 from monitor.problems import Problem
-from monitor.runtime import Runtime, check_all
-from notifiers.outbox import Outbox, RetryPolicy
+from monitor.runtime import Runtime, assemble, check_all
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +66,4 @@ def rebuild(current: Runtime) -> tuple[Runtime | None, list[Problem]]:
     for warning in config.warnings:
         log.warning("%s", warning)
     add_secrets(config.secrets())
-    policy = RetryPolicy(initial=config.delivery.retry_initial,
-                         max_attempts=config.delivery.max_attempts)
-    return Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists),
-                   db=current.db, outbox=Outbox(current.db, config.subscribers, policy)), []
+    return assemble(config, watchlists, current.db, worker=current.worker), []

@@ -78,9 +78,21 @@ def load_runtime(config_path: Path) -> Runtime:
     except Exception:
         db.dispose()
         raise
+    return assemble(config, watchlists, db)
+
+
+def assemble(config: Config, watchlists: list[Watchlist], db: Database,
+             worker: str | None = None) -> Runtime:
+    """Wire a validated config to a database: matcher, outbox with its templates and lease.
+
+    The one place a Runtime is built, at start and on every reload (``worker`` keeps the
+    lease owner's name across a reload)."""
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)
-    return Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,
-                   outbox=Outbox(db, config.subscribers, policy,
-                                 renderer=Renderer(config.delivery.templates_dir),
-                                 lease=config.delivery.lease))
+    outbox = Outbox(db, config.subscribers, policy,
+                    renderer=Renderer(config.delivery.templates_dir), lease=config.delivery.lease)
+    rt = Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,
+                 outbox=outbox)
+    if worker is not None:
+        rt.worker = worker
+    return rt

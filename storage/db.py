@@ -29,12 +29,21 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT (RELEASE would commit a savepoint
+    # of a transaction it never began); SQLAlchemy's recipe: let SQLAlchemy emit BEGIN itself.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then
+    # writes, fails at once with "database is locked" when another one did the same.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def connect(url: str, create: bool = True) -> Database:
@@ -45,6 +54,7 @@ def connect(url: str, create: bool = True) -> Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     if create:

@@ -40,3 +40,37 @@ def test_index_finds_the_copy_and_not_the_unrelated():
     assert index.find(other_text, other_title, other_keys) is None
     unrelated_text, unrelated_keys = _key("Wayfair cuts jobs", "The retailer will lay off staff.")
     assert index.find(unrelated_text, "Wayfair cuts jobs", unrelated_keys) is None
+
+
+def test_rolled_back_stories_never_reach_the_index(tmp_path):
+    """The index learns a story only once its transaction commits; else copies would attach
+    to a story that does not exist and be dropped."""
+    import pytest
+
+    from monitor.ingest import ingest_entries
+    from monitor.matching import Matcher
+    from monitor.parser import make_entry
+    from monitor.watchlists import load_watchlists
+    from storage import Feed, connect
+    from tests.conftest import WATCHLISTS
+
+    db = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    matcher = Matcher(load_watchlists(WATCHLISTS))
+    with db.session() as s:
+        feed = Feed(url="https://a.example/rss", name="A")
+        s.add(feed)
+        s.flush()
+        feed_id = feed.id
+    entry = make_entry("g1", "https://a.example/1", WIRE[0], WIRE[1], "", None)
+    index = NearDupIndex()
+    with pytest.raises(RuntimeError), db.session() as s:
+        report = ingest_entries(s, s.get(Feed, feed_id), [entry], matcher, [], index)
+        assert report.new_stories == 1
+        raise RuntimeError("the commit fails")
+    assert index.find(entry.dedup_text, entry.title, entry.dedup_keys) is None
+    with db.session() as s:
+        report = ingest_entries(s, s.get(Feed, feed_id), [entry], matcher, [], index)
+    assert report.fingerprints, report
+    report.committed(index)
+    assert index.find(entry.dedup_text, entry.title, entry.dedup_keys) is not None
+    db.dispose()
