@@ -139,11 +139,14 @@ class NearDupIndex:
         missing = [i for i in ids if i not in self.texts]
         if missing and self.load_texts is not None:
             self.texts.update(self.load_texts(missing))
-        lowered, numbers, mine = title.lower(), _numbers(title), None
+        lowered, numbers, mine = title.lower(), None, None
         for sid in ids:  # same_story, cheapest test first: titles rarely look alike
             other = self.texts.get(sid)
-            if (not other or _numbers(other[1]) != numbers
-                    or not _similar_titles(lowered, other[1])):
+            if not other or not _similar_titles(lowered, other[1]):
+                continue
+            if numbers is None:
+                numbers = _numbers(title)
+            if _numbers(other[1]) != numbers:
                 continue
             if mine is None:
                 mine = frozenset(text.split())

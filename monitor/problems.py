@@ -37,6 +37,9 @@ def toml_syntax_problem(path: Path | str, exc: Exception) -> Problem:
     return Problem(str(path), line, f"TOML syntax: {message}")
 
 
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
 class LineFinder:
     """Find the line where a key or array-of-tables entry sits in a TOML source.
 
@@ -45,17 +48,17 @@ class LineFinder:
 
     def __init__(self, text: str):
         self.lines = text.splitlines()
+        self._headers: dict[str, list[int]] | None = None
 
     def table(self, header: str, index: int = 0) -> int:
         """Line of the ``index``-th ``[header]`` or ``[[header]]`` line, 0 if absent."""
-        pat = re.compile(r"^\s*\[\[?\s*" + re.escape(header) + r"\s*\]\]?\s*(#.*)?$")
-        seen = 0
-        for no, line in enumerate(self.lines, 1):
-            if pat.match(line):
-                if seen == index:
-                    return no
-                seen += 1
-        return 0
+        if self._headers is None:  # one scan, however many [[feeds]] a config has
+            self._headers = {}
+            for no, line in enumerate(self.lines, 1):
+                if m := _HEADER.match(line):
+                    self._headers.setdefault(m.group(1), []).append(no)
+        found = self._headers.get(header, [])
+        return found[index] if index < len(found) else 0
 
     def key(self, key: str, start: int = 0) -> int:
         """Line of ``key = ...`` at/after line ``start`` in the same table, else ``start``."""
