@@ -172,3 +172,32 @@ def test_retention_prunes_old_stories_but_not_pending_alerts(db, matcher):
                                                       "https://n.example/4"}
         assert s.scalar(select(func.count()).select_from(Hit)) == 2
         assert s.scalar(select(func.count()).select_from(StorySource)) == 2
+
+
+def test_digest_is_sent_once_by_racing_workers(pg_url, matcher, webhook):  # noqa: F811
+    db = connect(pg_url)
+    recipients = [Recipient("desk", (Channel("c1", webhook.url),), mode="digest",
+                            schedule="0 8 * * *", timezone="UTC")]
+    (feed_id,) = _feeds(db, 1)
+    with db.session() as s:
+        ingest_entries(s, s.get(Feed, feed_id),
+                       [_entry(str(i), f"ICE raid in town {i}", f"https://n.example/{i}")
+                        for i in range(5)], matcher, recipients)
+    workers = [Outbox(db, recipients, RetryPolicy()) for _ in range(3)]
+    start = threading.Barrier(len(workers))
+    reports = []
+
+    def fire(box: Outbox) -> None:  # every worker's cron job fires at 08:00
+        start.wait()
+        reports.append(box.send_digest("desk"))
+
+    threads = [threading.Thread(target=fire, args=(box,)) for box in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sum(r.messages for r in reports) == 1
+    assert len(webhook.received) == 1
+    with db.session() as s:
+        assert set(s.scalars(select(Delivery.state))) == {"sent"}
+    db.dispose()
