@@ -11,13 +11,13 @@ from monitor.matching.normalize import (
     HYPHEN_RE,
     WORD_RE,
     alias_keys,
-    collapse,
     fold,
     fold_accents,
     html_to_text,
     is_all_caps,
 )
 from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
+from monitor.text import collapse
 
 if TYPE_CHECKING:
     from monitor.watchlists import Watchlist

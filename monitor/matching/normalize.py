@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from functools import lru_cache
 
-_TAG_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.S | re.I)
-_BLOCK_RE = re.compile(r"</?(p|br|div|li|h[1-6]|tr|td|blockquote)\b[^>]*>", re.I)
-_WS_RE = re.compile(r"\s+")
+from monitor.text import html_to_text as visible_text
+
 WORD_RE = re.compile(r"[^\W_]+|&")
 HYPHEN_RE = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
 _QUOTE_MAP = str.maketrans(
@@ -18,18 +16,12 @@ _QUOTE_MAP = str.maketrans(
 
 
 def html_to_text(text: str) -> str:
-    """Strip tags and decode entities; block tags become spaces so words never fuse."""
-    if "<" in text:
-        text = _BLOCK_RE.sub(" ", text)
-        text = _TAG_RE.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
+    """Visible text (the parser's own reduction) with curly quotes and hyphens straightened.
+
+    Plain text skips the HTML step, so offsets into it stay those of the input."""
+    if "<" in text or "&" in text:
+        text = visible_text(text)
     return text.translate(_QUOTE_MAP)
-
-
-def collapse(text: str) -> str:
-    """Collapse runs of whitespace, for readable snippets."""
-    return _WS_RE.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=65536)
