@@ -84,11 +84,6 @@ def _parse_result(result: FetchResult) -> ParsedFeed | None:
     return parsed
 
 
-def parse_results(results: Sequence[FetchResult]) -> list[ParsedFeed | None]:
-    """Parse fetched bodies in this process (the cycle itself parses on a process pool)."""
-    return [_parse_result(r) for r in results]
-
-
 def _stopped(stop: threading.Event | None) -> bool:
     return stop is not None and stop.is_set()
 

@@ -48,11 +48,6 @@ def sync_feeds(session: Session, feeds: Sequence[FeedConfig]) -> list[Feed]:
     return rows
 
 
-def due_feeds(feeds: Sequence[Feed], now: datetime, force: bool = False) -> list[Feed]:
-    """Feeds whose next poll time has come (``force``: every feed not disabled)."""
-    return [f for f in feeds if f.state != "disabled" and (force or f.next_poll_at <= now)]
-
-
 def backoff_seconds(feed: Feed, retry_after: float | None) -> float:
     """Delay after a failure: Retry-After if given, else doubling with jitter, at most 6 h."""
     if retry_after is not None:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,7 +20,7 @@ from notifiers.limits import fit, limits_for
 from notifiers.messages import Message, Renderer
 from notifiers.pacing import ALERT, DIGEST, Batch, Due, plan
 from notifiers.sender import send
-from storage import Database, Delivery, Hit, Story, StorySource
+from storage import Database, Delivery, Story, StorySource
 from storage.models import utcnow
 
 __all__ = ["DeliveryReport", "Outbox", "RetryPolicy", "Sender", "build_alert", "enqueue"]
@@ -55,7 +56,15 @@ class DeliveryReport:
     messages: int = 0
 
 
-def enqueue(session: Session, story_id: int, hits: Iterable[Hit],
+class Routable(Protocol):
+    """What routing reads of a hit: a matcher hit or a stored one."""
+
+    watchlist: str
+    entity: str
+    score: float
+
+
+def enqueue(session: Session, story_id: int, hits: Iterable[Routable],
             recipients: Sequence[Recipient]) -> int:
     """Add one pending delivery per channel of every subscriber whose routing a hit passes."""
     hits = list(hits)
