@@ -22,7 +22,7 @@ from monitor import metrics
 from monitor.config import PollingConfig
 from monitor.feeds import adopt_title, record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
-from monitor.ingest import IngestReport, ingest_entries
+from monitor.ingest import IngestReport, ingest_entries, ingest_feeds
 from monitor.matching import Matcher
 from monitor.neardup import NearDupIndex, recent_index
 from monitor.parser import ParsedFeed, parse_feed
@@ -39,7 +39,9 @@ POOL_THRESHOLD = 16
 STORE_ATTEMPTS = 3
 CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
 PARSE_BACKLOG = 200
-RECORD_BATCH = 200
+STORE_FEEDS = 200  # feeds per store transaction, at most
+STORE_ENTRIES = 2500  # entries per store transaction, about
+STORE_GATHER_S = 0.05  # a transaction waits this long for more feeds to share it
 STOP_CHECK_S = 0.1
 
 
@@ -104,7 +106,7 @@ async def _run_until_stopped(work, stop: threading.Event | None) -> None:
 async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleStats,
                     neardup: NearDupIndex | None, stop: threading.Event | None = None) -> None:
     """Fetch, parse and store as a pipeline: bodies are parsed on every core while other feeds
-    are still downloading, and each parsed feed is stored as soon as it is ready."""
+    are still downloading, and parsed feeds are stored together as they become ready."""
     loop = asyncio.get_running_loop()
     cores = os.cpu_count() or 1
     pool = (ProcessPoolExecutor(max_workers=cores, initializer=_init_worker,
@@ -112,6 +114,7 @@ async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleS
             if len(requests) >= POOL_THRESHOLD and cores > 1 else None)
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = pool is not None
+    store = _StoreQueue(rt, stats, neardup)
 
     async def parse(result: FetchResult) -> ParsedFeed | None:
         """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone."""
@@ -140,50 +143,107 @@ async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleS
                 parsed = await parse(result)
                 result.body = None
                 stats.feeds_fast_parsed += parsed is not None and parsed.fast
-        if parsed is not None and parsed.entries:
-            _store_one(rt, result, parsed, stats, neardup)
-        else:
-            quiet.append((result, parsed))
-            if len(quiet) >= RECORD_BATCH:
-                _record_many(rt, quiet, stats)
+        store.put(result, parsed)
 
-    quiet: list[tuple[FetchResult, ParsedFeed | None]] = []
-    try:
+    async def fetch_and_parse() -> None:
         async with make_session(rt.config.polling) as session:
-            await _run_until_stopped(asyncio.gather(*(one(session, r) for r in requests)), stop)
-        _record_many(rt, quiet, stats)
+            await asyncio.gather(*(one(session, r) for r in requests))
+
+    storer = asyncio.ensure_future(store.run())
+    try:
+        await _run_until_stopped(fetch_and_parse(), stop)
+        store.close()
+        await storer  # what was fetched and parsed before a stop is still stored
     finally:
+        storer.cancel()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
 
-def _record_many(rt: Runtime, items: list[tuple[FetchResult, ParsedFeed | None]],
-                 stats: CycleStats) -> None:
-    """Record feeds with nothing to store (304, errors) in one transaction, not one each."""
-    batch = items[:]
-    items.clear()
-    if not batch:
-        return
+class _StoreQueue:
+    """Parsed feeds waiting to be stored; one transaction takes every feed ready by then.
+
+    Storing runs on the event loop, so while one batch is written the next one gathers: the
+    busier the loop, the bigger (and cheaper per feed) the transactions.
+    """
+
+    def __init__(self, rt: Runtime, stats: CycleStats, neardup: NearDupIndex | None) -> None:
+        self.rt, self.stats, self.neardup = rt, stats, neardup
+        self.ready: list[tuple[FetchResult, ParsedFeed | None]] = []
+        self.wake = asyncio.Event()
+        self.closed = False
+
+    def put(self, result: FetchResult, parsed: ParsedFeed | None) -> None:
+        self.ready.append((result, parsed))
+        self.wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.ready:
+                if not self.closed:
+                    await asyncio.sleep(STORE_GATHER_S)  # let more finished feeds queue up
+                _store_many(self.rt, self._take(), self.stats, self.neardup)
+            if self.closed:
+                return
+
+    def _take(self) -> list[tuple[FetchResult, ParsedFeed | None]]:
+        """The oldest ready feeds, up to STORE_FEEDS feeds or STORE_ENTRIES entries."""
+        entries = 0
+        for count, (_, parsed) in enumerate(self.ready, start=1):
+            entries += len(parsed.entries) if parsed is not None else 0
+            if count >= STORE_FEEDS or entries >= STORE_ENTRIES:
+                break
+        batch, self.ready[:count] = self.ready[:count], []
+        return batch
+
+
+def _store_many(rt: Runtime, batch: list[tuple[FetchResult, ParsedFeed | None]],
+                stats: CycleStats, neardup: NearDupIndex | None) -> None:
+    """Store several feeds' entries and health in one transaction; if that fails for any
+    reason, each feed is stored alone, so a failure stays with the feed that caused it."""
     now = utcnow()
     outcomes = []
+    report = None
     try:
         with rt.db.session() as s:
             feeds = {f.id: f for f in s.scalars(
                 select(Feed).where(Feed.id.in_([r.feed_id for r, _ in batch])))}
-            for result, parsed in batch:
-                feed = feeds.get(result.feed_id)
-                if feed is not None:
-                    if parsed is not None:
-                        adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
-                    record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
-                    outcomes.append((result, parsed, feed.state != "ok"))
-    except Exception:  # noqa: BLE001 - fall back to one transaction per feed
-        log.exception("recording %d feeds at once failed; recording one by one", len(batch))
-        for result, parsed in batch:
-            _store_one(rt, result, parsed, stats)
+            found = [(r, p, feeds[r.feed_id]) for r, p in batch if r.feed_id in feeds]
+            for _, parsed, feed in found:
+                if parsed is not None:
+                    adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
+            with_entries = [(feed, p.entries) for _, p, feed in found if p and p.entries]
+            if with_entries:
+                report = ingest_feeds(s, with_entries, rt.matcher, rt.config.subscribers,
+                                      neardup)
+            for result, parsed, feed in found:
+                record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
+                outcomes.append((result, parsed, feed.state != "ok"))
+    except Exception as exc:  # noqa: BLE001 - fall back to one transaction per feed
+        log.warning("storing %d feeds together failed (%s: %s); storing each alone",
+                    len(batch), type(exc).__name__, str(exc).splitlines()[0][:200])
+    else:
+        if report is not None:
+            report.committed(neardup)
+            _tally(stats, report)
+        for result, parsed, failed in outcomes:
+            _count(stats, result, parsed, failed)
         return
-    for result, parsed, failed in outcomes:
-        _count(stats, result, parsed, failed)
+    for result, parsed in batch:
+        _store_one(rt, result, parsed, stats, neardup)
+
+
+def _tally(stats: CycleStats, report: IngestReport) -> None:
+    stats.entries += report.entries
+    stats.new_stories += report.new_stories
+    stats.hits += report.hits
+    stats.deliveries_queued += report.deliveries
 
 
 def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
@@ -246,10 +306,7 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
                 record_fetch(feed, result, None, now, rt.worker)
         break
     if report is not None:
-        stats.entries += report.entries
-        stats.new_stories += report.new_stories
-        stats.hits += report.hits
-        stats.deliveries_queued += report.deliveries
+        _tally(stats, report)
     _count(stats, result, parsed, failed)
 
 

@@ -1,12 +1,13 @@
-"""Store a parsed feed: new entries become stories (once), hits, and outbox deliveries."""
+"""Store parsed feeds: new entries become stories (once), hits, and outbox deliveries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,11 +21,12 @@ from storage import Feed, Hit, Story, StorySource
 from storage.models import StoryFingerprint, utcnow
 
 FUTURE_SLACK = timedelta(days=1)
+CHUNK = 5000  # bound parameters per IN (...) look-up, well under SQLite's and psycopg's limits
 
 
 @dataclass
 class IngestReport:
-    """Counts from storing one feed's entries."""
+    """Counts from storing feeds' entries."""
 
     entries: int = 0
     new_stories: int = 0
@@ -32,6 +34,8 @@ class IngestReport:
     near_duplicates: int = 0
     hits: int = 0
     deliveries: int = 0
+    sources_by_feed: Counter = field(default_factory=Counter)  # feed id -> source rows added
+    feeds_with_new: set[int] = field(default_factory=set)  # feeds that brought a new story
     # Applied by the caller only once the transaction has committed (rolled-back rows must
     # never reach the in-memory near-duplicate index or the metrics).
     fingerprints: list[tuple] = field(default_factory=list)
@@ -44,19 +48,39 @@ class IngestReport:
                 neardup.add(*fingerprint)
         metrics.observe_hits(self.matches)
 
+    def add(self, part: IngestReport) -> None:
+        """Fold in the counts of a part stored in the same transaction."""
+        for name in ("new_stories", "new_sources", "near_duplicates", "hits", "deliveries"):
+            setattr(self, name, getattr(self, name) + getattr(part, name))
+        self.sources_by_feed.update(part.sources_by_feed)
+        self.feeds_with_new |= part.feeds_with_new
+        self.fingerprints += part.fingerprints
+        self.matches += part.matches
 
-def _known_keys(session: Session, feed_id: int, keys: list[str]) -> set[str]:
-    rows = session.scalars(select(StorySource.entry_key).where(
-        StorySource.feed_id == feed_id, StorySource.entry_key.in_(keys)))
-    return set(rows)
+
+def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _known_keys(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The (feed id, entry key) pairs already stored as sources."""
+    feed_ids = sorted({f for f, _ in pairs})
+    known = set()
+    for keys in _chunks(sorted({k for _, k in pairs})):
+        rows = session.execute(select(StorySource.feed_id, StorySource.entry_key).where(
+            StorySource.feed_id.in_(feed_ids), StorySource.entry_key.in_(keys)))
+        known.update(row for row in map(tuple, rows) if row in pairs)
+    return known
 
 
 def _stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
-    if not urls:
-        return {}
-    rows = session.execute(select(Story.canonical_url, Story.id)
-                           .where(Story.canonical_url.in_(urls)))
-    return {url: sid for url, sid in rows}
+    found: dict[str, int] = {}
+    for chunk in _chunks(urls):
+        rows = session.execute(select(Story.canonical_url, Story.id)
+                               .where(Story.canonical_url.in_(chunk)))
+        found.update((url, sid) for url, sid in rows)
+    return found
 
 
 def published_or_seen(published: datetime | None, now: datetime) -> datetime:
@@ -68,6 +92,7 @@ def published_or_seen(published: datetime | None, now: datetime) -> datetime:
 
 @dataclass
 class _NewStory:
+    feed: Feed
     entry: Entry
     url: str | None
     matches: list
@@ -77,81 +102,91 @@ class _NewStory:
 def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], matcher,
                    recipients: Sequence[Recipient],
                    neardup: NearDupIndex | None = None) -> IngestReport:
-    """Store what is new in ``entries``; a story already known from another feed gains a source.
+    """Store what is new in one feed's ``entries`` (see ``ingest_feeds``)."""
+    return ingest_feeds(session, [(feed, entries)], matcher, recipients, neardup)
+
+
+def ingest_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Entry]]], matcher,
+                 recipients: Sequence[Recipient],
+                 neardup: NearDupIndex | None = None) -> IngestReport:
+    """Store what is new in several feeds' entries; a story already known gains a source.
 
     Known means: same canonical link, or (with ``neardup``) a recent story with nearly the
-    same title and summary. Rows are written with a few multi-row INSERTs per feed. Another
-    worker may store the same story at the same moment: the unique constraints refuse the
-    second copy, and each entry is then retried alone in its own savepoint, where it finds the
-    winner's story. Entries go in link order, so two transactions lock keys in the same order.
+    same title and summary. Rows are written with a few multi-row INSERTs for all the feeds.
+    Another worker may store the same story at the same moment: the unique constraints refuse
+    the second copy, and each entry is then retried alone in its own savepoint, where it finds
+    the winner's story. Entries go in link order, so two transactions lock keys in the same
+    order.
     """
-    report = IngestReport(entries=len(entries))
-    unique: dict[str, Entry] = {}
-    for entry in entries:
-        unique.setdefault(entry.key, entry)
-    known = _known_keys(session, feed.id, list(unique))
-    fresh = sorted((e for k, e in unique.items() if k not in known),
-                   key=lambda e: (e.canonical or canonical_url(e.link) or "", e.key))
+    report = IngestReport(entries=sum(len(entries) for _, entries in feeds))
+    unique: dict[tuple[int, str], tuple[Feed, Entry]] = {}
+    for feed, entries in feeds:
+        for entry in entries:
+            unique.setdefault((feed.id, entry.key), (feed, entry))
+    known = _known_keys(session, set(unique)) if unique else set()
+    fresh = sorted((fe for pair, fe in unique.items() if pair not in known),
+                   key=lambda fe: (fe[1].canonical or canonical_url(fe[1].link) or "",
+                                   fe[1].key, fe[0].id))
     if not fresh:
         return report
     now = utcnow()
     try:
         with session.begin_nested():
-            _add(report, _store(session, feed, fresh, matcher, recipients, neardup, now))
+            report.add(_store(session, fresh, matcher, recipients, neardup, now))
     except IntegrityError:
-        for entry in fresh:
+        for one in fresh:
             try:
                 with session.begin_nested():
-                    part = _store(session, feed, [entry], matcher, recipients, neardup, now)
+                    part = _store(session, [one], matcher, recipients, neardup, now)
             except IntegrityError:
                 continue  # another worker stored this very entry of this feed first
-            _add(report, part)
-    feed.entries_seen += report.new_stories + report.new_sources
-    if report.new_stories:
-        feed.last_new_story_at = now
+            report.add(part)
+    for feed, _ in feeds:
+        feed.entries_seen += report.sources_by_feed[feed.id]
+        if feed.id in report.feeds_with_new:
+            feed.last_new_story_at = now
     return report
 
 
-def _add(total: IngestReport, part: IngestReport) -> None:
-    for name in ("new_stories", "new_sources", "near_duplicates", "hits", "deliveries"):
-        setattr(total, name, getattr(total, name) + getattr(part, name))
-    total.fingerprints += part.fingerprints
-    total.matches += part.matches
-
-
-def _store(session: Session, feed: Feed, fresh: Sequence[Entry], matcher,
+def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
            recipients: Sequence[Recipient], neardup: NearDupIndex | None,
            now: datetime) -> IngestReport:
-    """Stories, sources, hits, deliveries and fingerprints for entries unknown to this feed."""
+    """Stories, sources, hits, deliveries and fingerprints for entries unknown to their feed."""
     report = IngestReport()
-    urls = {e.key: e.canonical or canonical_url(e.link) for e in fresh}
-    by_url = _stories_by_url(session, [u for u in urls.values() if u])
+    urls = [e.canonical or canonical_url(e.link) for _, e in fresh]
+    by_url = _stories_by_url(session, sorted({u for u in urls if u}))
     new: list[_NewStory] = []
     pending: dict[str, _NewStory] = {}
-    sources: list[tuple[Entry, int | _NewStory]] = []
-    for entry in fresh:
-        url = urls[entry.key]
+    staged = NearDupIndex()  # this transaction's new stories: new[-id - 1]
+    sources: list[tuple[Feed, Entry, int | _NewStory]] = []
+    for (feed, entry), url in zip(fresh, urls, strict=True):
         target: int | _NewStory | None = None
         if url:
             target = by_url.get(url) or pending.get(url)
         if target is None and neardup is not None:
-            target = neardup.find(entry.dedup_text, entry.title, entry.dedup_keys)
-            report.near_duplicates += target is not None
+            found = neardup.find(entry.dedup_text, entry.title, entry.dedup_keys, staged)
+            if found is not None:
+                target = found if found > 0 else new[-found - 1]
+                report.near_duplicates += 1
         if target is None:
             matches = entry.matches
             if matches is None:
                 matches = matcher.match(entry.title, entry.summary, entry.content)
-            target = _NewStory(entry, url, list(matches))
-            new.append(target)
+            target = _NewStory(feed, entry, url, list(matches))
             if url:
                 pending[url] = target
+            if neardup is not None and entry.dedup_keys:
+                staged.add(-len(new) - 1, entry.dedup_keys, entry.dedup_text, entry.title)
+            new.append(target)
+            report.feeds_with_new.add(feed.id)
         else:
             report.new_sources += 1
-        sources.append((entry, target))
-    _insert_stories(session, feed, new, now)
+        sources.append((feed, entry, target))
+        report.sources_by_feed[feed.id] += 1
+    _insert_stories(session, new, now)
     session.execute(insert(StorySource.__table__), [
-        {"story_id": t if isinstance(t, int) else t.id, "feed_id": feed.id,
-         "entry_key": e.key, "link": e.link, "seen_at": now} for e, t in sources])
+        {"story_id": t if isinstance(t, int) else t.id, "feed_id": f.id,
+         "entry_key": e.key, "link": e.link, "seen_at": now} for f, e, t in sources])
     _insert_hits(session, new, recipients, report, now)
     session.flush()
     report.fingerprints = _remember(session, new, now)
@@ -159,14 +194,24 @@ def _store(session: Session, feed: Feed, fresh: Sequence[Entry], matcher,
     return report
 
 
-def _insert_stories(session: Session, feed: Feed, new: list[_NewStory], now: datetime) -> None:
+def _insert_stories(session: Session, new: list[_NewStory], now: datetime) -> None:
+    """One multi-row INSERT; every new story learns its id."""
     if not new:
         return
     rows = [{"canonical_url": n.url, "link": n.entry.link, "title": n.entry.title[:2000],
              "summary": n.entry.summary[:10000],
              "published_at": published_or_seen(n.entry.published, now),
-             "first_seen_at": now, "feed_id": feed.id} for n in new]
+             "first_seen_at": now, "feed_id": n.feed.id} for n in new]
     table = Story.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot pair RETURNING rows with parameter sets, so SQLAlchemy would insert
+        # row by row. Every SQLite transaction here holds the write lock (BEGIN IMMEDIATE),
+        # so numbering from max(id) + 1 is exactly what SQLite itself would do, in one go.
+        start = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+        for offset, (n, row) in enumerate(zip(new, rows, strict=True), start=1):
+            n.id = row["id"] = start + offset
+        session.execute(insert(table), rows)
+        return
     ids = session.scalars(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     for n, sid in zip(new, ids, strict=True):

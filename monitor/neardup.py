@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import delete, select
 
 from storage import Story
@@ -36,6 +36,7 @@ MAX_CHECKS = 8
 _UNPACK = struct.Struct(f"<{BANDS * ROWS}I").unpack
 _HASHES: dict[str, tuple[int, ...]] = {}
 _WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
 _STOP = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he",
     "her", "his", "in", "is", "it", "its", "of", "on", "or", "that", "the", "their", "they",
@@ -74,7 +75,12 @@ def band_keys(text: str) -> tuple[int, ...]:
 
 
 def _numbers(title: str) -> set[str]:
-    return set(re.findall(r"\d+", title))
+    return set(_DIGITS.findall(title))
+
+
+def title_key(title: str) -> str:
+    """The title as token_sort_ratio compares it (lower-cased words, sorted), computed once."""
+    return " ".join(sorted(title.lower().split()))
 
 
 def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
@@ -85,12 +91,8 @@ def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
     """
     if _numbers(title_a) != _numbers(title_b):
         return False
-    return (_similar_titles(title_a.lower(), title_b)
+    return (fuzz.ratio(title_key(title_a), title_key(title_b)) >= TITLE_THRESHOLD
             and _shared_words(frozenset(a.split()), frozenset(b.split())))
-
-
-def _similar_titles(lowered_a: str, title_b: str) -> bool:
-    return fuzz.token_sort_ratio(lowered_a, title_b.lower()) >= TITLE_THRESHOLD
 
 
 def _shared_words(words_a: frozenset[str], words_b: frozenset[str]) -> bool:
@@ -109,48 +111,70 @@ class NearDupIndex:
 
     load_texts: Callable[[Sequence[int]], dict[int, tuple[str, str]]] | None = None
     buckets: dict[int, list[int]] = field(default_factory=dict)
-    texts: dict[int, tuple[str, str]] = field(default_factory=dict)
+    texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # (text, title_key)
 
     def add(self, story_id: int, keys: Iterable[int], text: str | None = None,
             title: str = "") -> None:
+        buckets = self.buckets
         for key in keys:
-            bucket = self.buckets.setdefault(key, [])
+            bucket = buckets.get(key)
+            if bucket is None:
+                buckets[key] = [story_id]
+                continue
             bucket.append(story_id)
             if len(bucket) > BUCKET_CAP:
                 del bucket[0]
         if text is not None:
-            self.texts[story_id] = (text, title)
+            self.texts[story_id] = (text, title_key(title))
 
-    def candidates(self, keys: Iterable[int]) -> list[int]:
-        """Story ids sharing a band, most shared bands first."""
+    def candidates(self, keys: Iterable[int], also: NearDupIndex | None = None) -> list[int]:
+        """Story ids sharing a band (here or in ``also``), most shared bands first."""
+        found = [bucket for bucket in map(self.buckets.get, keys) if bucket]
+        if also is not None and also.buckets:
+            found += [bucket for bucket in map(also.buckets.get, keys) if bucket]
+        if not found:
+            return []
+        if len(found) == 1:
+            return found[0][-MAX_CHECKS:]
         counts: dict[int, int] = {}
-        for key in keys:
-            for sid in self.buckets.get(key, ()):
+        for bucket in found:
+            for sid in bucket:
                 counts[sid] = counts.get(sid, 0) + 1
+        if len(counts) <= MAX_CHECKS:
+            return list(counts)
         return sorted(counts, key=counts.__getitem__, reverse=True)[:MAX_CHECKS]
 
-    def find(self, text: str, title: str, keys: Sequence[int]) -> int | None:
-        """The id of a recent story this text duplicates, or None."""
+    def find(self, text: str, title: str, keys: Sequence[int],
+             also: NearDupIndex | None = None) -> int | None:
+        """The id of a recent story this text duplicates, or None.
+
+        ``also``: a second index searched in the same pass (a transaction's own new stories);
+        its ids must not collide with this index's."""
         if not keys:
             return None
-        ids = self.candidates(keys)
+        ids = self.candidates(keys, also)
         if not ids:
             return None
-        missing = [i for i in ids if i not in self.texts]
+        texts = self.texts
+        others = also.texts if also is not None else {}
+        missing = [i for i in ids if i not in texts and i not in others]
         if missing and self.load_texts is not None:
-            self.texts.update(self.load_texts(missing))
-        lowered, numbers, mine = title.lower(), None, None
-        for sid in ids:  # same_story, cheapest test first: titles rarely look alike
-            other = self.texts.get(sid)
-            if not other or not _similar_titles(lowered, other[1]):
-                continue
-            if numbers is None:
-                numbers = _numbers(title)
-            if _numbers(other[1]) != numbers:
-                continue
-            if mine is None:
-                mine = frozenset(text.split())
-            if _shared_words(mine, frozenset(other[0].split())):
+            texts.update(self.load_texts(missing))
+        titles = {}
+        for sid in ids:
+            known = texts.get(sid) or others.get(sid)
+            if known:
+                titles[sid] = known[1]
+        # same_story, cheapest test first: titles rarely look alike (one C call for them all)
+        alike = process.extract(title_key(title), titles, scorer=fuzz.ratio,
+                                score_cutoff=TITLE_THRESHOLD, limit=None)
+        if not alike:
+            return None
+        numbers, mine = _numbers(title), frozenset(text.split())
+        for _, _, sid in alike:
+            other_text, other_title = texts.get(sid) or others[sid]
+            if _numbers(other_title) == numbers and _shared_words(
+                    mine, frozenset(other_text.split())):
                 return sid
         return None
 
@@ -167,7 +191,8 @@ def recent_index(db, now: datetime, window_s: float = WINDOW_S) -> NearDupIndex:
         with db.session() as s:
             found = s.execute(select(Story.id, Story.title, Story.summary)
                               .where(Story.id.in_(list(ids)))).all()
-        return {sid: (normalise(title, summary), title) for sid, title, summary in found}
+        return {sid: (normalise(title, summary), title_key(title))
+                for sid, title, summary in found}
 
     index = NearDupIndex(load_texts=load_texts)
     for story_id, keys in rows:

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from monitor.ingest import ingest_entries
+from monitor.ingest import ingest_entries, ingest_feeds
 from monitor.matching import Matcher
-from monitor.parser import Entry, entry_key
+from monitor.neardup import NearDupIndex
+from monitor.parser import Entry, entry_key, make_entry
 from monitor.watchlists import load_watchlists
 from notifiers import Channel, Recipient
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
@@ -115,3 +116,56 @@ def test_list_hits_filters(db, matcher):
         future = datetime.now(UTC) + timedelta(days=1)
         assert list_hits(s, since=future) == []
         assert list_hits(s, entity="ICE")[0].source == "https://a.example/rss"
+
+
+WIRE = ("ICE agents detain 40 workers in Houston warehouse raid",
+        "Immigration and Customs Enforcement agents detained 40 workers on Tuesday during a raid "
+        "on a warehouse in north Houston, federal officials said.")
+
+
+def test_feeds_stored_together_share_stories_and_keep_their_own_counts(db, matcher):
+    """One transaction for several feeds: a shared link, and a near-duplicate that is new in
+    the same transaction, each become a source of one story; every feed counts its own."""
+    a, b, c = (_feed(db, f"https://{name}.example/rss") for name in "abc")
+    with db.session() as s:
+        fa, fb, fc = (s.get(Feed, i) for i in (a, b, c))
+        report = ingest_feeds(s, [
+            (fa, [make_entry("a1", "https://n.example/raid?utm_source=a", *WIRE, "", None),
+                  make_entry("a2", "https://a.example/storm", "Ice storm closes schools",
+                             "Snow and ice across the state.", "", None)]),
+            (fb, [make_entry("b1", "https://n.example/raid", *WIRE, "", None)]),
+            (fc, [make_entry("c1", "https://c.example/copy", WIRE[0] + " - Outlet C",
+                             WIRE[1] + " More follows.", "", None)]),
+        ], matcher, RECIPIENTS, NearDupIndex())
+    assert (report.entries, report.new_stories, report.new_sources) == (4, 2, 2)
+    assert report.near_duplicates >= 1
+    assert (report.hits, report.deliveries) == (1, 3)
+    with db.session() as s:
+        story_of = dict(s.execute(select(StorySource.entry_key, StorySource.story_id)).all())
+        titles = dict(s.execute(select(Story.id, Story.title)).all())
+        seen = {f.url[8]: (f.entries_seen, f.last_new_story_at is not None)
+                for f in s.scalars(select(Feed))}
+    assert story_of["a1"] == story_of["b1"] == story_of["c1"] != story_of["a2"]
+    assert titles[story_of["a2"]] == "Ice storm closes schools"
+    assert titles[story_of["a1"]].startswith(WIRE[0])
+    assert seen["a"][0] == 2 and seen["b"][0] == 1 and seen["c"][0] == 1
+    assert seen["a"][1]  # a brought the storm story, so it has a new story whatever else
+
+
+def test_new_story_ids_match_their_rows_after_the_newest_story_was_deleted(db, matcher):
+    """Ids of a multi-row insert (numbered by hand on SQLite) point at the right rows."""
+    feed = _feed(db)
+    _ingest(db, feed, [_entry("1", "First", "https://n.example/1"),
+                       _entry("2", "Second", "https://n.example/2")], matcher)
+    with db.session() as s:
+        s.delete(s.scalar(select(Story).order_by(Story.id.desc()).limit(1)))
+    _ingest(db, feed, [_entry("3", "Third", "https://n.example/3"),
+                       _entry("4", "Fourth ICE raid", "https://n.example/4")], matcher)
+    with db.session() as s:
+        pairs = s.execute(select(StorySource.entry_key, Story.title, Story.link)
+                          .join(Story, Story.id == StorySource.story_id)).all()
+        hit_titles = s.scalars(select(Story.title).join(Hit, Hit.story_id == Story.id)).all()
+    assert sorted(pairs) == [("1", "First", "https://n.example/1"),
+                             ("3", "Third", "https://n.example/3"),
+                             ("4", "Fourth ICE raid", "https://n.example/4")]
+    assert hit_titles == ["Fourth ICE raid"]
