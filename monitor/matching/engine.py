@@ -19,6 +19,12 @@ from monitor.matching.normalize import (
 from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
 from monitor.text import collapse
 
+# Folded words too common to screen on (English and Spanish, as the shipped aliases use).
+FUNCTION_WORDS = frozenset({
+    "a", "an", "and", "at", "by", "de", "del", "el", "for", "in", "la", "las", "los", "of",
+    "on", "the", "to", "y",
+})
+
 if TYPE_CHECKING:
     from monitor.watchlists import Watchlist
 
@@ -118,6 +124,10 @@ class Matcher:
         self.index = TokenIndex()
         self.aliases: list[_Alias] = []
         self._by_first: dict[int, list[_Alias]] = {}
+        # Words that make a field worth a look: every alias word but "the", "of", "to"...,
+        # which every story has. An alias matches only if all its words are there, so the
+        # screen stays exact while most stories stop at it.
+        self._anchors: set[int] = set()
         self._raw: dict[str, tuple[str, Lookup]] = {}
         self._screened: dict[bytes, bool] = {}
         self._hot: set[bytes] = set()
@@ -143,6 +153,9 @@ class Matcher:
         )
         self.aliases.append(alias)
         self._by_first.setdefault(alias.word_ids[0], []).append(alias)
+        anchors = [wid for key, wid in zip(keys, alias.word_ids, strict=True)
+                   if key not in FUNCTION_WORDS]
+        self._anchors.update(anchors or alias.word_ids)
 
     def match(self, title: str, summary: str = "", content: str = "") -> list[Hit]:
         """Best hit per (watchlist, entity): highest score, then title, summary, content."""
@@ -192,10 +205,12 @@ class Matcher:
 
     def _chunk_is_hot(self, chunk: str) -> bool:
         """Does a whitespace-free chunk hold an alias word, alone or hyphen-joined?"""
+        anchors = self._anchors
         words = WORD_RE.findall(chunk)
-        if any(self._lookup(w)[1] for w in words):
+        if any(not anchors.isdisjoint(self._lookup(w)[1]) for w in words):
             return True
-        return "-" in chunk and any(self._lookup(a + b)[1] for a, b in HYPHEN_RE.findall(chunk))
+        return "-" in chunk and any(not anchors.isdisjoint(self._lookup(a + b)[1])
+                                    for a, b in HYPHEN_RE.findall(chunk))
 
     def _lookup(self, raw: str) -> tuple[str, Lookup]:
         """Folded key and index matches of a word as written, cached by its raw form."""
