@@ -11,6 +11,7 @@ from pathlib import Path
 
 from monitor import delivery_cli
 from monitor.config import resolve_config_path
+from monitor.gctune import tune_gc
 from monitor.logs import setup_logging
 from monitor.output import write_records
 from monitor.problems import InvalidFiles
@@ -247,6 +248,7 @@ COMMANDS.update(delivery_cli.COMMANDS)
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; invalid files exit 2 with file:line messages."""
     args = build_parser().parse_args(argv)
+    tune_gc()
     setup_logging(args.log_level, args.log_format)
     try:
         return COMMANDS[args.command](args)

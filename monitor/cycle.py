@@ -10,10 +10,9 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -22,19 +21,19 @@ from monitor import metrics
 from monitor.config import PollingConfig
 from monitor.feeds import adopt_title, record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
-from monitor.ingest import IngestReport, ingest_entries, ingest_feeds
-from monitor.matching import Matcher
-from monitor.neardup import NearDupIndex, recent_index
-from monitor.parser import ParsedFeed, parse_feed
+from monitor.ingest import IngestReport, ingest_entries, ingest_feeds, recent_index
+from monitor.neardup import NearDupIndex
+from monitor.parser import ParsedFeed
+from monitor.parsework import parse_and_match, worker_pool
 from monitor.runtime import Runtime
-from monitor.watchlists import Watchlist
 from storage import Feed
 from storage.leases import claim_feeds, release
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 100  # feeds per claim: small, so several workers share even a short list
+CLAIM_AHEAD = 300  # claim the next batch when fewer feeds than this are in flight
 POOL_THRESHOLD = 16
 STORE_ATTEMPTS = 3
 CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
@@ -65,27 +64,6 @@ class CycleStats:
         return asdict(self)
 
 
-_worker_matcher: Matcher | None = None
-
-
-def _init_worker(watchlists: list[Watchlist]) -> None:
-    """Each parse worker builds its own matcher once, so matching runs on every core too."""
-    global _worker_matcher
-    _worker_matcher = Matcher(watchlists)
-
-
-def _parse_result(result: FetchResult) -> ParsedFeed | None:
-    if result.body is None:
-        return None
-    parsed = parse_feed(result.body, result.final_url or result.url, result.headers)
-    if _worker_matcher is not None and parsed.entries:
-        match = _worker_matcher.match
-        parsed = replace(parsed, entries=[
-            replace(e, matches=tuple(match(e.title, e.summary, e.content)))
-            for e in parsed.entries])
-    return parsed
-
-
 def _stopped(stop: threading.Event | None) -> bool:
     return stop is not None and stop.is_set()
 
@@ -103,26 +81,28 @@ async def _run_until_stopped(work, stop: threading.Event | None) -> None:
     task.result()
 
 
-async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleStats,
-                    neardup: NearDupIndex | None, stop: threading.Event | None = None) -> None:
+async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
+                    stats: CycleStats, neardup: NearDupIndex | None,
+                    stop: threading.Event | None = None) -> None:
     """Fetch, parse and store as a pipeline: bodies are parsed on every core while other feeds
-    are still downloading, and parsed feeds are stored together as they become ready."""
+    are still downloading, parsed feeds are stored together as they become ready, and the
+    next batch of due feeds is claimed while the last one is still in flight."""
     loop = asyncio.get_running_loop()
     cores = os.cpu_count() or 1
-    pool = (ProcessPoolExecutor(max_workers=cores, initializer=_init_worker,
-                                initargs=(rt.watchlists,))
-            if len(requests) >= POOL_THRESHOLD and cores > 1 else None)
+    pool = (worker_pool(rt.watchlists, cores)
+            if len(first) >= POOL_THRESHOLD and cores > 1 else None)
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = pool is not None
-    store = _StoreQueue(rt, stats, neardup)
+    store = _StoreQueue(rt, stats, neardup, claims)
 
     async def parse(result: FetchResult) -> ParsedFeed | None:
         """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone."""
         nonlocal pool_alive
         try:
+            args = (result.body, result.final_url or result.url, result.headers)
             if pool_alive:
-                return await loop.run_in_executor(pool, _parse_result, result)
-            return _parse_result(result)
+                return await loop.run_in_executor(pool, parse_and_match, *args)
+            return parse_and_match(*args)
         except BrokenProcessPool:
             pool_alive = False
             log.error("a parse worker died on %s; parsing in this process for the rest of the "
@@ -146,8 +126,22 @@ async def _poll_all(rt: Runtime, requests: Sequence[FetchRequest], stats: CycleS
         store.put(result, parsed)
 
     async def fetch_and_parse() -> None:
-        async with make_session(rt.config.polling) as session:
-            await asyncio.gather(*(one(session, r) for r in requests))
+        tasks: set[asyncio.Future] = set()
+        try:
+            async with make_session(rt.config.polling) as session:
+                batch: Sequence[FetchRequest] | None = first
+                while batch:
+                    tasks.update(asyncio.ensure_future(one(session, r)) for r in batch)
+                    while len(tasks) >= CLAIM_AHEAD:
+                        done, tasks = await asyncio.wait(tasks,
+                                                         return_when=asyncio.FIRST_COMPLETED)
+                        for task in done:
+                            task.result()
+                    batch = claims.next()
+                await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
 
     storer = asyncio.ensure_future(store.run())
     try:
@@ -167,8 +161,9 @@ class _StoreQueue:
     busier the loop, the bigger (and cheaper per feed) the transactions.
     """
 
-    def __init__(self, rt: Runtime, stats: CycleStats, neardup: NearDupIndex | None) -> None:
-        self.rt, self.stats, self.neardup = rt, stats, neardup
+    def __init__(self, rt: Runtime, stats: CycleStats, neardup: NearDupIndex | None,
+                 claims: _Claims) -> None:
+        self.rt, self.stats, self.neardup, self.claims = rt, stats, neardup, claims
         self.ready: list[tuple[FetchResult, ParsedFeed | None]] = []
         self.wake = asyncio.Event()
         self.closed = False
@@ -188,7 +183,9 @@ class _StoreQueue:
             while self.ready:
                 if not self.closed:
                     await asyncio.sleep(STORE_GATHER_S)  # let more finished feeds queue up
-                _store_many(self.rt, self._take(), self.stats, self.neardup)
+                batch = self._take()
+                _store_many(self.rt, batch, self.stats, self.neardup)
+                self.claims.outstanding.difference_update(r.feed_id for r, _ in batch)
             if self.closed:
                 return
 
@@ -311,31 +308,58 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
 
 
 def lease_seconds(polling: PollingConfig) -> float:
-    """``[polling] lease``, else long enough to fetch a whole batch of slow feeds, plus a minute."""
+    """``[polling] lease``, else long enough to fetch every feed in flight (a batch, plus
+    the one claimed ahead) when all are slow, plus a minute."""
     if polling.lease:
         return polling.lease
-    return polling.timeout * math.ceil(BATCH / polling.concurrency) + 60.0
+    return polling.timeout * math.ceil((BATCH + CLAIM_AHEAD) / polling.concurrency) + 60.0
 
 
-def _claim(rt: Runtime, configured: set[str], cycle_start: datetime, force: bool,
-           skipped: set[int]) -> tuple[int, list[FetchRequest]]:
-    """Lease the next batch of due feeds: (how many, what to fetch); feeds no longer in this
-    config are put off by their interval instead of fetched, and not claimed again this cycle."""
-    now = utcnow()
-    with rt.db.session() as s:
-        feeds = claim_feeds(s, rt.worker, now, lease_seconds(rt.config.polling), BATCH,
-                            due_by=now, polled_before=cycle_start if force else None,
-                            exclude=skipped)
-        requests = []
-        for f in feeds:
-            if f.url in configured:
-                requests.append(FetchRequest(f.id, f.fetch_url or f.url, f.etag,
-                                             f.last_modified))
-            else:
-                release(f, rt.worker)
-                f.next_poll_at = now + timedelta(seconds=f.interval_s)
-                skipped.add(f.id)
-        return len(feeds), requests
+class _Claims:
+    """This cycle's leases on due feeds, taken a batch at a time as the pipeline drains.
+
+    Small batches let several workers share a short list; ``outstanding`` holds the feeds
+    claimed and not yet stored, whose leases a shutdown gives back. Feeds no longer in this
+    config are put off by their interval instead of fetched, and not claimed again."""
+
+    def __init__(self, rt: Runtime, force: bool, stop: threading.Event | None) -> None:
+        self.rt, self.force, self.stop = rt, force, stop
+        self.started = time.monotonic()
+        self.cycle_start = utcnow()
+        self.configured = {f.url for f in rt.config.feeds}
+        self.skipped: set[int] = set()
+        self.outstanding: set[int] = set()
+
+    def next(self) -> list[FetchRequest] | None:
+        """The next batch to fetch; None when nothing is due, the budget is spent or a stop
+        was asked for (a worker with a backlog keeps claiming, up to CYCLE_BUDGET_S)."""
+        while (self.force or time.monotonic() - self.started < CYCLE_BUDGET_S) \
+                and not _stopped(self.stop):
+            claimed, requests = self._claim()
+            if not claimed:
+                return None
+            if requests:
+                self.outstanding.update(r.feed_id for r in requests)
+                return requests
+        return None
+
+    def _claim(self) -> tuple[int, list[FetchRequest]]:
+        rt, now = self.rt, utcnow()
+        with rt.db.session() as s:
+            feeds = claim_feeds(s, rt.worker, now, lease_seconds(rt.config.polling), BATCH,
+                                due_by=now,
+                                polled_before=self.cycle_start if self.force else None,
+                                exclude=self.skipped)
+            requests = []
+            for f in feeds:
+                if f.url in self.configured:
+                    requests.append(FetchRequest(f.id, f.fetch_url or f.url, f.etag,
+                                                 f.last_modified))
+                else:
+                    release(f, rt.worker)
+                    f.next_poll_at = now + timedelta(seconds=f.interval_s)
+                    self.skipped.add(f.id)
+            return len(feeds), requests
 
 
 def _release_unpolled(rt: Runtime, feed_ids: list[int]) -> None:
@@ -354,26 +378,20 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
 
     ``stop`` set: cancel fetches in flight and return; unstored feeds stay due."""
     started = time.monotonic()
-    cycle_start = utcnow()
     stats = CycleStats()
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
-    configured = {f.url for f in rt.config.feeds}
-    neardup = recent_index(rt.db, cycle_start)
-    # Claim a batch at a time, so a lease only has to outlive one batch's fetch and store;
-    # a worker with a backlog keeps claiming (up to CYCLE_BUDGET_S) instead of idling.
-    skipped: set[int] = set()
-    while (force or time.monotonic() - started < CYCLE_BUDGET_S) and not _stopped(stop):
-        claimed, batch = _claim(rt, configured, cycle_start, force, skipped)
-        if not claimed:
-            break
+    claims = _Claims(rt, force, stop)
+    neardup = recent_index(rt.db, claims.cycle_start)
+    first = claims.next()
+    if first:
         try:
-            asyncio.run(_poll_all(rt, batch, stats, neardup, stop))
+            asyncio.run(_poll_all(rt, claims, first, stats, neardup, stop))
         except BaseException:
-            _release_unpolled(rt, [r.feed_id for r in batch])
+            _release_unpolled(rt, list(claims.outstanding))
             raise
         if _stopped(stop):
-            _release_unpolled(rt, [r.feed_id for r in batch])
+            _release_unpolled(rt, list(claims.outstanding))
     if deliver and not _stopped(stop):
         report = rt.outbox.deliver_due(should_stop=stop.is_set if stop else None)
         metrics.observe_deliveries(report)

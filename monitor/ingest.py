@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor import metrics
-from monitor.neardup import NearDupIndex
+from monitor.neardup import WINDOW_S, NearDupIndex, normalise, title_key
 from monitor.parser import Entry
 from monitor.urls import canonical_url
 from notifiers.channels import Recipient
@@ -244,3 +244,24 @@ def _remember(session: Session, new: list[_NewStory], now: datetime) -> list[tup
             {"story_id": n.id, "keys": " ".join(map(str, n.entry.dedup_keys)), "created_at": now}
             for n in fresh])
     return [(n.id, n.entry.dedup_keys, n.entry.dedup_text, n.entry.title) for n in fresh]
+
+
+def recent_index(db, now: datetime, window_s: float = WINDOW_S) -> NearDupIndex:
+    """The index of stories first seen within the window; older fingerprints are pruned."""
+    since = now - timedelta(seconds=window_s)
+    with db.session() as s:
+        s.execute(delete(StoryFingerprint).where(StoryFingerprint.created_at < since))
+        rows = s.execute(select(StoryFingerprint.story_id, StoryFingerprint.keys)
+                         .where(StoryFingerprint.created_at >= since)).all()
+
+    def load_texts(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        with db.session() as s:
+            found = s.execute(select(Story.id, Story.title, Story.summary)
+                              .where(Story.id.in_(list(ids)))).all()
+        return {sid: (normalise(title, summary), title_key(title))
+                for sid, title, summary in found}
+
+    index = NearDupIndex(load_texts=load_texts)
+    for story_id, keys in rows:
+        index.add(story_id, (int(k) for k in keys.split()))
+    return index

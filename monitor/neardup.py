@@ -5,6 +5,8 @@ Each story gets a MinHash signature of its title and the start of its summary, c
 probability ~0.98, unrelated ones almost never. Band keys of recent stories live in an in-memory
 index, so finding candidates costs a few dict look-ups per entry; candidates are then confirmed
 with rapidfuzz on the normalised texts, which keeps same-topic but different stories apart.
+Loading the index from the database is ``monitor.ingest.recent_index``: parse workers import
+this module and must not pull in the database stack.
 """
 
 from __future__ import annotations
@@ -15,13 +17,8 @@ import struct
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import delete, select
-
-from storage import Story
-from storage.models import StoryFingerprint
 
 BANDS = 6
 ROWS = 2
@@ -177,24 +174,3 @@ class NearDupIndex:
                     mine, frozenset(other_text.split())):
                 return sid
         return None
-
-
-def recent_index(db, now: datetime, window_s: float = WINDOW_S) -> NearDupIndex:
-    """The index of stories first seen within the window; older fingerprints are pruned."""
-    since = now - timedelta(seconds=window_s)
-    with db.session() as s:
-        s.execute(delete(StoryFingerprint).where(StoryFingerprint.created_at < since))
-        rows = s.execute(select(StoryFingerprint.story_id, StoryFingerprint.keys)
-                         .where(StoryFingerprint.created_at >= since)).all()
-
-    def load_texts(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-        with db.session() as s:
-            found = s.execute(select(Story.id, Story.title, Story.summary)
-                              .where(Story.id.in_(list(ids)))).all()
-        return {sid: (normalise(title, summary), title_key(title))
-                for sid, title, summary in found}
-
-    index = NearDupIndex(load_texts=load_texts)
-    for story_id, keys in rows:
-        index.add(story_id, (int(k) for k in keys.split()))
-    return index

@@ -17,12 +17,13 @@ def test_retention_and_lease_keys(tmp_path):
     assert [p.line for p in problems] == [2] and "retention_days" in problems[0].message
 
 
-def test_default_lease_covers_a_batch_of_slow_feeds(tmp_path):
+def test_default_lease_covers_the_feeds_in_flight_when_all_are_slow(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[polling]\ntimeout = "30s"\nconcurrency = 50\n')
     config, _ = check_config(path)
     assert config.retention_days is None
-    assert lease_seconds(config.polling) == 30 * 10 + 60
+    # 100 claimed + 100 claimed ahead, 50 at a time: four rounds of 30 s, plus a minute
+    assert lease_seconds(config.polling) == 30 * 4 + 60
 
 
 def test_db_prune_command(tmp_path):
