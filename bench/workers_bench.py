@@ -122,12 +122,16 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 
 
 def _cpu_s(pids: list[int]) -> float:
-    """CPU seconds used so far by ``pids`` and their reaped children (the parse pools)."""
-    total = 0
-    for pid in pids:
+    """CPU seconds used so far by ``pids``, their descendants (the parse pools' fork server
+    and its workers) and the children each of them reaped (finished pools)."""
+    total, stack = 0, list(pids)
+    while stack:
+        pid = stack.pop()
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            stack += [int(c) for c in
+                      Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except (OSError, ValueError):
             continue
         total += sum(int(f) for f in fields[11:15])
     return total / os.sysconf("SC_CLK_TCK")

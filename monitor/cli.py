@@ -247,8 +247,8 @@ COMMANDS.update(delivery_cli.COMMANDS)
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; invalid files exit 2 with file:line messages."""
-    args = build_parser().parse_args(argv)
     tune_gc()
+    args = build_parser().parse_args(argv)
     setup_logging(args.log_level, args.log_format)
     try:
         return COMMANDS[args.command](args)

@@ -33,7 +33,7 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 BATCH = 100  # feeds per claim: small, so several workers share even a short list
-CLAIM_AHEAD = 300  # claim the next batch when fewer feeds than this are in flight
+CLAIM_BELOW = 150  # claim the next batch when fewer claimed feeds than this are unstored
 POOL_THRESHOLD = 16
 STORE_ATTEMPTS = 3
 CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
@@ -126,32 +126,52 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
         store.put(result, parsed)
 
     async def fetch_and_parse() -> None:
-        tasks: set[asyncio.Future] = set()
-        try:
-            async with make_session(rt.config.polling) as session:
+        async with make_session(rt.config.polling) as session:
+            tasks: set[asyncio.Future] = set()
+            try:
                 batch: Sequence[FetchRequest] | None = first
                 while batch:
                     tasks.update(asyncio.ensure_future(one(session, r)) for r in batch)
-                    while len(tasks) >= CLAIM_AHEAD:
-                        done, tasks = await asyncio.wait(tasks,
-                                                         return_when=asyncio.FIRST_COMPLETED)
-                        for task in done:
-                            task.result()
+                    tasks = await _until_fewer_unstored(claims, store, tasks)
                     batch = claims.next()
                 await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
+            finally:
+                for task in tasks:
+                    task.cancel()
+                # inside the session: a cancelled fetch must not see it closed and fail
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     storer = asyncio.ensure_future(store.run())
+    fetching = asyncio.ensure_future(_run_until_stopped(fetch_and_parse(), stop))
     try:
-        await _run_until_stopped(fetch_and_parse(), stop)
+        await asyncio.wait({storer, fetching}, return_when=asyncio.FIRST_COMPLETED)
+        if storer.done():  # it ends early only by failing: stop fetching what cannot be stored
+            fetching.cancel()
+            storer.result()
+        fetching.result()
         store.close()
         await storer  # what was fetched and parsed before a stop is still stored
     finally:
+        fetching.cancel()
         storer.cancel()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+async def _until_fewer_unstored(claims: _Claims, store: _StoreQueue,
+                                tasks: set[asyncio.Future]) -> set[asyncio.Future]:
+    """Wait until fewer than CLAIM_BELOW claimed feeds are unstored (memory stays bounded and
+    leases cover what waits here); return the fetches still running, raising their errors."""
+    while True:
+        for task in [t for t in tasks if t.done()]:
+            task.result()
+            tasks.discard(task)
+        if len(claims.outstanding) < CLAIM_BELOW:
+            return tasks
+        stored = asyncio.ensure_future(store.stored.wait())
+        await asyncio.wait({stored, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+        stored.cancel()
+        store.stored.clear()
 
 
 class _StoreQueue:
@@ -166,6 +186,7 @@ class _StoreQueue:
         self.rt, self.stats, self.neardup, self.claims = rt, stats, neardup, claims
         self.ready: list[tuple[FetchResult, ParsedFeed | None]] = []
         self.wake = asyncio.Event()
+        self.stored = asyncio.Event()  # set after each transaction
         self.closed = False
 
     def put(self, result: FetchResult, parsed: ParsedFeed | None) -> None:
@@ -186,6 +207,7 @@ class _StoreQueue:
                 batch = self._take()
                 _store_many(self.rt, batch, self.stats, self.neardup)
                 self.claims.outstanding.difference_update(r.feed_id for r, _ in batch)
+                self.stored.set()
             if self.closed:
                 return
 
@@ -223,8 +245,9 @@ def _store_many(rt: Runtime, batch: list[tuple[FetchResult, ParsedFeed | None]],
                 record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
                 outcomes.append((result, parsed, feed.state != "ok"))
     except Exception as exc:  # noqa: BLE001 - fall back to one transaction per feed
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
         log.warning("storing %d feeds together failed (%s: %s); storing each alone",
-                    len(batch), type(exc).__name__, str(exc).splitlines()[0][:200])
+                    len(batch), type(exc).__name__, reason)
     else:
         if report is not None:
             report.committed(neardup)
@@ -308,11 +331,11 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
 
 
 def lease_seconds(polling: PollingConfig) -> float:
-    """``[polling] lease``, else long enough to fetch every feed in flight (a batch, plus
-    the one claimed ahead) when all are slow, plus a minute."""
+    """``[polling] lease``, else long enough to fetch every claimed, unstored feed (at most
+    CLAIM_BELOW + BATCH) when all are slow, plus a minute."""
     if polling.lease:
         return polling.lease
-    return polling.timeout * math.ceil((BATCH + CLAIM_AHEAD) / polling.concurrency) + 60.0
+    return polling.timeout * math.ceil((BATCH + CLAIM_BELOW) / polling.concurrency) + 60.0
 
 
 class _Claims:

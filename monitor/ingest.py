@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -158,13 +159,14 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
     new: list[_NewStory] = []
     pending: dict[str, _NewStory] = {}
     staged = NearDupIndex()  # this transaction's new stories: new[-id - 1]
+    load = partial(_story_texts, session)
     sources: list[tuple[Feed, Entry, int | _NewStory]] = []
     for (feed, entry), url in zip(fresh, urls, strict=True):
         target: int | _NewStory | None = None
         if url:
             target = by_url.get(url) or pending.get(url)
         if target is None and neardup is not None:
-            found = neardup.find(entry.dedup_text, entry.title, entry.dedup_keys, staged)
+            found = neardup.find(entry.dedup_text, entry.title, entry.dedup_keys, staged, load)
             if found is not None:
                 target = found if found > 0 else new[-found - 1]
                 report.near_duplicates += 1
@@ -247,21 +249,22 @@ def _remember(session: Session, new: list[_NewStory], now: datetime) -> list[tup
 
 
 def recent_index(db, now: datetime, window_s: float = WINDOW_S) -> NearDupIndex:
-    """The index of stories first seen within the window; older fingerprints are pruned."""
+    """The index of stories first seen within the window (keys only: their texts are loaded
+    when a candidate needs confirming); older fingerprints are pruned."""
     since = now - timedelta(seconds=window_s)
     with db.session() as s:
         s.execute(delete(StoryFingerprint).where(StoryFingerprint.created_at < since))
         rows = s.execute(select(StoryFingerprint.story_id, StoryFingerprint.keys)
                          .where(StoryFingerprint.created_at >= since)).all()
-
-    def load_texts(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-        with db.session() as s:
-            found = s.execute(select(Story.id, Story.title, Story.summary)
-                              .where(Story.id.in_(list(ids)))).all()
-        return {sid: (normalise(title, summary), title_key(title))
-                for sid, title, summary in found}
-
-    index = NearDupIndex(load_texts=load_texts)
+    index = NearDupIndex()
     for story_id, keys in rows:
         index.add(story_id, (int(k) for k in keys.split()))
     return index
+
+
+def _story_texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Near-duplicate texts of stored stories, read in the storing transaction (on SQLite a
+    second connection would wait for the write lock this transaction holds)."""
+    found = session.execute(select(Story.id, Story.title, Story.summary)
+                            .where(Story.id.in_(list(ids)))).all()
+    return {sid: (normalise(title, summary), title_key(title)) for sid, title, summary in found}

@@ -30,6 +30,8 @@ WINDOW_S = 3 * 24 * 3600.0
 BUCKET_CAP = 32
 MAX_CHECKS = 8
 
+TextLoader = Callable[[Sequence[int]], dict[int, tuple[str, str]]]  # id -> (text, title_key)
+
 _UNPACK = struct.Struct(f"<{BANDS * ROWS}I").unpack
 _HASHES: dict[str, tuple[int, ...]] = {}
 _WORD = re.compile(r"\w+")
@@ -100,13 +102,12 @@ def _shared_words(words_a: frozenset[str], words_b: frozenset[str]) -> bool:
 
 @dataclass
 class NearDupIndex:
-    """Band key → recent story ids, plus texts loaded on demand to confirm a candidate.
+    """Band key → recent story ids, plus their texts (loaded on demand) to confirm a candidate.
 
     A bucket keeps its newest ``BUCKET_CAP`` stories and a lookup checks at most ``MAX_CHECKS``
     candidates, so boilerplate-heavy feeds cannot make dedup quadratic.
     """
 
-    load_texts: Callable[[Sequence[int]], dict[int, tuple[str, str]]] | None = None
     buckets: dict[int, list[int]] = field(default_factory=dict)
     texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # (text, title_key)
 
@@ -142,11 +143,12 @@ class NearDupIndex:
         return sorted(counts, key=counts.__getitem__, reverse=True)[:MAX_CHECKS]
 
     def find(self, text: str, title: str, keys: Sequence[int],
-             also: NearDupIndex | None = None) -> int | None:
+             also: NearDupIndex | None = None, load: TextLoader | None = None) -> int | None:
         """The id of a recent story this text duplicates, or None.
 
         ``also``: a second index searched in the same pass (a transaction's own new stories);
-        its ids must not collide with this index's."""
+        its ids must not collide with this index's. ``load``: fetches the texts of candidates
+        known only by their keys (stories of earlier runs), in the caller's transaction."""
         if not keys:
             return None
         ids = self.candidates(keys, also)
@@ -155,8 +157,8 @@ class NearDupIndex:
         texts = self.texts
         others = also.texts if also is not None else {}
         missing = [i for i in ids if i not in texts and i not in others]
-        if missing and self.load_texts is not None:
-            texts.update(self.load_texts(missing))
+        if missing and load is not None:
+            texts.update(load(missing))
         titles = {}
         for sid in ids:
             known = texts.get(sid) or others.get(sid)

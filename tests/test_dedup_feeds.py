@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import tomllib
 from datetime import datetime
 
@@ -64,6 +65,24 @@ def test_wire_story_in_five_outlets_is_one_story_five_sources_one_alert(
     assert undated == (0,), "feeds without dates fall back to first-seen time"
     again = _poll(config)
     assert again["new_stories"] == 0 and again["notifications_sent"] == 0
+
+
+def test_copy_of_a_story_from_an_earlier_run_joins_it(tmp_path, feed_server):
+    """The index of earlier runs holds only keys; confirming a candidate reads its text in the
+    storing transaction (a second SQLite connection would wait for the write lock, then fail)."""
+    first = feed_server.add("/first.xml", _rss(0, [(TITLE, SUMMARY, "raid")]))
+    second = feed_server.add("/second.xml", _rss(1, [(*OTHER, "dallas")]))
+    config = write_config(tmp_path, [first, second])
+    assert _poll(config)["new_stories"] == 2
+    feed_server.add("/second.xml", _rss(1, [(*OTHER, "dallas"), (*VARIANTS[3], "houston")]))
+    started = time.monotonic()
+    summary = _poll(config)
+    assert time.monotonic() - started < 20
+    assert (summary["feeds_failed"], summary["new_stories"]) == (0, 0)
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        sources = db.execute("SELECT COUNT(*) FROM story_sources ss JOIN stories s ON "
+                             "s.id = ss.story_id WHERE s.title = ?", (TITLE,)).fetchone()
+    assert sources == (2,)
 
 
 def test_feeds_health_table_and_json(tmp_path, feed_server):

@@ -22,8 +22,8 @@ def test_default_lease_covers_the_feeds_in_flight_when_all_are_slow(tmp_path):
     path.write_text('[polling]\ntimeout = "30s"\nconcurrency = 50\n')
     config, _ = check_config(path)
     assert config.retention_days is None
-    # 100 claimed + 100 claimed ahead, 50 at a time: four rounds of 30 s, plus a minute
-    assert lease_seconds(config.polling) == 30 * 4 + 60
+    # at most 249 claimed feeds unstored, 50 fetched at a time: five rounds of 30 s, + 1 min
+    assert lease_seconds(config.polling) == 30 * 5 + 60
 
 
 def test_db_prune_command(tmp_path):

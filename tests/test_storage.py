@@ -150,6 +150,7 @@ def test_feeds_stored_together_share_stories_and_keep_their_own_counts(db, match
     assert titles[story_of["a1"]].startswith(WIRE[0])
     assert seen["a"][0] == 2 and seen["b"][0] == 1 and seen["c"][0] == 1
     assert seen["a"][1]  # a brought the storm story, so it has a new story whatever else
+    assert not seen["b"][1]  # b only added a source to a story of this transaction
 
 
 def test_new_story_ids_match_their_rows_after_the_newest_story_was_deleted(db, matcher):
