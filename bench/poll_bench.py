@@ -109,8 +109,9 @@ def _tree(pid: int) -> tuple[int, float]:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             cpu += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                stack += [int(c) for c in f.read().split()]
+            for task in os.listdir(f"/proc/{p}/task"):  # children of every thread
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack += [int(c) for c in f.read().split()]
         except (OSError, ValueError):
             continue
     return rss, cpu

@@ -129,8 +129,8 @@ def _cpu_s(pids: list[int]) -> float:
         pid = stack.pop()
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            stack += [int(c) for c in
-                      Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            for task in Path(f"/proc/{pid}/task").iterdir():  # children of every thread
+                stack += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, ValueError):
             continue
         total += sum(int(f) for f in fields[11:15])
