@@ -21,7 +21,7 @@ from monitor import metrics
 from monitor.config import PollingConfig
 from monitor.feeds import adopt_title, record_fetch, sync_feeds
 from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
-from monitor.ingest import IngestReport, ingest_entries, ingest_feeds, recent_index
+from monitor.ingest import IngestReport, ingest_feeds, recent_index
 from monitor.neardup import NearDupIndex
 from monitor.parser import ParsedFeed
 from monitor.parsework import parse_and_match, worker_pool
@@ -222,44 +222,55 @@ class _StoreQueue:
         return batch
 
 
+Outcome = tuple[FetchResult, ParsedFeed | None, bool]  # (result, parsed, feed failed)
+
+
+def _store_tx(rt: Runtime, batch: Sequence[tuple[FetchResult, ParsedFeed | None]],
+              neardup: NearDupIndex | None,
+              now) -> tuple[IngestReport | None, list[Outcome]]:
+    """One transaction: the feeds' entries and health. The report is published (near-duplicate
+    index, metrics) only once committed. Feeds gone from the database are skipped."""
+    report = None
+    outcomes: list[Outcome] = []
+    with rt.db.session() as s:
+        feeds = {f.id: f for f in s.scalars(
+            select(Feed).where(Feed.id.in_([r.feed_id for r, _ in batch])))}
+        found = [(r, p, feeds[r.feed_id]) for r, p in batch if r.feed_id in feeds]
+        for _, parsed, feed in found:
+            if parsed is not None:
+                adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
+        with_entries = [(feed, p.entries) for _, p, feed in found if p and p.entries]
+        if with_entries:
+            report = ingest_feeds(s, with_entries, rt.matcher, rt.config.subscribers, neardup)
+        for result, parsed, feed in found:
+            record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
+            outcomes.append((result, parsed, feed.state != "ok"))
+    if report is not None:
+        report.committed(neardup)
+    return report, outcomes
+
+
 def _store_many(rt: Runtime, batch: list[tuple[FetchResult, ParsedFeed | None]],
                 stats: CycleStats, neardup: NearDupIndex | None) -> None:
     """Store several feeds' entries and health in one transaction; if that fails for any
     reason, each feed is stored alone, so a failure stays with the feed that caused it."""
-    now = utcnow()
-    outcomes = []
-    report = None
     try:
-        with rt.db.session() as s:
-            feeds = {f.id: f for f in s.scalars(
-                select(Feed).where(Feed.id.in_([r.feed_id for r, _ in batch])))}
-            found = [(r, p, feeds[r.feed_id]) for r, p in batch if r.feed_id in feeds]
-            for _, parsed, feed in found:
-                if parsed is not None:
-                    adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
-            with_entries = [(feed, p.entries) for _, p, feed in found if p and p.entries]
-            if with_entries:
-                report = ingest_feeds(s, with_entries, rt.matcher, rt.config.subscribers,
-                                      neardup)
-            for result, parsed, feed in found:
-                record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
-                outcomes.append((result, parsed, feed.state != "ok"))
+        report, outcomes = _store_tx(rt, batch, neardup, utcnow())
     except Exception as exc:  # noqa: BLE001 - fall back to one transaction per feed
         reason = (str(exc).strip().splitlines() or [""])[0][:200]
         log.warning("storing %d feeds together failed (%s: %s); storing each alone",
                     len(batch), type(exc).__name__, reason)
-    else:
-        if report is not None:
-            report.committed(neardup)
-            _tally(stats, report)
-        for result, parsed, failed in outcomes:
-            _count(stats, result, parsed, failed)
+        for result, parsed in batch:
+            _store_one(rt, result, parsed, stats, neardup)
         return
-    for result, parsed in batch:
-        _store_one(rt, result, parsed, stats, neardup)
+    _tally(stats, report)
+    for outcome in outcomes:
+        _count(stats, *outcome)
 
 
-def _tally(stats: CycleStats, report: IngestReport) -> None:
+def _tally(stats: CycleStats, report: IngestReport | None) -> None:
+    if report is None:
+        return
     stats.entries += report.entries
     stats.new_stories += report.new_stories
     stats.hits += report.hits
@@ -277,26 +288,6 @@ def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
         stats.feeds_not_modified += 1
 
 
-def _store_attempt(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
-                   neardup: NearDupIndex | None, now) -> tuple[IngestReport | None, bool]:
-    """One transaction: the feed's entries and its health; returns (report, failed)."""
-    report = None
-    with rt.db.session() as s:
-        feed = s.get(Feed, result.feed_id)
-        if feed is None:
-            return None, False
-        if parsed is not None:
-            adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
-            if parsed.entries:
-                report = ingest_entries(s, feed, parsed.entries, rt.matcher,
-                                        rt.config.subscribers, neardup)
-        record_fetch(feed, result, parsed.error if parsed is not None else None, now, rt.worker)
-        failed = feed.state != "ok"
-    if report is not None:
-        report.committed(neardup)
-    return report, failed
-
-
 def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
                stats: CycleStats, neardup: NearDupIndex | None = None) -> None:
     """Store one feed's entries and health in one transaction; failures stay with that feed.
@@ -304,12 +295,9 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
     A deadlock or conflict with another worker is retried (the retry sees the other's rows).
     """
     now = utcnow()
-    report: IngestReport | None = None
-    failed = True
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
-            report, failed = _store_attempt(rt, result, parsed, neardup, now)
-            break
+            report, outcomes = _store_tx(rt, [(result, parsed)], neardup, now)
         except (OperationalError, IntegrityError) as exc:
             if attempt < STORE_ATTEMPTS:
                 log.info("storing feed %s clashed with another worker, retrying: %s",
@@ -318,16 +306,18 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
             error: Exception = exc
         except Exception as exc:  # noqa: BLE001 - one bad feed must never stop the cycle
             error = exc
-        log.error("storing feed %s failed", result.url, exc_info=error)
-        with rt.db.session() as s:
-            feed = s.get(Feed, result.feed_id)
-            if feed is not None:
-                result.error = f"storage error: {type(error).__name__}: {error}"[:1000]
-                record_fetch(feed, result, None, now, rt.worker)
+        else:
+            _tally(stats, report)
+            _count(stats, result, parsed, any(failed for _, _, failed in outcomes))
+            return
         break
-    if report is not None:
-        _tally(stats, report)
-    _count(stats, result, parsed, failed)
+    log.error("storing feed %s failed", result.url, exc_info=error)
+    with rt.db.session() as s:
+        feed = s.get(Feed, result.feed_id)
+        if feed is not None:
+            result.error = f"storage error: {type(error).__name__}: {error}"[:1000]
+            record_fetch(feed, result, None, now, rt.worker)
+    _count(stats, result, parsed, True)
 
 
 def lease_seconds(polling: PollingConfig) -> float:
