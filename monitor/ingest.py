@@ -142,7 +142,7 @@ def ingest_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Entry]]]
             except IntegrityError:
                 continue  # another worker stored this very entry of this feed first
             report.add(part)
-    for feed, _ in feeds:
+    for feed in {feed.id: feed for feed, _ in feeds}.values():
         feed.entries_seen += report.sources_by_feed[feed.id]
         if feed.id in report.feeds_with_new:
             feed.last_new_story_at = now

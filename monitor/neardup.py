@@ -125,8 +125,9 @@ class NearDupIndex:
         if text is not None:
             self.texts[story_id] = (text, title_key(title))
 
-    def candidates(self, keys: Iterable[int], also: NearDupIndex | None = None) -> list[int]:
-        """Story ids sharing a band (here or in ``also``), most shared bands first."""
+    def candidates(self, keys: Sequence[int], also: NearDupIndex | None = None) -> list[int]:
+        """Story ids sharing a band (here or in ``also``): at most MAX_CHECKS, those sharing
+        the most bands when there are more."""
         found = [bucket for bucket in map(self.buckets.get, keys) if bucket]
         if also is not None and also.buckets:
             found += [bucket for bucket in map(also.buckets.get, keys) if bucket]
