@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from proctree import tree_usage  # noqa: E402 - bench/ is on the path when run as a script
+
 _COMMON_TEXT = ("the of and to in a is that for on was with as it by at from an were are this be "
                 "council budget vote federal court ruling housing plan school board water report "
                 "police union contract election county hospital workers strike market prices city "
@@ -94,29 +96,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _tree(pid: int) -> tuple[int, float]:
-    """Resident memory (bytes) and CPU seconds so far of a process and all its descendants.
-
-    CPU counts each process's own time plus its reaped children's, so workers that a fork
-    server started and reaped are still counted while the server lives."""
-    rss, cpu, stack = 0, 0.0, [pid]
-    tick = os.sysconf("SC_CLK_TCK")
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/statm") as f:
-                rss += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            cpu += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
-            for task in os.listdir(f"/proc/{p}/task"):  # children of every thread
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    stack += [int(c) for c in f.read().split()]
-        except (OSError, ValueError):
-            continue
-    return rss, cpu
-
-
 def run_measured(cmd: list[str]) -> tuple[float, int, float, str]:
     """Wall seconds, peak tree RSS, CPU seconds (whole tree) and stdout of a subprocess."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -129,7 +108,7 @@ def run_measured(cmd: list[str]) -> tuple[float, int, float, str]:
     def sample() -> None:
         nonlocal peak, tree_cpu
         while not done.is_set():
-            rss, cpu = _tree(proc.pid)
+            rss, cpu = tree_usage([proc.pid])
             peak, tree_cpu = max(peak, rss), max(tree_cpu, cpu)
             time.sleep(0.05)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from proctree import tree_usage  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -121,22 +122,6 @@ def _stop(procs: list[subprocess.Popen]) -> None:
         p.wait(120)
 
 
-def _cpu_s(pids: list[int]) -> float:
-    """CPU seconds used so far by ``pids``, their descendants (the parse pools' fork server
-    and its workers) and the children each of them reaped (finished pools)."""
-    total, stack = 0, list(pids)
-    while stack:
-        pid = stack.pop()
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            for task in Path(f"/proc/{pid}/task").iterdir():  # children of every thread
-                stack += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-        total += sum(int(f) for f in fields[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def _backends(engine, name: str) -> list[int]:
     with engine.connect() as c:
         return list(c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
@@ -180,10 +165,10 @@ def run(workers: int, feeds: int, window: float, base_url: str, port: int) -> di
             time.sleep(WARMUP)
             backends, workers_pids = _backends(admin, name), [p.pid for p in procs]
             ca, ta = _count(port), time.monotonic()
-            pg0, w0 = _cpu_s(backends), _cpu_s(workers_pids)
+            pg0, w0 = tree_usage(backends)[1], tree_usage(workers_pids)[1]
             time.sleep(window)
             cb, tb = _count(port), time.monotonic()
-            pg1, w1 = _cpu_s(backends), _cpu_s(workers_pids)
+            pg1, w1 = tree_usage(backends)[1], tree_usage(workers_pids)[1]
             _stop(procs)
             c1, s1 = _count(port), _pg_stats(admin, name)
     finally:

@@ -45,13 +45,19 @@ def test_slow_loris_is_cut_at_the_deadline(hostile):
     assert hostile.sent["/slow"] < 100
 
 
-def test_300_mb_body_is_cut_at_max_bytes_without_buffering_it(hostile):
+def _fetch_traced(url: str, polling: PollingConfig):
+    """The fetch result and the peak of Python memory allocated while fetching."""
     tracemalloc.start()
     try:
-        result = _fetch(hostile.url("/huge"), PollingConfig(timeout=20, max_bytes=2 * 2**20))
-        _, peak = tracemalloc.get_traced_memory()
+        result = _fetch(url, polling)
+        return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_300_mb_body_is_cut_at_max_bytes_without_buffering_it(hostile):
+    result, peak = _fetch_traced(hostile.url("/huge"),
+                                 PollingConfig(timeout=20, max_bytes=2 * 2**20))
     assert result.body is None and "larger than 2097152 bytes" in result.error
     assert peak < 40 * 2**20
     time.sleep(0.2)
@@ -59,12 +65,8 @@ def test_300_mb_body_is_cut_at_max_bytes_without_buffering_it(hostile):
 
 
 def test_gzip_bomb_is_capped_on_decompressed_bytes_in_bounded_memory(hostile):
-    tracemalloc.start()
-    try:
-        result = _fetch(hostile.url("/bomb"), PollingConfig(timeout=20, max_bytes=5 * 2**20))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = _fetch_traced(hostile.url("/bomb"),
+                                 PollingConfig(timeout=20, max_bytes=5 * 2**20))
     assert result.body is None and "larger than 5242880 bytes" in result.error
     assert peak < 60 * 2**20
 
