@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from monitor.matching.index import TokenIndex
@@ -31,6 +32,13 @@ if TYPE_CHECKING:
 FIELD_ORDER = ("title", "summary", "content")
 SNIPPET = 60
 RAW_CACHE_LIMIT = 200_000
+SCREEN_CACHE_CHUNK = 64  # longer chunks (hostile or hyphen chains) are screened, not cached
+FIELD_CHARS = 100_000
+"""Visible characters of a field that are matched (a long article's first ~15,000 words);
+the rest is ignored, so one story's cost is bounded whatever a feed sends."""
+FIELD_CANDIDATES = 500
+"""Alias occurrences judged per field (a story naming an entity 60 times yields ~200); the
+rules run per occurrence, so this bounds a field repeating a name thousands of times."""
 _SCREEN_PUNCT = bytes(c for c in range(33, 127) if not chr(c).isalnum() and chr(c) not in "-&")
 _SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
 
@@ -108,6 +116,8 @@ class _Story:
     def __init__(self, fields: list[tuple[str, str]]):
         self._fields = fields
         self._text: str | None = None
+        self._context: dict[int, str | None] = {}
+        self._veto: dict[int, str | None] = {}
 
     @property
     def text(self) -> str:
@@ -115,6 +125,18 @@ class _Story:
             self._text = FIELD_BREAK.join(
                 " ".join(fold(w) for w in WORD_RE.findall(t)) for _, t in self._fields)
         return self._text
+
+    def context_word(self, rules: EntityRules) -> str | None:
+        """The entity's first context phrase in the story; searched once per story and entity."""
+        if id(rules) not in self._context:
+            self._context[id(rules)] = rules.context_word(self.text)
+        return self._context[id(rules)]
+
+    def veto(self, rules: EntityRules) -> str | None:
+        """The entity's exclude_context phrase in the story, searched once per story and entity."""
+        if id(rules) not in self._veto:
+            self._veto[id(rules)] = rules.story_veto(self.text)
+        return self._veto[id(rules)]
 
 
 class Matcher:
@@ -166,7 +188,7 @@ class Matcher:
     ) -> tuple[list[Hit], list[NearMiss]]:
         """Hits plus candidates that rules vetoed, so an admin can see why a story was missed."""
         fields = [
-            (name, html_to_text(value or ""))
+            (name, _bounded(html_to_text(value or "")))
             for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
         ]
         story = _Story(fields)
@@ -177,7 +199,8 @@ class Matcher:
                 continue
             raws = WORD_RE.findall(text)
             field = _Field(name, text, raws, [self._lookup(r) for r in raws])
-            for alias, start, end, edits in self._candidates(field, "-" in text):
+            found = islice(self._candidates(field, "-" in text), FIELD_CANDIDATES)
+            for alias, start, end, edits in found:
                 verdict = self._judge(alias, field, start, end, edits, story)
                 self._record(verdict, alias, field, start, end, edits, hits, misses)
         return _best(hits), (_dedupe(misses, hits) if near_misses else [])
@@ -190,18 +213,22 @@ class Matcher:
         """
         if not text.isascii():
             return any(self._chunk_is_hot(w) for w in text.split())
-        chunks = text.encode().translate(_SCREEN_TABLE).split()
-        missing = set(chunks).difference(self._screened)
-        if missing:
-            if len(self._screened) >= RAW_CACHE_LIMIT:
-                self._screened.clear()
-                self._hot.clear()
-            for chunk in missing:
-                hot = self._chunk_is_hot(chunk.decode())
-                self._screened[chunk] = hot
-                if hot:
-                    self._hot.add(chunk)
-        return not self._hot.isdisjoint(chunks)
+        chunks = set(text.encode().translate(_SCREEN_TABLE).split())
+        missing = chunks.difference(self._screened)
+        if len(self._screened) + len(missing) > RAW_CACHE_LIMIT:
+            self._screened.clear()
+            self._hot.clear()
+            missing = chunks
+        hot_uncached = False
+        for chunk in missing:
+            hot = self._chunk_is_hot(chunk.decode())
+            if len(chunk) > SCREEN_CACHE_CHUNK:
+                hot_uncached = hot_uncached or hot
+                continue
+            self._screened[chunk] = hot
+            if hot:
+                self._hot.add(chunk)
+        return hot_uncached or not self._hot.isdisjoint(chunks)
 
     def _chunk_is_hot(self, chunk: str) -> bool:
         """Does a whitespace-free chunk hold an alias word, alone or hyphen-joined?"""
@@ -219,6 +246,8 @@ class Matcher:
             key = fold(raw)
             matches = self.index.lookup(key)
             found = (key, dict(matches) if matches else EMPTY)
+            if len(raw) > self.index.fuzzy_limit:
+                return found  # rare and cheap to redo: only short words are worth keeping
             if len(self._raw) >= RAW_CACHE_LIMIT:
                 self._raw.clear()
             self._raw[raw] = found
@@ -277,11 +306,11 @@ class Matcher:
         if phrase:
             return Veto("exclude_phrases", f"inside {phrase!r}")
         if rules.is_weak(alias.text):
-            vetoed = rules.story_veto(story.text)
+            vetoed = story.veto(rules)
             if vetoed:
                 return Veto("exclude_context", f"story mentions {vetoed!r}")
         if need_context:
-            word = rules.context_word(story.text)
+            word = story.context_word(rules)
             if word is None:
                 why = "ALL-CAPS text gives no case evidence; " if field.caps else ""
                 return Veto("require_context", why + "no context word in the story")
@@ -300,6 +329,15 @@ class Matcher:
             return
         hits.append(Hit(alias.watchlist, entity, alias.text, matched, field.name, lo, hi,
                         score, verdict, _snippet(field.text, lo, hi)))
+
+
+def _bounded(text: str) -> str:
+    """The field's first FIELD_CHARS characters, cut after a whole word so no cut word matches."""
+    if len(text) <= FIELD_CHARS:
+        return text
+    cut = text[:FIELD_CHARS + 1]
+    end = max(cut.rfind(" "), cut.rfind("\n"))
+    return cut[:end] if end > 0 else ""
 
 
 def _score(alias: _Alias, edits: int) -> float:

@@ -7,6 +7,9 @@ from rapidfuzz.distance import OSA
 FUZZY_MIN_LEN = 5
 """Shorter alias words, and words with digits, match exactly: "ICE" is not "ACE", 2024 not 2025."""
 
+FUZZY_MAX_LEN = 40
+"""Longer alias words match exactly only, so no alias makes a story word's lookup expensive."""
+
 CACHE_LIMIT = 200_000
 
 
@@ -19,7 +22,8 @@ class TokenIndex:
     """Maps a story word to the alias words it equals or is one edit (OSA) away from.
 
     Looking a word up costs O(len(word)) dictionary probes whatever the number of aliases; results
-    are cached because news vocabulary repeats heavily.
+    are cached because news vocabulary repeats heavily. A word longer than ``fuzzy_limit`` is
+    more than one edit from every alias word, so it gets one exact probe and is not cached.
     """
 
     def __init__(self) -> None:
@@ -27,6 +31,7 @@ class TokenIndex:
         self._ids: dict[str, int] = {}
         self._deletes: dict[str, list[int]] = {}
         self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self.fuzzy_limit = 0
 
     def add(self, word: str) -> int:
         """Register an alias word and return its id."""
@@ -36,13 +41,17 @@ class TokenIndex:
         wid = len(self.words)
         self.words.append(word)
         self._ids[word] = wid
-        if len(word) >= FUZZY_MIN_LEN and word.isalpha():
+        if FUZZY_MIN_LEN <= len(word) <= FUZZY_MAX_LEN and word.isalpha():
+            self.fuzzy_limit = max(self.fuzzy_limit, len(word) + 1)
             for variant in {word} | deletions(word):
                 self._deletes.setdefault(variant, []).append(wid)
         return wid
 
     def lookup(self, key: str) -> tuple[tuple[int, int], ...]:
         """``(word_id, edits)`` pairs for a folded story word; empty for most words."""
+        if len(key) > self.fuzzy_limit:
+            exact = self._ids.get(key)
+            return () if exact is None else ((exact, 0),)
         cached = self._cache.get(key)
         if cached is not None:
             return cached

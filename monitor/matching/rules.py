@@ -50,6 +50,7 @@ class EntityRules:
         self.context = [(p, _phrase_regex(p)) for p in entity.context]
         self.exclude_context = [(p, _phrase_regex(p)) for p in entity.exclude_context]
         self.exclude_phrases = [(p, alias_keys(p)) for p in entity.exclude_phrases]
+        self._longest_phrase = max((len(k) for _, k in self.exclude_phrases), default=0)
         self.fields = frozenset(entity.fields)
 
     def is_weak(self, alias: str) -> bool:
@@ -75,12 +76,16 @@ class EntityRules:
 
         The occurrence's words are read as the alias itself, so "Amazn rainforest" is vetoed too.
         """
+        if not self.exclude_phrases:
+            return None
         n = len(alias_keys_)
-        local = list(keys)
-        local[start:start + n] = alias_keys_
+        # Only the words a phrase could span around the occurrence: a story's cost stays linear.
+        lo = max(0, start - self._longest_phrase)
+        local = [*keys[lo:start], *alias_keys_, *keys[start + n:start + n + self._longest_phrase]]
+        at = start - lo
         for phrase, pkeys in self.exclude_phrases:
             m = len(pkeys)
-            for j in range(max(0, start + n - m), min(start, len(local) - m) + 1):
+            for j in range(max(0, at + n - m), min(at, len(local) - m) + 1):
                 if tuple(local[j:j + m]) == pkeys:
                     return phrase
         return None
