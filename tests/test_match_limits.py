@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.matching import Matcher
+from monitor.matching import Matcher, engine
 from monitor.matching.engine import FIELD_CHARS
 from monitor.matching.index import FUZZY_MAX_LEN, TokenIndex
 from monitor.watchlists import load_watchlists
@@ -113,3 +113,11 @@ def test_fuzzy_lookup_reaches_one_letter_past_the_longest_alias_word() -> None:
     long_id = index.add(long_alias)
     assert index.lookup(long_alias) == ((long_id, 0),)  # beyond the cap: exact only
     assert index.lookup(long_alias + "b") == ()
+
+
+def test_screen_keeps_known_words_when_its_cache_is_cleared(monkeypatch) -> None:
+    """Clearing the full screen cache dropped the story's already-known alias words with it."""
+    monkeypatch.setattr(engine, "RAW_CACHE_LIMIT", 3)
+    matcher = Matcher(load_watchlists(ROOT / "watchlists"))
+    assert matcher.match("GEO Group wins") != []
+    assert {h.entity for h in matcher.match("GEO Group wins alpha beta gamma")} == {"GEO Group"}
