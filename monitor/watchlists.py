@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.matching.normalize import alias_keys
+from monitor.matching.normalize import alias_keys, matches_most_stories
 from monitor.problems import InvalidFiles, LineFinder, Problem, toml_syntax_problem
 
 FIELDS = ("title", "summary", "content")
@@ -110,10 +110,7 @@ class _FileChecker:
                 got = self.strings(raw[key], key, line, where)
                 lists[key] = got if got is not None else ()
         names = tuple(dict.fromkeys((name, *lists.get("aliases", ()))))
-        for alias in names:
-            if not alias_keys(alias):
-                self.add(self.lines.key("aliases", line),
-                         f"{where}: alias {alias!r} has no letters")
+        self._check_aliases(names, lists, line, where)
         for key in ("case_sensitive", "require_context"):
             for alias in lists.get(key, ()):
                 if alias not in names:
@@ -145,6 +142,21 @@ class _FileChecker:
             min_score=min_score,
             fields=lists.get("fields", FIELDS),
         )
+
+    def _check_aliases(self, names: tuple[str, ...], lists: dict[str, tuple[str, ...]],
+                       line: int, where: str) -> None:
+        """Every name needs letters; one of only stop words or single letters ("I", "The",
+        "(a+)+$") would match most stories, so it must be listed in ``case_sensitive``."""
+        cased = set(lists.get("case_sensitive", ()))
+        for alias in names:
+            at = self.lines.key("aliases" if alias in lists.get("aliases", ()) else "name", line)
+            keys = alias_keys(alias)
+            if not keys:
+                self.add(at, f"{where}: alias {alias!r} has no letters")
+            elif alias not in cased and matches_most_stories(keys):
+                self.add(at, f"{where}: alias {alias!r} is only stop words or single letters "
+                         "and would match most stories; list it in 'case_sensitive' (matched "
+                         "as written) or use a longer form")
 
     def _check_phrases(self, lists: dict[str, tuple[str, ...]], names: tuple[str, ...],
                        line: int, where: str) -> None:

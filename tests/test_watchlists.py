@@ -8,6 +8,7 @@ import pytest
 
 from monitor.problems import InvalidFiles
 from monitor.watchlists import check_watchlists, load_watchlists
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -78,11 +79,12 @@ def test_missing_directory_is_a_problem_not_an_exception(tmp_path: Path) -> None
     [
         ('description = "x"\n', "missing or empty watchlist 'name'"),
         ('name = "X"\n', "no [[entities]] defined"),
-        ('name = "X"\n[[entities]]\nname = "A"\n[[entities]]\nname = "A"\n', "duplicate entity"),
-        ('name = "X"\n[[entities]]\nname = "A"\naliases = "A Corp"\n', "must be a list"),
-        ('name = "X"\n[[entities]]\nname = "A"\ntypo_tolerance = true\n', "typo_tolerance"),
-        ('name = "X"\n[[entities]]\nname = "A"\nfields = []\n', "'fields' must not be empty"),
-        ('name = "X"\n[[entities]]\nname = "A"\naliases = ["!!"]\n', "has no letters"),
+        ('name = "X"\n[[entities]]\nname = "Acme"\n[[entities]]\nname = "Acme"\n',
+         "duplicate entity"),
+        ('name = "X"\n[[entities]]\nname = "Acme"\naliases = "A Corp"\n', "must be a list"),
+        ('name = "X"\n[[entities]]\nname = "Acme"\ntypo_tolerance = true\n', "typo_tolerance"),
+        ('name = "X"\n[[entities]]\nname = "Acme"\nfields = []\n', "'fields' must not be empty"),
+        ('name = "X"\n[[entities]]\nname = "Acme"\naliases = ["!!"]\n', "has no letters"),
     ],
 )
 def test_single_problems(tmp_path: Path, body: str, fragment: str) -> None:
@@ -112,3 +114,34 @@ fields = ["title"]
     assert entity.case_sensitive == ("GEO",) and entity.require_context == ("GEO",)
     assert entity.typo_tolerance == 0 and entity.min_score == 0.9
     assert entity.fields == ("title",)
+
+
+@pytest.mark.parametrize("alias", ["I", "(a+)+$", "The", "of the", "U.S.", "it", "los", "A & B"])
+def test_alias_matching_most_stories_is_refused_with_its_line(tmp_path: Path, alias: str) -> None:
+    quoted = '"' + alias.replace("\\", "\\\\") + '"'
+    _write(tmp_path, "x.toml", f'name = "X"\n\n[[entities]]\nname = "Acme Widgets"\n'
+           f'aliases = ["Acme", {quoted}]\n')
+    watchlists, problems = check_watchlists(tmp_path)
+    assert watchlists == []
+    [problem] = problems
+    assert problem.file.endswith("x.toml") and problem.line == 5
+    assert repr(alias) in problem.message and "case_sensitive" in problem.message
+
+
+def test_short_or_common_alias_is_accepted_when_case_sensitive(tmp_path: Path) -> None:
+    _write(tmp_path, "x.toml", 'name = "X"\n[[entities]]\nname = "Acme Widgets"\n'
+           'aliases = ["US", "I"]\ncase_sensitive = ["US", "I"]\n')
+    [wl] = load_watchlists(tmp_path)
+    assert wl.entities[0].case_sensitive == ("US", "I")
+
+
+def test_check_command_refuses_a_single_letter_name(tmp_path: Path) -> None:
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    _write(lists, "x.toml", 'name = "X"\n[[entities]]\nname = "I"\n')
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\nurl = "sqlite:///m.db"\n[watchlists]\ndir = "{lists}"\n',
+                      encoding="utf-8")
+    result = run_cli("check", "--config", str(config))
+    assert result.returncode == 2
+    assert f"{lists / 'x.toml'}:3: entity 'I': alias 'I'" in result.stderr

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from monitor.matching.index import TokenIndex
 from monitor.matching.normalize import (
+    FUNCTION_WORDS,
     HYPHEN_RE,
     WORD_RE,
     alias_keys,
@@ -19,12 +20,6 @@ from monitor.matching.normalize import (
 )
 from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
 from monitor.text import collapse
-
-# Folded words too common to screen on (English and Spanish, as the shipped aliases use).
-FUNCTION_WORDS = frozenset({
-    "a", "an", "and", "at", "by", "de", "del", "el", "for", "in", "la", "las", "los", "of",
-    "on", "the", "to", "y",
-})
 
 if TYPE_CHECKING:
     from monitor.watchlists import Watchlist

@@ -8,6 +8,22 @@ from functools import lru_cache
 
 from monitor.text import html_to_text as visible_text
 
+# Folded words too common to screen on (English and Spanish, as the shipped aliases use).
+FUNCTION_WORDS = frozenset({
+    "a", "an", "and", "at", "by", "de", "del", "el", "for", "in", "la", "las", "los", "of",
+    "on", "the", "to", "y",
+})
+STOP_WORDS = FUNCTION_WORDS | frozenset({
+    "all", "am", "any", "are", "as", "be", "been", "but", "can", "could", "did", "do", "does",
+    "from", "had", "has", "have", "he", "her", "him", "his", "i", "if", "into", "is", "it",
+    "its", "me", "my", "new", "no", "not", "one", "or", "our", "out", "she", "so", "that",
+    "their", "them", "they", "this", "up", "us", "was", "we", "were", "what", "which", "who",
+    "will", "with", "would", "you", "your",
+    "al", "con", "e", "en", "es", "le", "les", "lo", "mi", "o", "para", "por", "que", "se",
+    "su", "sus", "tu", "u", "un", "una", "uno",
+})
+"""Words found in most stories: an alias of only these (or single letters) must be cased."""
+
 WORD_RE = re.compile(r"[^\W_]+|&")
 HYPHEN_RE = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
 _QUOTE_MAP = str.maketrans(
@@ -43,6 +59,11 @@ def fold(token: str) -> str:
 def alias_keys(alias: str) -> tuple[str, ...]:
     """Folded token keys of an alias or rule phrase."""
     return tuple(fold(m.group()) for m in WORD_RE.finditer(alias))
+
+
+def matches_most_stories(keys: tuple[str, ...]) -> bool:
+    """Folded alias keys made only of stop words and single letters ("I", "The", "U.S.")."""
+    return all(len(k) == 1 or k in STOP_WORDS for k in keys)
 
 
 def is_all_caps(text: str) -> bool:
