@@ -24,7 +24,7 @@ from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
 from monitor.ingest import IngestReport, ingest_feeds, recent_index
 from monitor.neardup import NearDupIndex
 from monitor.parser import ParsedFeed
-from monitor.parsework import parse_and_match, worker_pool
+from monitor.parsework import PARSE_POOLS, parse_and_match
 from monitor.runtime import Runtime
 from storage import Feed
 from storage.leases import claim_feeds, release
@@ -89,7 +89,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     next batch of due feeds is claimed while the last one is still in flight."""
     loop = asyncio.get_running_loop()
     cores = os.cpu_count() or 1
-    pool = (worker_pool(rt.watchlists, cores)
+    pool = (PARSE_POOLS.get(rt.watchlists, cores)
             if len(first) >= POOL_THRESHOLD and cores > 1 else None)
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = pool is not None
@@ -105,6 +105,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
             return parse_and_match(*args)
         except BrokenProcessPool:
             pool_alive = False
+            PARSE_POOLS.discard(pool)
             log.error("a parse worker died on %s; parsing in this process for the rest of the "
                       "cycle", result.url)
             return ParsedFeed([], error="the parse worker died on this feed")
@@ -154,8 +155,6 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     finally:
         fetching.cancel()
         storer.cancel()
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
 
 
 async def _until_fewer_unstored(claims: _Claims, store: _StoreQueue,

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from monitor import metrics
 from monitor.cycle import poll_cycle
 from monitor.health import GRACE
+from monitor.parsework import PARSE_POOLS
 from monitor.reload import FileWatcher, rebuild
 from monitor.runtime import Runtime
 from monitor.subscriber_config import cron_trigger
@@ -246,6 +247,7 @@ class Daemon:
         if self.http is not None:
             self.http.stop(timeout=1.0)
         if clean:
+            PARSE_POOLS.close()
             self.rt.close()
             log.info("stopped")
         else:

@@ -2,12 +2,14 @@
 
 The pool's processes fork from a server process that imported only this module (parsing and
 matching; no database, HTTP or notification stack), so a worker costs ~50 MB of memory
-instead of a copy of the daemon, and starts in milliseconds.
+instead of a copy of the daemon, and starts in milliseconds. The pool outlives a cycle
+(PARSE_POOLS): a worker builds its matcher once per watchlist version, not once per cycle.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -44,3 +46,44 @@ def worker_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecut
     context.set_forkserver_preload([__name__])
     return ProcessPoolExecutor(max_workers=size, mp_context=context,
                                initializer=_init_worker, initargs=(list(watchlists),))
+
+
+class SharedPool:
+    """The parse pool for the watchlists in force, kept across cycles.
+
+    Building a matcher of 100,000 aliases takes seconds in each worker, so the pool is only
+    replaced when the watchlists' content (or the size) changes, or after a worker died."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._version: tuple[tuple[Watchlist, ...], int] | None = None
+
+    def get(self, watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor:
+        """The pool for this version, started (and the previous one ended) if it changed."""
+        version = (tuple(watchlists), size)
+        with self._lock:
+            if self._pool is not None and self._version != version:
+                self._end()
+            if self._pool is None:
+                self._pool, self._version = worker_pool(version[0], size), version
+            return self._pool
+
+    def discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool, so the next cycle starts a new one."""
+        with self._lock:
+            if pool is self._pool:
+                self._end()
+
+    def close(self) -> None:
+        """End the workers (daemon stop; the interpreter's exit would wait for them too)."""
+        with self._lock:
+            self._end()
+
+    def _end(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._version = None
+
+
+PARSE_POOLS = SharedPool()
