@@ -74,7 +74,8 @@ def _setup(folder: Path, entities: int, feeds: list[str]) -> Path:
     lists = folder / "watchlists"
     lists.mkdir()
     lines = ['name = "Big"']
-    for names in make_names(entities):
+    unique = {names[0]: names for names in make_names(entities)}  # entity names must differ
+    for names in unique.values():
         lines += ["[[entities]]", f'name = "{names[0]}"',
                   "aliases = [" + ", ".join(f'"{n}"' for n in names[1:]) + "]"]
     (lists / "big.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
