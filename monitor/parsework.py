@@ -63,7 +63,7 @@ class SharedPool:
         """The pool for this version, started (and the previous one ended) if it changed."""
         version = (tuple(watchlists), size)
         with self._lock:
-            if self._pool is not None and self._version != version:
+            if self._pool is not None and (self._version != version or not _healthy(self._pool)):
                 self._end()
             if self._pool is None:
                 self._pool, self._version = worker_pool(version[0], size), version
@@ -84,6 +84,14 @@ class SharedPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = self._version = None
+
+
+
+def _healthy(pool: ProcessPoolExecutor) -> bool:
+    """Not broken and every worker alive: a worker killed while idle (OOM killer) would
+    otherwise fail the next feed sent to the pool. The executor offers no public check."""
+    processes = getattr(pool, "_processes", None) or {}
+    return not getattr(pool, "_broken", False) and all(p.is_alive() for p in processes.values())
 
 
 PARSE_POOLS = SharedPool()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,24 @@ def test_workers_and_their_matchers_live_across_cycles_of_one_version(tmp_path, 
         parsework.PARSE_POOLS.close()
         rt.close()
     assert _workers() == set()
+
+
+def test_a_worker_killed_between_cycles_costs_no_feed(tmp_path, feed_server):
+    """A kept pool whose worker died while idle (OOM killer, kill) is replaced, not used."""
+    parsework.PARSE_POOLS.close()
+    feeds = [feed_server.add(f"/f{i}.xml", _rss(i)) for i in range(POOL_THRESHOLD + 4)]
+    rt = load_runtime(write_config(tmp_path, feeds))
+    try:
+        poll_cycle(rt, force=True, deliver=False)
+        workers = _workers()
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while victim in _workers() and time.monotonic() < deadline:  # until the server reaps it
+            time.sleep(0.05)
+        again = poll_cycle(rt, force=True, deliver=False)
+        assert again.feeds_failed == 0 and again.feeds_polled == len(feeds)
+        assert _workers().isdisjoint(workers)
+    finally:
+        parsework.PARSE_POOLS.close()
+        rt.close()
