@@ -331,7 +331,7 @@ def _bounded(text: str) -> str:
     if len(text) <= FIELD_CHARS:
         return text
     cut = text[:FIELD_CHARS + 1]
-    end = max(cut.rfind(" "), cut.rfind("\n"))
+    end = max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\t"))
     return cut[:end] if end > 0 else ""
 
 
