@@ -112,3 +112,20 @@ fields = ["title"]
     assert entity.case_sensitive == ("GEO",) and entity.require_context == ("GEO",)
     assert entity.typo_tolerance == 0 and entity.min_score == 0.9
     assert entity.fields == ("title",)
+
+
+@pytest.mark.parametrize("name", [".", "..", "ICE\\u0000", "bell\\u0007", "x" * 257])
+def test_names_that_cannot_be_a_url_segment_or_stored_are_refused(tmp_path: Path, name: str):
+    _write(tmp_path, "w.toml", f'description = "d"\nname = "{name}"\n[[entities]]\nname = "A"\n')
+    _, [problem] = check_watchlists(tmp_path)
+    assert (problem.file, problem.line) == (str(tmp_path / "w.toml"), 2)
+    assert "watchlist name" in problem.message
+
+
+def test_names_differing_only_in_case_are_duplicates(tmp_path: Path):
+    """URLs find a watchlist by its name in any case, so two may not differ only in case."""
+    _write(tmp_path, "a.toml", 'name = "ICE"\n[[entities]]\nname = "A"\n')
+    _write(tmp_path, "b.toml", 'name = "ice"\n[[entities]]\nname = "A"\n')
+    _, [problem] = check_watchlists(tmp_path)
+    assert (problem.file, problem.line) == (str(tmp_path / "b.toml"), 1)
+    assert "duplicate watchlist name 'ice'" in problem.message
