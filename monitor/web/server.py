@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import threading
@@ -13,6 +14,9 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger(__name__)
+
+ACCEPT_BACKLOG = 128  # also how many connections asyncio accepts in one burst
+FD_LOG_EVERY_S = 60.0
 
 BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
         b"Retry-After: 5\r\nConnection: close\r\nContent-Length: 21\r\n\r\n"
@@ -29,6 +33,7 @@ class ConnectionLimits:
         self.max_connections, self.header_timeout = max_connections, header_timeout
         self.refused = 0
         self.saturated = False
+        self.fd_logged_at: float | None = None
 
     def refuse(self, open_now: int) -> None:
         self.refused += 1
@@ -36,6 +41,19 @@ class ConnectionLimits:
             self.saturated = True
             log.warning("HTTP: %d connections open, the limit ([http] max_connections); new "
                         "ones get 503 until some close", open_now)
+
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        """asyncio logs every accept that fails for lack of file descriptors with a traceback,
+        hundreds a second: say it once a minute instead, in one line."""
+        exc = context.get("exception")
+        if not (isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE)):
+            loop.default_exception_handler(context)
+            return
+        now = time.monotonic()
+        if self.fd_logged_at is None or now - self.fd_logged_at >= FD_LOG_EVERY_S:
+            self.fd_logged_at = now
+            log.warning("HTTP: cannot accept connections: %s (the process's open-file limit; "
+                        "lower [http] max_connections or raise `ulimit -n`)", exc.strerror)
 
     def released(self, open_now: int) -> None:
         if self.saturated and open_now <= self.max_connections // 2:
@@ -110,7 +128,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.listen(128)
+    sock.listen(ACCEPT_BACKLOG)
     sock.set_inheritable(True)
     return sock
 
@@ -125,10 +143,14 @@ class HttpServer:
         self.limits = ConnectionLimits(max_connections, header_timeout)
         self.server = uvicorn.Server(uvicorn.Config(
             app, log_config=None, access_log=False, lifespan="off",
-            http=guarded_protocol(self.limits), timeout_graceful_shutdown=2,
-            timeout_keep_alive=5))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       name="http", daemon=True)
+            http=guarded_protocol(self.limits), backlog=ACCEPT_BACKLOG,
+            timeout_graceful_shutdown=2, timeout_keep_alive=5))
+        self.thread = threading.Thread(target=asyncio.run, args=(self._serve(),), name="http",
+                                       daemon=True)
+
+    async def _serve(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(self.limits.loop_exception)
+        await self.server.serve(sockets=[self.sock])
 
     def start(self, timeout: float = 10.0) -> None:
         """Start serving; raise RuntimeError if uvicorn does not come up."""
