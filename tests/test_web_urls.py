@@ -145,6 +145,8 @@ def test_hits_cli_refuses_an_unknown_watchlist_naming_the_known_ones(served):
     out = run_cli("hits", "--watchlist", "Nope", "--config", config)
     assert out.returncode == 2, out.stderr
     assert f"no watchlist named 'Nope'; known: {KNOWN}" in out.stderr
+    early = run_cli("hits", "--since", "0001-01-01T00:00:00+01:00", "--config", config)
+    assert early.returncode == 2 and "not an ISO date or time" in early.stderr, early.stderr
     ok = run_cli("hits", "--watchlist", "geo group", "--format", "json", "--config", config)
     assert ok.returncode == 0, ok.stderr
     assert [r["watchlist"] for r in json.loads(ok.stdout)] == ["GEO Group"]

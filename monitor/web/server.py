@@ -145,10 +145,13 @@ class HttpServer:
             app, log_config=None, access_log=False, lifespan="off",
             http=guarded_protocol(self.limits), backlog=ACCEPT_BACKLOG,
             timeout_graceful_shutdown=2, timeout_keep_alive=5))
-        self.thread = threading.Thread(target=asyncio.run, args=(self._serve(),), name="http",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._run, name="http", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
 
     async def _serve(self) -> None:
+        """uvicorn's serve, with accept failures reported by ``ConnectionLimits``."""
         asyncio.get_running_loop().set_exception_handler(self.limits.loop_exception)
         await self.server.serve(sockets=[self.sock])
 
