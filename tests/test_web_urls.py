@@ -15,13 +15,14 @@ from urllib.parse import quote
 import lxml.etree
 import lxml.html
 import pytest
+from sqlalchemy import select
 
 from monitor.daemon import Daemon
 from monitor.ingest import ingest_entries
 from monitor.parser import Entry, entry_key
 from monitor.runtime import load_runtime
 from monitor.web import HttpServer, create_app
-from storage import Feed
+from storage import Feed, Hit
 from tests.conftest import WATCHLISTS, run_cli
 from tests.daemon import daemon_config
 from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
@@ -168,10 +169,25 @@ def test_hits_show_publication_date_and_every_source(served):
     assert "published" in header.split() and "sources" in header.split()
     assert "2026-11-20 09:30" in row and "Gazette, Courier" in row
 
+    as_json = run_cli("hits", "--watchlist", "GEO Group", "--format", "json", "--config", config)
+    [record] = json.loads(as_json.stdout)
+    assert (record["published_at"], record["sources"]) == (hit["published_at"], hit["sources"])
+
     page = lxml.html.fromstring(client.get("/?watchlist=GEO%20Group").text)
     cells = page.xpath('//table[@id="hits"]/tbody/tr[1]/td')
     text = " ".join(c.text_content() for c in cells)
     assert "2026-11-20" in text and "Gazette" in text and "Courier" in text
+
+
+def test_a_watchlist_only_in_stored_hits_is_still_known(served):
+    """A watchlist removed from the config keeps its history: its name is still accepted."""
+    daemon, client = served
+    with daemon.rt.db.session() as s:
+        story_id = s.scalar(select(Hit.story_id))
+        s.add(Hit(story_id=story_id, watchlist="Retired", entity="Old", matched="x"))
+    assert [h["watchlist"] for h in client.get("/api/hits?watchlist=RETIRED").json()["hits"]] == [
+        "Retired"]
+    assert "Retired" in client.get("/api/hits?watchlist=Nope").json()["known"]
 
 
 BAD_PARAMETERS = [
