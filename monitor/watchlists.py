@@ -28,7 +28,7 @@ ENTITY_KEYS = {
 DEFAULT_MIN_SCORE = 0.8
 MAX_TYPO = 3
 MAX_NAME = 256  # hits.watchlist holds this many characters
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1: no name or filter holds them
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def _name_problem(name: str) -> str | None:
     """Why a watchlist name cannot be stored or be one segment of its Atom URL, or None."""
     if name in (".", ".."):
         return f"watchlist name {name!r} cannot be a URL path segment: choose another"
-    if _CONTROL.search(name):
+    if CONTROL_CHARS.search(name):
         return f"watchlist name {name!r} contains a control character"
     if len(name) > MAX_NAME:
         return f"watchlist name is longer than {MAX_NAME} characters"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 import secrets
 import uuid
 from datetime import datetime
@@ -22,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor import metrics
 from monitor.runtime import Runtime
+from monitor.watchlists import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
 from monitor.web.page import render_index
 from storage.queries import (
@@ -36,7 +36,6 @@ from storage.reports import recent_story_hits
 
 MAX_LIMIT = 1000
 FEED_ENTRIES = 50
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
                     "Referrer-Policy": "no-referrer"}
 
@@ -72,7 +71,7 @@ def _since(value: str | None) -> datetime | None:
 def _text(request: Request, key: str) -> str | None:
     """A text parameter, None when absent or empty; control characters are a 400, not a 500."""
     value = request.query_params.get(key) or None
-    if value is not None and _CONTROL.search(value):
+    if value is not None and CONTROL_CHARS.search(value):
         raise BadRequest(f"{key} must not contain control characters, got {value!r}")
     return value
 
