@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from monitor import delivery_cli
@@ -24,11 +24,12 @@ EXIT_INVALID = 2
 
 def _parse_since(value: str) -> datetime:
     """``--since`` accepts a date or an ISO 8601 time; naive values are UTC."""
+    from storage.queries import parse_since
+
     try:
-        dt = datetime.fromisoformat(value)
+        return parse_since(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO date or time: {value!r}") from exc
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _common_options(p: argparse.ArgumentParser, defaults: bool) -> None:
@@ -139,22 +140,36 @@ def cmd_match(args) -> int:
 
 
 def cmd_hits(args) -> int:
-    from storage.queries import list_hits
+    from storage.queries import UnknownWatchlist, list_hits, resolve_watchlist, stored_watchlists
 
     rt = _load(args)
     try:
         with rt.db.session() as s:
-            rows = list_hits(s, args.watchlist, args.entity, args.since, args.limit)
+            watchlist = args.watchlist and resolve_watchlist(
+                args.watchlist, [w.name for w in rt.watchlists], lambda: stored_watchlists(s))
+            rows = list_hits(s, watchlist, args.entity, args.since, args.limit)
+    except UnknownWatchlist as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
     finally:
         rt.close()
-    columns = ["created_at", "watchlist", "entity", "matched", "title", "source", "link"]
-    if args.format != "table":
-        columns += ["id", "field", "score", "context"]
     records = [r.as_dict() for r in rows]
-    if args.format == "table":
-        for r in records:
-            r["created_at"] = r["created_at"][:16].replace("T", " ")
-    write_records(records, columns, args.format, widths={"title": 60, "link": 50})
+    if args.format == "json":
+        write_records(records, [], "json")
+        return 0
+    for r in records:
+        r["sources"] = ", ".join(source["name"] for source in r["sources"])
+    if args.format == "csv":
+        write_records(records, ["created_at", "watchlist", "entity", "matched", "title", "source",
+                                "link", "id", "field", "score", "context", "published_at",
+                                "sources"], "csv")
+        return 0
+    for r in records:
+        r["created_at"] = r["created_at"][:16].replace("T", " ")
+        r["published"] = (r["published_at"] or "–")[:16].replace("T", " ")
+    write_records(records, ["created_at", "published", "watchlist", "entity", "matched", "title",
+                            "sources", "link"], "table",
+                  widths={"title": 60, "link": 50, "sources": 30})
     return 0
 
 

@@ -28,7 +28,7 @@ _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
                  "max_bytes", "lease"}
 _DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir"}
-_HTTP_KEYS = {"listen", "token"}
+_HTTP_KEYS = {"listen", "token", "public_url", "max_connections", "header_timeout"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ class HttpConfig:
 
     listen: str | None = None
     token: str | None = None
+    public_url: str | None = None  # absolute URLs (Atom ids, links) start here; else relative
+    max_connections: int = 100  # open connections at once; beyond, a 503 and close
+    header_timeout: float = 10.0  # a request head must arrive within this
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -343,7 +346,25 @@ def _parse_http(c: _Checker, raw: dict[str, Any]) -> HttpConfig:
         elif len(token) < 16:
             c.error(c.lines.key("token", line), "http token must be at least 16 characters")
             token = None
-    return HttpConfig(listen=listen, token=token)
+    defaults = HttpConfig()
+    return HttpConfig(
+        listen=listen, token=token, public_url=_public_url(c, table, line),
+        max_connections=c.integer(table, "max_connections", line, defaults.max_connections),
+        header_timeout=c.duration(table, "header_timeout", line, defaults.header_timeout))
+
+
+def _public_url(c: _Checker, table: dict[str, Any], line: int) -> str | None:
+    """``[http] public_url``, ending in "/" so that paths join under it; None when absent."""
+    url = c.string(table, "public_url", line)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        c.error(c.lines.key("public_url", line),
+                "public_url must be an http:// or https:// URL without query or fragment "
+                f"(e.g. \"https://monitor.example.org/\"), got {url!r}")
+        return None
+    return url if url.endswith("/") else url + "/"
 
 
 def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,

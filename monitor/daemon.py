@@ -212,7 +212,10 @@ class Daemon:
         if self.rt.config.http.listen:
             from monitor.web import HttpServer, create_app
 
-            self.http = HttpServer(create_app(self), *self.rt.config.http.host_port)
+            http = self.rt.config.http
+            self.http = HttpServer(create_app(self), *http.host_port,
+                                   max_connections=http.max_connections,
+                                   header_timeout=http.header_timeout)
         opts = {"coalesce": True, "misfire_grace_time": None}
         self.scheduler.add_job(self._poll, "interval", seconds=POLL_TICK_S, id="poll",
                                next_run_time=utcnow(), max_instances=2, **opts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ ENTITY_KEYS = {
 }
 DEFAULT_MIN_SCORE = 0.8
 MAX_TYPO = 3
+MAX_NAME = 256  # hits.watchlist holds this many characters
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1: no name or filter holds them
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,8 @@ class _FileChecker:
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
             self.add(self.lines.key("name") or 1, "missing or empty watchlist 'name'")
+        elif reason := _name_problem(name.strip()):
+            self.add(self.lines.key("name") or 1, reason)
         description = data.get("description", "")
         if not isinstance(description, str):
             self.add(self.lines.key("description"), "'description' must be a string")
@@ -223,6 +228,17 @@ class _FileChecker:
         return Watchlist(str(name).strip(), str(description), tuple(entities), self.file)
 
 
+def _name_problem(name: str) -> str | None:
+    """Why a watchlist name cannot be stored or be one segment of its Atom URL, or None."""
+    if name in (".", ".."):
+        return f"watchlist name {name!r} cannot be a URL path segment: choose another"
+    if CONTROL_CHARS.search(name):
+        return f"watchlist name {name!r} contains a control character"
+    if len(name) > MAX_NAME:
+        return f"watchlist name is longer than {MAX_NAME} characters"
+    return None
+
+
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     n = len(needle)
     return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
@@ -235,7 +251,7 @@ def check_watchlists(directory: Path) -> tuple[list[Watchlist], list[Problem]]:
         return [], [Problem(str(directory), 0, "watchlist directory not found")]
     watchlists: list[Watchlist] = []
     problems: list[Problem] = []
-    owners: dict[str, str] = {}
+    owners: dict[str, str] = {}  # by casefolded name: URLs find watchlists in any case
     for path in sorted(directory.glob("*.toml")):
         try:
             text = path.read_text(encoding="utf-8")
@@ -252,12 +268,12 @@ def check_watchlists(directory: Path) -> tuple[list[Watchlist], list[Problem]]:
         problems.extend(checker.problems)
         if watchlist is None:
             continue
-        if watchlist.name in owners:
+        if (key := watchlist.name.casefold()) in owners:
             problems.append(Problem(str(path), checker.lines.key("name") or 1,
                                     f"duplicate watchlist name '{watchlist.name}' "
-                                    f"(also in {owners[watchlist.name]})"))
+                                    f"(also in {owners[key]}; names differ in more than case)"))
             continue
-        owners[watchlist.name] = str(path)
+        owners[key] = str(path)
         watchlists.append(watchlist)
     return watchlists, problems
 

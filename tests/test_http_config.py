@@ -15,6 +15,10 @@ from tests.conftest import run_cli, write_config
     ('[http]\nlisten = 8080', 2, "listen must be a string"),
     ('[http]\nlisten = "127.0.0.1:8080"\nport = 1', 3, "unknown key 'port' in [http]"),
     ('[http]\nlisten = "127.0.0.1:8080"\ntoken = "short"', 3, "at least 16 characters"),
+    ('[http]\npublic_url = "monitor.example.org"', 2, "public_url must be an http://"),
+    ('[http]\npublic_url = "https://m.example/?a=1"', 2, "without query or fragment"),
+    ('[http]\nmax_connections = 0', 2, "max_connections must be a positive integer"),
+    ('[http]\nheader_timeout = "soon"', 2, "header_timeout: expected a duration"),
 ])
 def test_bad_http_table_is_reported_with_line(tmp_path, body, line, fragment):
     path = tmp_path / "config.toml"
@@ -35,6 +39,14 @@ def test_http_is_off_by_default_and_parsed_when_set(tmp_path, monkeypatch):
     assert not problems
     assert config.http.host_port == ("::1", 9090)
     assert config.http.token == "t" * 20 and "t" * 20 in config.secrets()
+
+    limits = tmp_path / "limits.toml"
+    limits.write_text('[http]\npublic_url = "https://m.example/ice"\nmax_connections = 5\n'
+                      'header_timeout = "3s"\n')
+    config, problems = check_config(limits)
+    assert not problems
+    assert (config.http.public_url, config.http.max_connections, config.http.header_timeout) == (
+        "https://m.example/ice/", 5, 3.0)
 
 
 def test_check_cli_prints_http_problems(tmp_path):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import lxml.html
 import pytest
 
+from tests.cdp import Browser
 from tests.conftest import WATCHLISTS
 from tests.daemon import DaemonProcess, daemon_config, rss, wait_for
 from tests.servers import free_port
@@ -76,3 +79,54 @@ def test_page_renders_and_the_chart_is_drawn(tmp_path, feed_server):
 
     assert shot.stat().st_size > 10_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+PHONE = (390, 844)
+OVERFLOW = """JSON.stringify({
+  scrollWidth: document.documentElement.scrollWidth, innerWidth: innerWidth,
+  drawn: [...document.querySelectorAll("svg.chart")].every(s => s.dataset.drawn === "true"),
+  wide: [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+    .map(e => e.tagName + (e.id ? "#" + e.id : "") + "." + e.className).slice(0, 10),
+  rows: [...document.querySelectorAll("#hits tbody tr")].map(r => Object.fromEntries(
+    [...r.cells].map((c, i) => [c.dataset.label || i, c.innerText])))})"""
+
+
+def test_page_fits_a_phone_and_shows_dates_and_every_source(tmp_path, feed_server):
+    long_word = "Immigration-and-Customs-Enforcement-detention-contract-renewal-" * 2
+    first = feed_server.add("/first.xml", rss([
+        ("a", "ICE agents detain dozens in dawn raid as lawyers say families were not told", 0),
+        ("b", f"ICE {long_word}", 1),
+        ("c", "Amazon Web Services renews cloud contract with Immigration and Customs "
+              "Enforcement for another five years", 3),
+    ]))
+    second = feed_server.add("/second.xml", rss([
+        ("a", "ICE agents detain dozens in dawn raid as lawyers say families were not told", 0),
+    ]).replace(b"Loopback News", b"Second Desk"))
+    port = free_port()
+    config = daemon_config(tmp_path, [(first, "1h"), (second, "1h")], port,
+                           f"sqlite:///{tmp_path / 'm.db'}", WATCHLISTS)
+    d = DaemonProcess(config, port).start()
+    try:
+        wait_for(lambda: any(len(h["sources"]) == 2 for h in d.get("/api/hits").json()["hits"]),
+                 what="the story seen in both feeds")
+        browser = Browser(CHROMIUM, tmp_path / "cdp-profile")
+        try:
+            session = browser.open(d.base + "/", *PHONE)
+            phone = json.loads(browser.evaluate(session, OVERFLOW))
+            desktop = json.loads(browser.evaluate(browser.open(d.base + "/", 1200, 900, False),
+                                                  OVERFLOW))
+        finally:
+            browser.close()
+    finally:
+        d.kill()
+
+    assert phone["innerWidth"] == PHONE[0]
+    assert phone["scrollWidth"] <= PHONE[0], phone["wide"]
+    assert phone["wide"] == []
+    assert phone["drawn"] and desktop["drawn"], "the chart script did not run under the CSP"
+    assert desktop["scrollWidth"] <= 1200, desktop["wide"]
+    rows = {row["4"][:12]: row for row in phone["rows"]}  # by the story's title
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+    assert rows[f"ICE {long_word[:8]}"]["published"].startswith(yesterday)
+    assert rows["ICE agents d"]["sources"] == "Loopback News, Second Desk"

@@ -145,3 +145,20 @@ def test_check_command_refuses_a_single_letter_name(tmp_path: Path) -> None:
     result = run_cli("check", "--config", str(config))
     assert result.returncode == 2
     assert f"{lists / 'x.toml'}:3: entity 'I': alias 'I'" in result.stderr
+
+
+@pytest.mark.parametrize("name", [".", "..", "ICE\\u0000", "bell\\u0007", "x" * 257])
+def test_names_that_cannot_be_a_url_segment_or_stored_are_refused(tmp_path: Path, name: str):
+    _write(tmp_path, "w.toml", f'description = "d"\nname = "{name}"\n[[entities]]\nname = "Acme"\n')
+    _, [problem] = check_watchlists(tmp_path)
+    assert (problem.file, problem.line) == (str(tmp_path / "w.toml"), 2)
+    assert "watchlist name" in problem.message
+
+
+def test_names_differing_only_in_case_are_duplicates(tmp_path: Path):
+    """URLs find a watchlist by its name in any case, so two may not differ only in case."""
+    _write(tmp_path, "a.toml", 'name = "ICE"\n[[entities]]\nname = "Acme"\n')
+    _write(tmp_path, "b.toml", 'name = "ice"\n[[entities]]\nname = "Acme"\n')
+    _, [problem] = check_watchlists(tmp_path)
+    assert (problem.file, problem.line) == (str(tmp_path / "b.toml"), 1)
+    assert "duplicate watchlist name 'ice'" in problem.message

@@ -24,8 +24,8 @@ class Client:
     def __init__(self, base: str):
         self.base = base
 
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.base + path, timeout=10)
+    def get(self, path: str, **kw) -> httpx.Response:
+        return httpx.get(self.base + path, timeout=10, **kw)
 
     def post(self, path: str, **kw) -> httpx.Response:
         return httpx.post(self.base + path, timeout=10, **kw)

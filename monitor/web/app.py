@@ -4,23 +4,40 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import UTC, datetime
+import secrets
+import uuid
+from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
+from markupsafe import escape
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor import metrics
 from monitor.runtime import Runtime
+from monitor.watchlists import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
 from monitor.web.page import render_index
-from storage.queries import list_hits
+from storage.queries import (
+    UnknownWatchlist,
+    find_name,
+    list_hits,
+    parse_since,
+    resolve_watchlist,
+    stored_watchlists,
+)
 from storage.reports import recent_story_hits
 
 MAX_LIMIT = 1000
 FEED_ENTRIES = 50
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "no-referrer"}
 
 
 class DaemonView(Protocol):
@@ -46,10 +63,53 @@ def _since(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        dt = datetime.fromisoformat(value)
+        return parse_since(value)
     except ValueError as exc:
         raise BadRequest(f"since must be an ISO date or time, got {value!r}") from exc
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _text(request: Request, key: str) -> str | None:
+    """A text parameter, None when absent or empty; control characters are a 400, not a 500."""
+    value = request.query_params.get(key) or None
+    if value is not None and CONTROL_CHARS.search(value):
+        raise BadRequest(f"{key} must not contain control characters, got {value!r}")
+    return value
+
+
+def _watchlist(request: Request) -> str | None:
+    """``?watchlist=`` as the configured (or stored) name it spells in any case."""
+    value = _text(request, "watchlist")
+    if value is None:
+        return None
+    rt = _daemon(request).runtime
+
+    def stored() -> list[str]:
+        with rt.db.session() as s:
+            return stored_watchlists(s)
+
+    return resolve_watchlist(value, [w.name for w in rt.watchlists], stored)
+
+
+def feed_path(name: str) -> str:
+    """A watchlist's Atom path, relative to the site root: every URL-hostile character encoded."""
+    return f"watchlists/{quote(name, safe='')}/hits.atom"
+
+
+def _url(request: Request, path: str = "") -> str:
+    """``path`` under ``[http] public_url`` when set, else root-relative: never from ``Host``."""
+    return (_daemon(request).runtime.config.http.public_url or "/") + path
+
+
+def _csp(nonce: str) -> str:
+    """Nothing loads or runs but the page's own nonce-tagged script and inline styles."""
+    return (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+            "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _html_error(message: str, status: int) -> HTMLResponse:
+    return HTMLResponse(f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{status}'
+                        f' — ice-monitor</title><p>{escape(message)}</p><p><a href="./">all '
+                        "hits</a></p></html>", status_code=status)
 
 
 def _limit(value: str | None, default: int = 100) -> int:
@@ -74,10 +134,13 @@ def api_hits(request: Request) -> Response:
     q = request.query_params
     try:
         since, limit = _since(q.get("since")), _limit(q.get("limit"))
+        entity, watchlist = _text(request, "entity"), _watchlist(request)
     except BadRequest as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
+    except UnknownWatchlist as exc:
+        return JSONResponse({"error": str(exc), "known": exc.known}, status_code=404)
     with _daemon(request).runtime.db.session() as s:
-        rows = list_hits(s, q.get("watchlist") or None, q.get("entity") or None, since, limit)
+        rows = list_hits(s, watchlist, entity, since, limit)
     hits = [r.as_dict() for r in rows]
     return JSONResponse({"count": len(hits), "hits": hits})
 
@@ -85,22 +148,50 @@ def api_hits(request: Request) -> Response:
 def atom(request: Request) -> Response:
     rt = _daemon(request).runtime
     name = request.path_params["name"]
-    watchlist = next((w for w in rt.watchlists if w.name == name), None)
-    if watchlist is None:
-        return JSONResponse({"error": f"no watchlist named {name!r}"}, status_code=404)
+    found = find_name(name, [w.name for w in rt.watchlists])
+    if found is None:
+        exc = UnknownWatchlist(name, [w.name for w in rt.watchlists])
+        return JSONResponse({"error": str(exc), "known": exc.known}, status_code=404)
+    watchlist = next(w for w in rt.watchlists if w.name == found)
     with rt.db.session() as s:
-        stories = recent_story_hits(s, name, FEED_ENTRIES)
-    self_url = str(request.url.replace(query=""))
-    page_url = str(request.url_for("index"))
-    return Response(watchlist_feed(watchlist, stories, self_url, page_url),
+        stories = recent_story_hits(s, found, FEED_ENTRIES)
+    self_url = _url(request, feed_path(found))
+    feed_id = (self_url if rt.config.http.public_url
+               else uuid.uuid5(uuid.NAMESPACE_URL, f"ice-monitor:watchlist:{found}").urn)
+    return Response(watchlist_feed(watchlist, stories, self_url, _url(request), feed_id),
                     media_type="application/atom+xml; charset=utf-8")
 
 
 def index(request: Request) -> Response:
     daemon = _daemon(request)
+    try:
+        watchlist = _watchlist(request)
+    except BadRequest as exc:
+        return _html_error(str(exc), 400)
+    except UnknownWatchlist as exc:
+        return _html_error(str(exc), 404)
     _, health = daemon.health()
-    return HTMLResponse(render_index(daemon.runtime, health, request.query_params.get("watchlist"),
-                                     lambda n: str(request.url_for("atom", name=n))))
+    nonce = secrets.token_urlsafe(18)
+    page = render_index(daemon.runtime, health, watchlist,
+                        lambda n: _url(request, feed_path(n)), nonce=nonce)
+    return HTMLResponse(page, headers={"Content-Security-Policy": _csp(nonce)})
+
+
+class SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` to every HTTP response (no sniffing, no framing, no referrer)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    headers.setdefault(key, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
 
 
 def _authorized(request: Request) -> Response | None:
@@ -132,7 +223,7 @@ def create_app(daemon: DaemonView) -> Starlette:
         Route("/metrics", metrics_text),
         Route("/api/hits", api_hits),
         Route("/api/reload", reload, methods=["POST"]),
-        Route("/watchlists/{name}/hits.atom", atom, name="atom"),
-    ])
+        Route("/watchlists/{name:path}/hits.atom", atom, name="atom"),
+    ], middleware=[Middleware(SecurityHeaders)])
     app.state.daemon = daemon
     return app

@@ -24,10 +24,10 @@ def _summary(story: StoryHits) -> str:
 
 
 def watchlist_feed(watchlist: Watchlist, stories: Sequence[StoryHits], self_url: str,
-                   page_url: str) -> bytes:
-    """Atom 1.0 bytes: one entry per story, newest hit first."""
+                   page_url: str, feed_id: str | None = None) -> bytes:
+    """Atom 1.0 bytes: one entry per story, newest hit first; ``feed_id`` defaults to self."""
     fg = FeedGenerator()
-    fg.id(self_url)
+    fg.id(feed_id or self_url)
     fg.title(f"{watchlist.name} mentions — ice-monitor")
     fg.subtitle(watchlist.description or f"Stories that mention {watchlist.name}")
     fg.author({"name": "ice-monitor"})

@@ -24,7 +24,7 @@ def _env() -> Environment:
 
 
 def render_index(rt: Runtime, health: dict[str, Any], watchlist: str | None,
-                 atom_url: Callable[[str], str]) -> str:
+                 atom_url: Callable[[str], str], nonce: str = "") -> str:
     """Server-rendered page; the chart bars are drawn by a small inline script (no CDN)."""
     with rt.db.session() as s:
         hits = list_hits(s, watchlist or None, None, None, RECENT_HITS)
@@ -35,7 +35,7 @@ def render_index(rt: Runtime, health: dict[str, Any], watchlist: str | None,
                "counts": json.dumps(counts.get(n, [0] * len(days))),
                "atom": atom_url(n) if any(w.name == n for w in rt.watchlists) else None}
               for n in names]
-    return _env().get_template("index.html.j2").render(
+    return _env().get_template("index.html.j2").render(nonce=nonce,
         hits=hits, charts=charts, days=json.dumps([d.isoformat() for d in days]),
         first_day=days[0].isoformat(), last_day=days[-1].isoformat(), health=health,
         watchlist=watchlist, feeds=len(rt.config.feeds))
