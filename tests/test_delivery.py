@@ -184,12 +184,12 @@ def test_digest_with_controlled_clock_over_real_smtp(db, matcher, smtp, webhook)
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert str(msg["Subject"]).startswith("Digest: 4 stories — ICE (3), Amazon (1), GEO Group (1)")
     html = msg.get_body(preferencelist=("html",)).get_content()
-    assert "Mentions per day" in html and 'bgcolor="#cc3333"' in html
+    assert "Stories per day" in html and 'bgcolor="#cc3333"' in html
     assert "<mark>" in html and "Loopback News" in html
     assert msg.get_body(preferencelist=("plain",)) is not None   # apprise adds a text part
     text = webhook.received[0]["message"]
     assert "== ICE: 3 stories ==" in text and "== Amazon: 1 story ==" in text
-    spark = text.split("Mentions per day, 21 Nov – 27 Nov: ")[1].split("\n")[0]
+    spark = text.split("Stories per day, 21 Nov – 27 Nov: ")[1].split(" ")[0]
     assert len(spark) == 7 and spark[4] != "▁" and spark[6] == "█"   # two days ago, today
     assert "«ICE" in text or "«Immigration" in text
 
