@@ -9,16 +9,33 @@ from email import policy
 
 import apprise
 import markdown
+import pytest
 from apprise import NotifyFormat
 from sqlalchemy import select, update
 
 from monitor.ingest import ingest_entries
+from monitor.matching import Matcher
 from monitor.parser import Entry, entry_key
+from monitor.watchlists import load_watchlists
 from notifiers.channels import Channel, Recipient
-from notifiers.content import build_alert
+from notifiers.content import build_alert, build_digest
 from notifiers.messages import Renderer
-from storage import Delivery, Feed, Hit, Story
-from tests.test_delivery import T0, _outbox, _store, db, matcher  # noqa: F401 - fixtures
+from storage import Delivery, Feed, Hit, Story, connect
+from tests.conftest import WATCHLISTS
+from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
+from tests.test_delivery import T0, _outbox, _store
+
+
+@pytest.fixture
+def db(any_url):  # noqa: F811 - a throw-away database per test, PostgreSQL too
+    database = connect(any_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return Matcher(load_watchlists(WATCHLISTS))
 
 LINK_INJECTION = ("ICE agents ](http://evil.example/x) [Official memo](http://evil.example/memo)")
 MENTIONS = "ICE agents detain workers <!channel> <!here> <@U012ABC> <http://evil.example/m|memo>"
@@ -118,7 +135,6 @@ def test_feed_markup_stays_text_in_digests(db, matcher, webhook):
     _store(db, matcher, [r], [LINK_INJECTION, MENTIONS], T0)
     with db.session() as s:
         stories = list(s.scalars(select(Story)))
-        from notifiers.content import build_digest
         digest = build_digest(s, stories, r, "digest", T0)
     for kind in ("slack", "markdown"):
         body = Renderer().render_digest(digest, kind).body
