@@ -307,9 +307,15 @@ def _score(alias: _Alias, edits: int) -> float:
 
 
 def _snippet(text: str, lo: int, hi: int) -> str:
-    before = text[max(0, lo - SNIPPET):lo]
-    after = text[hi:hi + SNIPPET]
-    return collapse(f"{before}{text[lo:hi]}{after}")
+    """About ``SNIPPET`` characters each side of the match, cut between words and marked "…"."""
+    start, end = max(0, lo - SNIPPET), min(len(text), hi + SNIPPET)
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start, lo)
+        start = lo if space < 0 else space + 1
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", hi, end)
+        end = hi if space < 0 else space
+    return collapse(("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else ""))
 
 
 def _best(hits: list[Hit]) -> list[Hit]:
