@@ -173,3 +173,21 @@ def test_flood_chart_matches_its_story_count(db, matcher, smtp):
     html = _mail(smtp).get_body(preferencelist=("html",)).get_content()
     counts = [int(n) for n in re.findall(r'<td style="padding-left:6px">(\d+)</td>', html)]
     assert counts[-1] == 27 and sum(counts) == 27, counts
+
+
+# Alert wording through the real path: the lede, the subscriber's time zone.
+
+def test_alert_shows_the_lede_and_local_time_when_the_match_is_in_the_title(db, matcher,
+                                                                              webhook):
+    r = Recipient("hooks", (Channel("c1", webhook.url),), timezone="America/Chicago")
+    summary = ("U.S. Immigration and Customs Enforcement agents detained 40 people at three "
+               "sites on Tuesday. Officials declined to comment.")
+    _story(db, matcher, [r], "ICE agents detain dozens in early-morning raids", summary, T0,
+           T0 - timedelta(hours=3), "lede")
+    assert _outbox(db, [r]).deliver_due(T0).messages == 1
+    text = webhook.received[0]["message"]
+    assert "ICE, in the title: «ICE agents» detain dozens in early-morning raids" in text
+    assert ("\nU.S. Immigration and Customs Enforcement agents detained 40 people at three "
+            "sites on Tuesday.\n") in text and "Officials declined" not in text
+    assert "published Fri 27 Nov 2026, 03:00 CST" in text, text
+    assert "Read the story: https://news.example/lede" in text
