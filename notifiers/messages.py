@@ -14,8 +14,9 @@ from apprise import NotifyFormat
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from notifiers.snippets import ELLIPSIS, word_span
+
 CONTEXT_CHARS = 280
-ELLIPSIS = "…"
 PLACES = {"title": "in the title", "summary": "in the summary", "content": "in the text"}
 TIME_FORMAT = "%a %d %b %Y, %H:%M %Z"
 
@@ -104,12 +105,7 @@ def window(text: str, matched: str, limit: int = CONTEXT_CHARS) -> tuple[str, st
     lo = max(0, at - room // 2)
     hi = min(len(text), end + room - (at - lo))
     lo = max(0, min(lo, at, hi - len(matched) - room))
-    if lo > 0 and not text[lo - 1].isspace():
-        space = text.find(" ", lo, at)
-        lo = at if space < 0 else space + 1
-    if hi < len(text) and not text[hi].isspace():
-        space = text.rfind(" ", end, hi)
-        hi = end if space < 0 else space
+    lo, hi = word_span(text, at, end, lo, hi)
     before = (ELLIPSIS if lo > 0 else "") + text[lo:at]
     after = text[end:hi].rstrip(" ,;:") + (ELLIPSIS if hi < len(text) else "")
     return before, text[at:end], after

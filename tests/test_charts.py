@@ -6,15 +6,16 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import lxml.html
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from monitor.ingest import ingest_entries
 from monitor.matching import Matcher
 from monitor.parser import Entry, entry_key
 from monitor.watchlists import load_watchlists
-from storage import Feed, Story, connect
+from storage import Story, connect
 from storage.reports import stories_per_day
 from tests.conftest import WATCHLISTS
+from tests.delivery_helpers import news_feed
 from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.test_web_app import served  # noqa: F401 - fixture
 
@@ -26,11 +27,7 @@ def _ingest(db, matcher, stories: list[tuple[str, str, datetime | None]]) -> Non
     entries = [Entry(entry_key(k, None, t, ""), k, f"https://news.example/{k}", t, "", "", p)
                for k, t, p in stories]
     with db.session() as s:
-        feed = s.scalar(select(Feed).where(Feed.url == "https://news.example/rss"))
-        if feed is None:
-            feed = Feed(url="https://news.example/rss", name="Loopback News")
-            s.add(feed)
-            s.flush()
+        feed = news_feed(s)
         ingest_entries(s, feed, entries, matcher, [])
 
 

@@ -22,8 +22,9 @@ from notifiers.limits import Limits, cut, fit
 from notifiers.messages import Message, Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.pacing import Due, plan
-from storage import Base, Delivery, Feed, Hit, connect
+from storage import Base, Delivery, Hit, connect
 from tests.conftest import WATCHLISTS
+from tests.delivery_helpers import news_feed
 
 PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL")
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)          # a Friday
@@ -54,11 +55,7 @@ def _store(db, matcher, recipients, titles, at: datetime, prefix="s") -> None:
                      f"https://news.example/{prefix}/{i}", t, f"{t}. More to follow.", "", at)
                for i, t in enumerate(titles)]
     with db.session() as s:
-        feed = s.scalar(select(Feed).where(Feed.url == "https://news.example/rss"))
-        if feed is None:
-            feed = Feed(url="https://news.example/rss", name="Loopback News")
-            s.add(feed)
-            s.flush()
+        feed = news_feed(s)
         ingest_entries(s, feed, entries, matcher, recipients)
     with db.session() as s:
         s.execute(update(Delivery).where(Delivery.state == "pending", Delivery.created_at > at)

@@ -20,14 +20,15 @@ from monitor.watchlists import load_watchlists
 from notifiers.channels import Channel, Recipient
 from notifiers.content import build_alert, build_digest
 from notifiers.messages import Renderer
-from storage import Delivery, Feed, Hit, Story, connect
+from storage import Delivery, Hit, Story, connect
 from tests.conftest import WATCHLISTS
+from tests.delivery_helpers import news_feed
 from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.test_delivery import T0, _outbox, _store
 
 
 @pytest.fixture
-def db(any_url):  # noqa: F811 - a throw-away database per test, PostgreSQL too
+def db(any_url):  # noqa: F811 - a throw-away database per test, on SQLite and PostgreSQL
     database = connect(any_url)
     yield database
     database.dispose()
@@ -36,6 +37,7 @@ def db(any_url):  # noqa: F811 - a throw-away database per test, PostgreSQL too
 @pytest.fixture(scope="module")
 def matcher():
     return Matcher(load_watchlists(WATCHLISTS))
+
 
 LINK_INJECTION = ("ICE agents ](http://evil.example/x) [Official memo](http://evil.example/memo)")
 MENTIONS = "ICE agents detain workers <!channel> <!here> <@U012ABC> <http://evil.example/m|memo>"
@@ -55,11 +57,7 @@ def _story(db, matcher, recipients, title, summary, at, published, key) -> None:
     entry = Entry(entry_key(key, None, title, summary), key, f"https://news.example/{key}",
                   title, summary, "", published)
     with db.session() as s:
-        feed = s.scalar(select(Feed).where(Feed.url == "https://news.example/rss"))
-        if feed is None:
-            feed = Feed(url="https://news.example/rss", name="Loopback News")
-            s.add(feed)
-            s.flush()
+        feed = news_feed(s)
         ingest_entries(s, feed, [entry], matcher, recipients)
     with db.session() as s:
         s.execute(update(Delivery).where(Delivery.state == "pending", Delivery.created_at > at)

@@ -18,6 +18,7 @@ from monitor.matching.normalize import (
 )
 from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
 from monitor.text import collapse
+from notifiers.snippets import quote, word_span
 
 # Folded words too common to screen on (English and Spanish, as the shipped aliases use).
 FUNCTION_WORDS = frozenset({
@@ -308,14 +309,8 @@ def _score(alias: _Alias, edits: int) -> float:
 
 def _snippet(text: str, lo: int, hi: int) -> str:
     """About ``SNIPPET`` characters each side of the match, cut between words and marked "…"."""
-    start, end = max(0, lo - SNIPPET), min(len(text), hi + SNIPPET)
-    if start > 0 and not text[start - 1].isspace():
-        space = text.find(" ", start, lo)
-        start = lo if space < 0 else space + 1
-    if end < len(text) and not text[end].isspace():
-        space = text.rfind(" ", hi, end)
-        end = hi if space < 0 else space
-    return collapse(("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else ""))
+    start, end = word_span(text, lo, hi, max(0, lo - SNIPPET), min(len(text), hi + SNIPPET))
+    return collapse(quote(text, start, end))
 
 
 def _best(hits: list[Hit]) -> list[Hit]:
