@@ -51,11 +51,11 @@ def stories_per_day(session: Session, days: int, now: datetime | None = None,
     axis = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     start = datetime.combine(axis[0], time.min, tzinfo=tz).astimezone(UTC)
     query = (select(Hit.watchlist, Hit.entity, Hit.score, Hit.story_id, Story.published_at,
-                    Hit.created_at).join(Story, Hit.story_id == Story.id))
+                    Story.first_seen_at).join(Story, Hit.story_id == Story.id))
     if story_ids is not None:
         query = query.where(Hit.story_id.in_(list(story_ids)))
-    else:
-        query = query.where(Hit.created_at >= start - PLAUSIBLE_SLACK)
+    else:   # a plausible date is at most a day after the story was found
+        query = query.where(Story.first_seen_at >= start - PLAUSIBLE_SLACK)
     index = {d: i for i, d in enumerate(axis)}
     buckets: dict[object, list[set[int]]] = defaultdict(lambda: [set() for _ in axis])
     earlier: set[int] = set()
