@@ -104,11 +104,17 @@ def _anchors_in_markdown(text: str) -> set[str]:
     return set(re.findall(r'href="([^"]*)"', markdown.markdown(text)))
 
 
-def test_feed_markup_stays_text_on_slack_mattermost_and_markdown(db, matcher, webhook):
+def test_feed_markup_stays_text_on_slack_mattermost_markdown_and_email(db, matcher, webhook,
+                                                                      smtp):
     port = webhook.url.split(":")[2].split("/")[0]
-    r = Recipient("chat", (Channel("mm", f"mmost://127.0.0.1:{port}/tokentokentoken"),))
+    r = Recipient("chat", (Channel("mm", f"mmost://127.0.0.1:{port}/tokentokentoken"),
+                           Channel("mail", smtp.url())))
     _store(db, matcher, [r], [LINK_INJECTION, MENTIONS], T0)
-    assert _outbox(db, [r]).deliver_due(T0).messages == 2
+    assert _outbox(db, [r]).deliver_due(T0).messages == 4
+    for n in range(2):
+        html = _mail(smtp, n).get_body(preferencelist=("html",)).get_content()
+        [link] = set(re.findall(r'href="([^"]*)"', html))
+        assert link in ("https://news.example/s/0", "https://news.example/s/1"), html
     posts = [m["text"] for m in webhook.received]
     assert len(posts) == 2
     for text in posts:
