@@ -25,7 +25,7 @@ class DailyCounts:
     by_entity: dict[tuple[str, str], list[int]]
     by_watchlist: dict[str, list[int]]
     total: list[int]
-    earlier: int = 0            # stories in the selection dated before the window
+    earlier: int = 0    # selected (or found in the window) but published before it
 
     def entity(self, watchlist: str, entity: str) -> list[int]:
         return self.by_entity.get((watchlist, entity), [0] * len(self.days))
@@ -62,9 +62,10 @@ def stories_per_day(session: Session, days: int, now: datetime | None = None,
     for watchlist, entity, score, story_id, published, found in session.execute(query):
         if keep is not None and not keep(watchlist, entity, score):
             continue
-        i = index.get(story_day(published, found, tz))
+        i = index.get(min(story_day(published, found, tz), today))   # a day ahead: today
         if i is None:
-            earlier.add(story_id)
+            if story_ids is not None or found >= start:
+                earlier.add(story_id)
             continue
         for key in ((watchlist, entity), watchlist, None):
             buckets[key][i].add(story_id)
