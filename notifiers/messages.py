@@ -142,6 +142,10 @@ def md_url(url: str | None) -> MdSafe:
     return MdSafe(quote(url or "", safe=URL_SAFE))
 
 
+def _html(text: str) -> str:
+    return str(escape(text))
+
+
 def _marked(hit: AlertHit, before: str, after: str, esc: Callable[[str], str]) -> str:
     head, match, tail = window(hit.context, hit.matched)
     if not match:
@@ -161,13 +165,13 @@ class Renderer:
         options = {"loader": ChoiceLoader(loaders), "trim_blocks": True, "lstrip_blocks": True}
         self.env = Environment(autoescape=select_autoescape(["html", "html.j2"]), **options)
         self.md_env = Environment(finalize=md_escape, **options)
-        self.env.filters["mark_html"] = lambda h: Markup(
-            _marked(h, "<mark>", "</mark>", lambda t: str(escape(t))))
-        self.env.filters["mark_text"] = lambda h: _marked(h, "«", "»", str)
-        self.md_env.filters["mark_bold"] = lambda h: MdSafe(_marked(h, "**", "**", md_escape))
-        self.md_env.filters["md_url"] = md_url
+        filters = {
+            "mark_html": lambda h: Markup(_marked(h, "<mark>", "</mark>", _html)),
+            "mark_text": lambda h: _marked(h, "«", "»", str),
+            "mark_bold": lambda h: MdSafe(_marked(h, "**", "**", md_escape)),
+            "md_url": md_url, "clip": clip}
         for env in (self.env, self.md_env):
-            env.filters["clip"] = clip
+            env.filters.update(filters)
 
     def _template(self, name: str):
         env = self.md_env if name.endswith(".md") else self.env
