@@ -115,7 +115,7 @@ class MdSafe(str):
     """Markdown this program wrote (markers, escaped feed text): not escaped again."""
 
 
-_MD_PUNCT = re.compile(r"([\\`*_\[\]()<>~#|])")
+_MD_PUNCT = re.compile(r"([\\`*_\[\]()<>~#])")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]{1,32};)")
 _MD_LINE_START = re.compile(r"^([-+=>!#])|^(\d+)([.)])")
 _SPACES = re.compile(r"\s+")
