@@ -160,7 +160,7 @@ def test_digest_chart_counts_its_stories_by_publication_day(db, matcher, smtp):
            T0, "b")
     assert _outbox(db, [desk]).send_digest("desk", T0).messages == 1
     html = _mail(smtp).get_body(preferencelist=("html",)).get_content()
-    counts = [int(n) for n in re.findall(r'<td style="padding-left:6px">(\d+)</td>', html)]
+    counts = [int(n) for n in re.findall(r'<span class="count">(\d+)</span>', html)]
     assert counts == [0, 0, 0, 1, 0, 0, 1], html
     assert "on the day it was published" in html
 
@@ -175,7 +175,7 @@ def test_flood_chart_matches_its_story_count(db, matcher, smtp):
     assert _outbox(db, [r]).deliver_due(T0).messages == 1
     assert _mail(smtp)["Subject"].startswith("27 stories")
     html = _mail(smtp).get_body(preferencelist=("html",)).get_content()
-    counts = [int(n) for n in re.findall(r'<td style="padding-left:6px">(\d+)</td>', html)]
+    counts = [int(n) for n in re.findall(r'<span class="count">(\d+)</span>', html)]
     assert counts[-1] == 27 and sum(counts) == 27, counts
 
 
