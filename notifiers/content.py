@@ -45,10 +45,12 @@ def lede(summary: str, title: str) -> str:
     text = " ".join((summary or "").split())
     end = _SENTENCE_END.search(text)
     sentence = clip(text[: end.end()] if end else text)
+    return "" if not _bare(sentence) or _bare(sentence) == _bare(title) else sentence
 
-    def bare(t: str) -> str:
-        return re.sub(r"\W+", " ", t).strip().casefold()
-    return "" if not bare(sentence) or bare(sentence) == bare(title) else sentence
+
+def _bare(text: str) -> str:
+    """Words only, for comparing a sentence with a title."""
+    return re.sub(r"\W+", " ", text).strip().casefold()
 
 
 def _sources(story: Story) -> tuple[str, tuple[str, ...]]:
