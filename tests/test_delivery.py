@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import os
 from datetime import UTC, datetime, timedelta
 from email import policy
 
@@ -22,24 +21,17 @@ from notifiers.limits import Limits, cut, fit
 from notifiers.messages import Message, Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.pacing import Due, plan
-from storage import Base, Delivery, Hit, connect
+from storage import Delivery, Hit, connect
 from tests.conftest import WATCHLISTS
 from tests.delivery_helpers import news_feed
+from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 
-PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL")
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)          # a Friday
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        database = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    else:
-        if not PG_URL:
-            pytest.skip("MONITOR_TEST_DATABASE_URL not set (PostgreSQL tests)")
-        database = connect(PG_URL, create=False)
-        Base.metadata.drop_all(database.engine)
-        Base.metadata.create_all(database.engine)
+@pytest.fixture
+def db(any_url):  # noqa: F811 - a throw-away database per test: runs never drop each other's tables
+    database = connect(any_url)
     yield database
     database.dispose()
 
