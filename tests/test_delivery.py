@@ -21,19 +21,11 @@ from notifiers.limits import Limits, cut, fit
 from notifiers.messages import Message, Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.pacing import Due, plan
-from storage import Delivery, Hit, connect
+from storage import Delivery, Hit
 from tests.conftest import WATCHLISTS
 from tests.delivery_helpers import news_feed
-from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)          # a Friday
-
-
-@pytest.fixture
-def db(any_url):  # noqa: F811 - a throw-away database per test: runs never drop each other's tables
-    database = connect(any_url)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -20,18 +20,10 @@ from monitor.watchlists import load_watchlists
 from notifiers.channels import Channel, Recipient
 from notifiers.content import build_alert, build_digest
 from notifiers.messages import Renderer
-from storage import Delivery, Hit, Story, connect
+from storage import Delivery, Hit, Story
 from tests.conftest import WATCHLISTS
 from tests.delivery_helpers import news_feed
-from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.test_delivery import T0, _outbox, _store
-
-
-@pytest.fixture
-def db(any_url):  # noqa: F811 - a throw-away database per test, on SQLite and PostgreSQL
-    database = connect(any_url)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture(scope="module")
