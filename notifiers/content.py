@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifiers.channels import Recipient
-from notifiers.messages import Alert, AlertHit
+from notifiers.messages import Alert, AlertHit, clip, local_time
 from storage import Hit, Story
+from storage.reports import CHART_NOTE, stories_per_day
 
 BARS = "▁▂▃▄▅▆▇█"
 CHART_DAYS = 7
@@ -28,8 +29,28 @@ def sparkline(counts: Sequence[int]) -> str:
                    for c in counts)
 
 
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9%][a-z0-9%])[.!?][\"'”’)]*(?=\s+[\"'“‘(]?[A-Z0-9])")
+
+
 def _alert_hit(h: Hit, story: Story) -> AlertHit:
-    return AlertHit(h.watchlist, h.entity, h.matched, h.context or story.title, h.field)
+    """The hit with the whole field it was found in when we have it (for word-bounded snippets)."""
+    field_text = {"title": story.title, "summary": story.summary}.get(h.field) or ""
+    found = h.matched and h.matched.lower() in " ".join(field_text.split()).lower()
+    context = field_text if found else (h.context or story.title)
+    return AlertHit(h.watchlist, h.entity, h.matched, context, h.field)
+
+
+def lede(summary: str, title: str) -> str:
+    """The summary's first sentence, unless it only repeats the title."""
+    text = " ".join((summary or "").split())
+    end = _SENTENCE_END.search(text)
+    sentence = clip(text[: end.end()] if end else text)
+    return "" if not _bare(sentence) or _bare(sentence) == _bare(title) else sentence
+
+
+def _bare(text: str) -> str:
+    """Words only, for comparing a sentence with a title."""
+    return re.sub(r"\W+", " ", text).strip().casefold()
 
 
 def _sources(story: Story) -> tuple[str, tuple[str, ...]]:
@@ -44,12 +65,15 @@ def build_alert(story: Story, hits: Iterable[Hit], recipient: Recipient) -> Aler
     if not mine:
         return None
     source, others = _sources(story)
+    in_title = any(h.field == "title" for h in mine)
     return Alert(title=story.title or "(untitled)", link=story.link, source=source,
                  hits=tuple(_alert_hit(h, story) for h in mine),
-                 published=story.published_at, other_sources=others)
+                 published=story.published_at, other_sources=others,
+                 lede=lede(story.summary, story.title) if in_title else "",
+                 timezone=recipient.timezone)
 
 
-def sample_alert() -> Alert:
+def sample_alert(timezone: str = "UTC") -> Alert:
     """What ``monitor notify-test`` sends: realistic, and plainly a test."""
     return Alert(
         title="[TEST] ICE agents detain dozens in early-morning raids",
@@ -57,7 +81,7 @@ def sample_alert() -> Alert:
         hits=(AlertHit("ICE", "ICE", "Immigration and Customs Enforcement",
                        "This is a test alert. U.S. Immigration and Customs Enforcement said the "
                        "operation targeted workers at three sites.", "summary"),),
-        published=datetime.now(UTC))
+        published=datetime.now(UTC), timezone=timezone)
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,7 @@ class DigestStory:
     other_sources: tuple[str, ...]
     published: datetime | None
     hit: AlertHit
+    when: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +144,17 @@ class Digest:
     watchlists: tuple[WatchlistGroup, ...]
     days: tuple[DayCount, ...] = ()
     spark: str = ""
+    earlier: int = 0
+
+    @property
+    def chart_note(self) -> str:
+        """What the chart counts, said under it (the same definition as the page's charts)."""
+        note = (f"{CHART_NOTE}; only the stories in this message, days in {self.timezone}.")
+        if self.earlier:
+            one = self.earlier == 1
+            note += (f" {self.earlier} {'story was' if one else 'stories were'} published before "
+                     f"{self.days[0].day:%d %b} and {'is' if one else 'are'} not shown.")
+        return note
 
     @property
     def counts(self) -> str:
@@ -154,24 +190,6 @@ class Digest:
         return max((len(e.stories) for w in self.watchlists for e in w.entities), default=0)
 
 
-def mentions_by_day(session: Session, recipient: Recipient, now: datetime,
-                    days: int = CHART_DAYS) -> tuple[list[date], dict[tuple[str, str], list[int]]]:
-    """Hits the subscriber would get, per (watchlist, entity) per local day, ending today."""
-    tz = recipient.tz
-    today = now.astimezone(tz).date()
-    span = [today - timedelta(days=days - 1 - i) for i in range(days)]
-    start = datetime.combine(span[0], datetime.min.time(), tzinfo=tz).astimezone(UTC)
-    index = {d: i for i, d in enumerate(span)}
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * days)
-    rows = session.execute(select(Hit.watchlist, Hit.entity, Hit.score, Hit.created_at)
-                           .where(Hit.created_at >= start))
-    for watchlist, entity, score, created in rows:
-        i = index.get(created.astimezone(tz).date())
-        if i is not None and recipient.wants_hit(watchlist, entity, score):
-            counts[(watchlist, entity)][i] += 1
-    return span, counts
-
-
 def build_digest(session: Session, stories: Sequence[Story], recipient: Recipient,
                  reason: str, now: datetime) -> Digest | None:
     """Group ``stories`` by watchlist, then entity, newest first, with a per-day chart."""
@@ -188,23 +206,21 @@ def build_digest(session: Session, stories: Sequence[Story], recipient: Recipien
             per_watchlist[h.watchlist].add(story.id)
             by_entity[(h.watchlist, h.entity)].append(DigestStory(
                 story.title or "(untitled)", story.link, source, others, story.published_at,
-                _alert_hit(h, story)))
+                _alert_hit(h, story), local_time(story.published_at, recipient.timezone)))
     if not seen:
         return None
-    span, per_day = mentions_by_day(session, recipient, now)
+    chart = stories_per_day(session, CHART_DAYS, now, recipient.tz, seen, recipient.wants_hit)
     groups: dict[str, list[EntityGroup]] = defaultdict(list)
     for (watchlist, entity), items in by_entity.items():
         groups[watchlist].append(EntityGroup(watchlist, entity, len(items), tuple(items),
-                                             sparkline(per_day.get((watchlist, entity),
-                                                                   [0] * len(span)))))
+                                             sparkline(chart.entity(watchlist, entity))))
     watchlists = []
     for name in sorted(groups, key=lambda w: (-len(per_watchlist[w]), w)):
         entities = tuple(sorted(groups[name], key=lambda e: (-e.count, e.entity)))
         watchlists.append(WatchlistGroup(name, len(per_watchlist[name]), entities))
-    totals = [sum(c[i] for c in per_day.values()) for i in range(len(span))]
-    top = max(totals, default=0) or 1
-    days = tuple(DayCount(d, c, round(c / top * BAR_PX)) for d, c in zip(span, totals,
-                                                                          strict=True))
+    top = max(chart.total, default=0) or 1
+    days = tuple(DayCount(d, c, round(c / top * BAR_PX))
+                 for d, c in zip(chart.days, chart.total, strict=True))
     return Digest(reason=reason, subscriber=recipient.name, generated=now.astimezone(recipient.tz),
                   timezone=recipient.timezone, stories=len(seen), watchlists=tuple(watchlists),
-                  days=days, spark=sparkline(totals))
+                  days=days, spark=sparkline(chart.total), earlier=chart.earlier)

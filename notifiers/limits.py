@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import apprise
+from apprise import NotifyFormat
 
 from notifiers.messages import Message
 
@@ -51,8 +52,13 @@ def fits(message: Message, limits: Limits) -> bool:
 
 
 def cut(message: Message, limits: Limits) -> Message:
-    """Trim the title to its limit, and the body at a line break so no link is split."""
+    """Trim the title to its limit, and the body at a line break so no link is split.
+
+    A title-less Markdown target gets no title: apprise would put it raw above the body, which
+    already starts with it, escaped."""
     title = message.title
+    if limits.title == 0 and message.body_format == NotifyFormat.MARKDOWN:
+        title = ""
     if limits.title and len(title) > limits.title:
         title = title[: limits.title - 1].rstrip() + ELLIPSIS
     message = replace(message, title=title)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from apprise import NotifyFormat
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from notifiers.snippets import ELLIPSIS, word_span
+
 CONTEXT_CHARS = 280
+PLACES = {"title": "in the title", "summary": "in the summary", "content": "in the text"}
+TIME_FORMAT = "%a %d %b %Y, %H:%M %Z"
+
+
+def local_time(moment: datetime | None, zone: str) -> str:
+    """``Sat 28 Nov 2026, 05:00 CST``: a time as the subscriber reads it, in their zone."""
+    return moment.astimezone(ZoneInfo(zone)).strftime(TIME_FORMAT) if moment else ""
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,13 @@ class AlertHit:
     context: str
     field: str = "title"
 
+    @property
+    def label(self) -> str:
+        """``ICE, in the title``; the watchlist is named only when it differs from the entity."""
+        who = self.entity if self.entity.casefold() == self.watchlist.casefold() else \
+            f"{self.entity} ({self.watchlist})"
+        return f"{who}, {PLACES.get(self.field, f'in the {self.field}')}"
+
 
 @dataclass(frozen=True)
 class Alert:
@@ -34,11 +54,17 @@ class Alert:
     hits: tuple[AlertHit, ...]
     published: datetime | None = None
     other_sources: tuple[str, ...] = field(default_factory=tuple)
+    lede: str = ""
+    timezone: str = "UTC"
 
     @property
     def entities(self) -> list[str]:
         """Distinct entity names in hit order."""
         return list(dict.fromkeys(h.entity for h in self.hits))
+
+    @property
+    def when(self) -> str:
+        return local_time(self.published, self.timezone)
 
 
 @dataclass(frozen=True)
@@ -56,52 +82,114 @@ _FORMATS = {"slack": ("alert.slack.md", NotifyFormat.MARKDOWN),
             "text": ("alert.txt", NotifyFormat.TEXT)}
 
 
-def _trim(text: str, limit: int = CONTEXT_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def clip(text: str, limit: int = CONTEXT_CHARS) -> str:
+    """``text`` within ``limit`` characters, cut at a word boundary and marked with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else head).rstrip(" ,;:") + ELLIPSIS
 
 
-def _highlight(context: str, matched: str, before: str, after: str, html: bool = False) -> str:
-    """Wrap the first occurrence of ``matched`` in ``context`` with markers."""
-    context = _trim(context)
-    idx = context.lower().find(matched.lower()) if matched else -1
-    if html:
-        if idx < 0:
-            return str(escape(context))
-        return str(escape(context[:idx]) + Markup(before) + escape(context[idx: idx + len(matched)])
-                   + Markup(after) + escape(context[idx + len(matched):]))
-    if idx < 0:
-        return context
-    return context[:idx] + before + context[idx: idx + len(matched)] + after + \
-        context[idx + len(matched):]
+def window(text: str, matched: str, limit: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+    """(before, match, after): the words around ``matched``, cut at word boundaries with "…"."""
+    text = " ".join(text.split())
+    at = text.lower().find(matched.lower()) if matched else -1
+    if at < 0:
+        return clip(text, limit), "", ""
+    end = at + len(matched)
+    if len(text) <= limit:
+        return text[:at], text[at:end], text[end:]
+    room = max(0, limit - len(matched) - 2)
+    lo = max(0, at - room // 2)
+    hi = min(len(text), end + room - (at - lo))
+    lo = max(0, min(lo, at, hi - len(matched) - room))
+    lo, hi = word_span(text, at, end, lo, hi)
+    before = (ELLIPSIS if lo > 0 else "") + text[lo:at]
+    after = text[end:hi].rstrip(" ,;:") + (ELLIPSIS if hi < len(text) else "")
+    return before, text[at:end], after
+
+
+class MdSafe(str):
+    """Markdown this program wrote (markers, escaped feed text): not escaped again."""
+
+
+_MD_PUNCT = re.compile(r"([\\`*_\[\]()<>~#])")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]{1,32};)")
+_MD_LINE_START = re.compile(r"^([-+=>!#])|^(\d+)([.)])")
+_SPACES = re.compile(r"\s+")
+_MENTION = re.compile(r"@(?=\w)")
+WORD_JOINER = "\u2060"
+URL_SAFE = "".join(chr(c) for c in range(33, 127) if chr(c) not in "<>")
+
+
+def md_escape(value: object) -> str:
+    """Feed text as Markdown/Slack text: no links, mentions, tags or formatting survive.
+
+    Backslash escapes are what apprise turns into each dialect (``\\<`` becomes ``&lt;`` for
+    Slack); ``@here``/``@channel`` get an invisible word joiner so no client pings anyone."""
+    if isinstance(value, MdSafe):
+        return value
+    text = _SPACES.sub(" ", str(value))
+    text = _MD_ENTITY.sub(r"\\&", _MD_PUNCT.sub(r"\\\1", text))
+    text = _MD_LINE_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], text)
+    return MdSafe(_MENTION.sub("@" + WORD_JOINER, text))
+
+
+def md_url(url: str | None) -> MdSafe:
+    """A link destination for ``[label](<url>)``: only characters that would end it are encoded."""
+    return MdSafe(quote(url or "", safe=URL_SAFE))
+
+
+def _html(text: str) -> str:
+    return str(escape(text))
+
+
+def _marked(hit: AlertHit, before: str, after: str, esc: Callable[[str], str]) -> str:
+    head, match, tail = window(hit.context, hit.matched)
+    if not match:
+        return esc(head)
+    return esc(head) + before + esc(match) + after + esc(tail)
 
 
 class Renderer:
-    """Jinja2 environment: admin templates in ``template_dir`` override the packaged ones."""
+    """Jinja2 environments: admin templates in ``template_dir`` override the packaged ones.
+
+    Feed text is escaped for the target by default: HTML by autoescape, Markdown (also the
+    Slack kind) by ``md_escape`` on every ``{{ }}``; plain text is left as it is."""
 
     def __init__(self, template_dir: Path | None = None):
         loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
         loaders.append(PackageLoader("notifiers", "templates"))
-        self.env = Environment(loader=ChoiceLoader(loaders),
-                               autoescape=select_autoescape(["html", "html.j2"]),
-                               trim_blocks=True, lstrip_blocks=True)
-        self.env.filters["mark_bold"] = lambda h: _highlight(h.context, h.matched, "**", "**")
-        self.env.filters["mark_html"] = lambda h: Markup(
-            _highlight(h.context, h.matched, "<mark>", "</mark>", html=True))
-        self.env.filters["mark_text"] = lambda h: _highlight(h.context, h.matched, "«", "»")
+        options = {"loader": ChoiceLoader(loaders), "trim_blocks": True, "lstrip_blocks": True}
+        self.env = Environment(autoescape=select_autoescape(["html", "html.j2"]), **options)
+        self.md_env = Environment(finalize=md_escape, **options)
+        filters = {
+            "mark_html": lambda h: Markup(_marked(h, "<mark>", "</mark>", _html)),
+            "mark_text": lambda h: _marked(h, "«", "»", str),
+            "mark_bold": lambda h: MdSafe(_marked(h, "**", "**", md_escape)),
+            "md_url": md_url, "clip": clip}
+        for env in (self.env, self.md_env):
+            env.filters.update(filters)
+
+    def _template(self, name: str):
+        env = self.md_env if name.endswith(".md") else self.env
+        return env.get_template(name + ".j2")
 
     def subject(self, alert: Alert) -> str:
         """E-mail subject / push title: which entities, then the headline."""
-        return _trim(f"[{', '.join(alert.entities)}] {alert.title}", 200)
+        return clip(f"[{', '.join(alert.entities)}] {alert.title}", 200)
 
     def render(self, alert: Alert, kind: str) -> Message:
         """The message for one target kind."""
         name, fmt = _FORMATS.get(kind, _FORMATS["text"])
-        body = self.env.get_template(name + ".j2").render(alert=alert).strip() + "\n"
+        body = self._template(name).render(alert=alert).strip() + "\n"
         return Message(title=self.subject(alert), body=body, body_format=fmt)
 
     def render_digest(self, digest, kind: str) -> Message:
         """A message combining several stories (``notifiers.content.Digest``)."""
         name, fmt = _FORMATS.get(kind, _FORMATS["text"])
         name = name.replace("alert.", "digest.", 1)
-        body = self.env.get_template(name + ".j2").render(digest=digest).strip() + "\n"
-        return Message(title=_trim(digest.headline, 200), body=body, body_format=fmt)
+        body = self._template(name).render(digest=digest).strip() + "\n"
+        return Message(title=clip(digest.headline, 200), body=body, body_format=fmt)

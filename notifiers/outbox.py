@@ -238,7 +238,7 @@ class Outbox:
     def send_test(self, name: str) -> list[tuple[str, str | None]]:
         """Send the sample alert to every channel of ``name``: (channel label, error or None)."""
         recipient = self.recipients[name]
-        alert = sample_alert()
+        alert = sample_alert(recipient.timezone)
         results = []
         for channel in recipient.channels:
             message = fit(lambda _k, c=channel: self.renderer.render(alert, c.kind),

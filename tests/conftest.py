@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from storage import Database, connect
+from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures, for db below
 from tests.servers import FeedServer, SmtpServer, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,14 @@ def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def db(any_url: str) -> Iterator[Database]:  # noqa: F811
+    """A database of its own per test, on SQLite and (when configured) PostgreSQL."""
+    database = connect(any_url)
+    yield database
+    database.dispose()
 
 
 def _toml_str(value: str) -> str:

@@ -9,6 +9,10 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import Feed
 from tests.conftest import ROOT, WATCHLISTS, _toml_str
 
 TOPICS = ["ICE agents detain {n} workers at a meatpacking plant",
@@ -29,6 +33,16 @@ def rss(count: int, prefix: str = "story", topics: list[str] | None = None) -> b
             f"<description>{escape(title)}. Officials declined to comment.</description></item>")
     return ("<?xml version='1.0'?><rss version='2.0'><channel><title>Loopback News</title>"
             "<link>https://news.example/</link>" + "".join(items) + "</channel></rss>").encode()
+
+
+def news_feed(session: Session) -> Feed:
+    """The one "Loopback News" feed that tests store their stories under."""
+    feed = session.scalar(select(Feed).where(Feed.url == "https://news.example/rss"))
+    if feed is None:
+        feed = Feed(url="https://news.example/rss", name="Loopback News")
+        session.add(feed)
+        session.flush()
+    return feed
 
 
 def value(v) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import os
 from datetime import UTC, datetime, timedelta
 from email import policy
 
@@ -22,25 +21,11 @@ from notifiers.limits import Limits, cut, fit
 from notifiers.messages import Message, Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.pacing import Due, plan
-from storage import Base, Delivery, Feed, Hit, connect
+from storage import Delivery, Hit
 from tests.conftest import WATCHLISTS
+from tests.delivery_helpers import news_feed
 
-PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL")
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)          # a Friday
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        database = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    else:
-        if not PG_URL:
-            pytest.skip("MONITOR_TEST_DATABASE_URL not set (PostgreSQL tests)")
-        database = connect(PG_URL, create=False)
-        Base.metadata.drop_all(database.engine)
-        Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +39,7 @@ def _store(db, matcher, recipients, titles, at: datetime, prefix="s") -> None:
                      f"https://news.example/{prefix}/{i}", t, f"{t}. More to follow.", "", at)
                for i, t in enumerate(titles)]
     with db.session() as s:
-        feed = s.scalar(select(Feed).where(Feed.url == "https://news.example/rss"))
-        if feed is None:
-            feed = Feed(url="https://news.example/rss", name="Loopback News")
-            s.add(feed)
-            s.flush()
+        feed = news_feed(s)
         ingest_entries(s, feed, entries, matcher, recipients)
     with db.session() as s:
         s.execute(update(Delivery).where(Delivery.state == "pending", Delivery.created_at > at)
@@ -184,12 +165,12 @@ def test_digest_with_controlled_clock_over_real_smtp(db, matcher, smtp, webhook)
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert str(msg["Subject"]).startswith("Digest: 4 stories — ICE (3), Amazon (1), GEO Group (1)")
     html = msg.get_body(preferencelist=("html",)).get_content()
-    assert "Mentions per day" in html and 'bgcolor="#cc3333"' in html
+    assert "Stories per day" in html and 'bgcolor="#cc3333"' in html
     assert "<mark>" in html and "Loopback News" in html
     assert msg.get_body(preferencelist=("plain",)) is not None   # apprise adds a text part
     text = webhook.received[0]["message"]
     assert "== ICE: 3 stories ==" in text and "== Amazon: 1 story ==" in text
-    spark = text.split("Mentions per day, 21 Nov – 27 Nov: ")[1].split("\n")[0]
+    spark = text.split("Stories per day, 21 Nov – 27 Nov: ")[1].split(" ")[0]
     assert len(spark) == 7 and spark[4] != "▁" and spark[6] == "█"   # two days ago, today
     assert "«ICE" in text or "«Immigration" in text
 

@@ -179,3 +179,13 @@ def test_function_words_alone_do_not_open_the_screen(matcher):
     assert not matcher._screen("The mayor of the city went to the vote and spoke at a rally")
     assert names(matcher.match("Shares of The GEO Group rise")) == {"GEO Group"}
     assert names(matcher.match("Hotline urges residents to report to ICE")) == {"ICE"}
+
+
+def test_snippets_are_cut_between_words_and_marked(matcher):
+    words = " ".join(f"alpha{n:02d}" for n in range(30))
+    [hit] = matcher.match(
+        "Report", content=f"{words} Wayfair sold beds {words}")
+    assert hit.context.startswith("…") and hit.context.endswith("…")
+    inner = hit.context.strip("…").split()
+    assert all(w.startswith("alpha") and len(w) == 7 for w in inner if w not in
+               ("Wayfair", "sold", "beds")), hit.context

@@ -20,6 +20,7 @@ from monitor.matching.normalize import (
 )
 from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
 from monitor.text import collapse
+from notifiers.snippets import quote, word_span
 
 if TYPE_CHECKING:
     from monitor.watchlists import Watchlist
@@ -340,9 +341,9 @@ def _score(alias: _Alias, edits: int) -> float:
 
 
 def _snippet(text: str, lo: int, hi: int) -> str:
-    before = text[max(0, lo - SNIPPET):lo]
-    after = text[hi:hi + SNIPPET]
-    return collapse(f"{before}{text[lo:hi]}{after}")
+    """About ``SNIPPET`` characters each side of the match, cut between words and marked "…"."""
+    start, end = word_span(text, lo, hi, max(0, lo - SNIPPET), min(len(text), hi + SNIPPET))
+    return collapse(quote(text, start, end))
 
 
 def _best(hits: list[Hit]) -> list[Hit]:
