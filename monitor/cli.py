@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("--json", action="store_true", help="print a JSON summary")
     add("check", "validate config and watchlists (exit 2 on problems)")
     match = add("match", "match JSON Lines stories on stdin against watchlists")
-    match.add_argument("--watchlists", required=True, help="directory of watchlist TOML files")
+    match.add_argument("--watchlists", help="directory of watchlist TOML files "
+                                              "(default: the config's [watchlists] dir)")
     match.add_argument("--explain", action="store_true", help="also show vetoed near-misses")
     hits = add("hits", "list stored hits")
     hits.add_argument("--watchlist")
@@ -133,9 +134,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_match(args) -> int:
+    from monitor.config import load_config
     from monitor.matching import match_stream
 
-    return match_stream(Path(args.watchlists), sys.stdin, sys.stdout, explain=args.explain)
+    directory = (Path(args.watchlists) if args.watchlists
+                 else load_config(resolve_config_path(args.config)).watchlists_dir)
+    return match_stream(directory, sys.stdin, sys.stdout, explain=args.explain)
 
 
 def cmd_hits(args) -> int:
