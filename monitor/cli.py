@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from storage.errors import SchemaOutdated
 log = logging.getLogger("monitor")
 
 EXIT_INVALID = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `cmd | head`
 
 
 def _parse_since(value: str) -> datetime:
@@ -249,13 +251,27 @@ COMMANDS = {"run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "mat
 COMMANDS.update(delivery_cli.COMMANDS)
 
 
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe (``monitor hits | head``): end quietly, as cat would.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush cannot fail again
+    (Python docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; invalid files exit 2 with file:line messages."""
     tune_gc()
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level, args.log_format)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except InvalidFiles as exc:
         _print_problems(exc.problems)
         print("refusing to start: fix the problems above (see `monitor check`)", file=sys.stderr)
