@@ -178,19 +178,30 @@ class _Checker:
         return value
 
 
+_DRIVER_INSTALL = {"psycopg": "pip install '.[postgres]'"}  # the project's extra for it
+
+
+def _missing_driver(exc: ImportError) -> str:
+    """Name the database driver that failed to import and the command that installs it."""
+    package = (exc.name or str(exc)).split(".")[0]
+    install = _DRIVER_INSTALL.get(package, f"pip install {package}")
+    return (f"storage url needs the Python package {package!r}, which is not installed: "
+            f"run `{install}`")
+
+
 def _check_storage_url(url: str) -> str | None:
     """Why SQLAlchemy could not open ``url`` (unknown dialect, driver not installed), or None."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
-        make_url(url).get_dialect()
+        make_url(url).get_dialect().import_dbapi()  # the driver, as create_engine imports it
     except (ArgumentError, ValueError):
         return "storage url is not an SQLAlchemy URL (e.g. sqlite:///data/monitor.db)"
     except NoSuchModuleError as exc:
         return f"storage url names an unknown database dialect: {exc}"
     except ImportError as exc:
-        return f"storage url needs a driver that is not installed: {exc.name or exc}"
+        return _missing_driver(exc)
     return None
 
 

@@ -98,3 +98,25 @@ def test_durations(value, seconds):
 def test_bad_durations(value):
     with pytest.raises(ValueError):
         parse_duration(value)
+
+
+def _without_psycopg(tmp_path: Path) -> dict[str, str]:
+    """Environment where ``import psycopg`` fails as it does when the package is not installed."""
+    fake = tmp_path / "no-psycopg" / "psycopg"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        'raise ModuleNotFoundError("No module named \'psycopg\'", name="psycopg")\n')
+    return {"PYTHONPATH": str(fake.parent)}
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://monitor@127.0.0.1:1/monitor",
+                                 "postgresql://monitor@127.0.0.1:1/monitor"])
+def test_postgresql_without_its_driver_names_the_package_and_the_install(tmp_path, url):
+    path = _write(tmp_path, f'[storage]\nurl = "{url}"\n')
+    env = _without_psycopg(tmp_path)
+    for command in (["check"], ["db", "upgrade"], ["db", "current"], ["run"]):
+        result = run_cli(*command, "--config", str(path), env=env, timeout=30)
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"{path}:4: " in result.stderr, (command, result.stderr)
+        assert "psycopg" in result.stderr and "pip install '.[postgres]'" in result.stderr
+        assert "Traceback" not in result.stderr, (command, result.stderr)
