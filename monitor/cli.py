@@ -15,7 +15,7 @@ from monitor.config import resolve_config_path
 from monitor.gctune import tune_gc
 from monitor.logs import setup_logging
 from monitor.output import write_records
-from monitor.problems import InvalidFiles
+from monitor.problems import InvalidFiles, as_given
 from storage.errors import SchemaOutdated
 
 log = logging.getLogger("monitor")
@@ -139,8 +139,11 @@ def cmd_match(args) -> int:
     from monitor.config import load_config
     from monitor.matching import match_stream
 
-    directory = (Path(args.watchlists) if args.watchlists
-                 else load_config(resolve_config_path(args.config)).watchlists_dir)
+    if args.watchlists:
+        directory = Path(args.watchlists)
+    else:
+        config = load_config(resolve_config_path(args.config))
+        directory = as_given(config.path, config.watchlists_dir)
     return match_stream(directory, sys.stdin, sys.stdout, explain=args.explain)
 
 

@@ -12,12 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.durations import parse_duration
-from monitor.problems import InvalidFiles, LineFinder, Problem, toml_syntax_problem
+from monitor.problems import InvalidFiles, LineFinder, Problem, did_you_mean, toml_syntax_problem
 from monitor.subscriber_config import SUBSCRIBER_KEYS, parse_subscriber_options
 from notifiers.channels import Channel, Recipient, channel_id
 
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_INTERVAL = 900.0
+NO_CONFIG = ("config file not found: pass --config PATH or set MONITOR_CONFIG; to start, "
+             "copy config.example.toml to config.toml and edit it")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 _TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delivery", "http"}
@@ -144,7 +146,8 @@ class _Checker:
 
     def unknown_keys(self, table: dict[str, Any], allowed: set[str], line: int, where: str) -> None:
         for key in sorted(set(table) - allowed):
-            self.error(self.lines.key(key, line), f"unknown key {key!r} in {where}")
+            self.error(self.lines.key(key, line),
+                       f"unknown key {key!r} in {where}{did_you_mean(key, allowed)}")
 
     def table(self, raw: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
         value = raw.get(name, {})
@@ -292,7 +295,8 @@ def _parse_subscribers(c: _Checker, raw: dict[str, Any], known_watchlists: set[s
             elif known_watchlists is not None:
                 for w in watchlists:
                     if w not in known_watchlists:
-                        c.error(wl_line, f"subscriber {name!r} names unknown watchlist {w!r}")
+                        c.error(wl_line, f"subscriber {name!r} names unknown watchlist {w!r}"
+                                         f"{did_you_mean(w, known_watchlists)}")
         subs.append(Recipient(
             name=name, channels=tuple(notify),
             watchlists=tuple(watchlists) if watchlists is not None else None,
@@ -327,7 +331,7 @@ def _templates_dir(c: _Checker, table: dict[str, Any], line: int, base: Path) ->
         return None
     path = (base / value).resolve()
     if not path.is_dir():
-        c.error(c.lines.key("templates_dir", line), f"templates_dir is not a directory: {path}")
+        c.error(c.lines.key("templates_dir", line), f"templates_dir is not a directory: {value}")
         return None
     return path
 
@@ -422,7 +426,7 @@ def check_config(path: Path, watchlist_names=None,
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None, [Problem(str(path), 0, "config file not found")]
+        return None, [Problem(str(path), 0, NO_CONFIG)]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(str(path), 0, f"cannot read config: {exc}")]
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,54 @@ def test_postgresql_without_its_driver_names_the_package_and_the_install(tmp_pat
         assert f"{path}:4: " in result.stderr, (command, result.stderr)
         assert "psycopg" in result.stderr and "pip install '.[postgres]'" in result.stderr
         assert "Traceback" not in result.stderr, (command, result.stderr)
+
+
+def _broken_ice(tmp_path: Path, extra: str = "") -> Path:
+    """A config in ``tmp_path/conf`` whose ICE watchlist has a TOML syntax error."""
+    lists = tmp_path / "conf" / "lists"
+    lists.mkdir(parents=True)
+    (lists / "ice.toml").write_text('name = "ICE"\n[[entities]\nname = "ICE"\n')
+    path = tmp_path / "conf" / "config.toml"
+    path.write_text('[watchlists]\ndir = "lists"\n[[subscribers]]\nname = "desk"\n'
+                    f'notify = []\nwatchlists = ["ICE"]\nentities = ["ICE"]\n{extra}')
+    return path
+
+
+def test_watchlist_syntax_error_is_reported_alone(tmp_path):
+    result = run_cli("check", "--config", str(_broken_ice(tmp_path)))
+    assert result.returncode == 2
+    problems = result.stderr.splitlines()
+    assert len(problems) == 2 and "TOML syntax" in problems[0], result.stderr
+    assert problems[1] == "1 problem(s) found"
+
+
+def test_paths_in_messages_are_as_the_user_gave_them(tmp_path):
+    given = Path(os.path.relpath(_broken_ice(tmp_path, "[[feeds]]\nurl = 1\n"), ROOT))
+    result = run_cli("check", "--config", str(given))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert any(line.startswith(f"{given}:9: ") for line in lines), result.stderr
+    assert any(line.startswith(f"{given.parent / 'lists' / 'ice.toml'}:2: TOML syntax")
+               for line in lines), result.stderr
+
+
+def test_misspelled_keys_get_a_suggestion(tmp_path):
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "ice.toml").write_text('name = "ICE"\n[[entities]]\nname = "ICE"\n'
+                                    'aliases = ["ICE"]\ncase_sensitve = ["ICE"]\n')
+    path = tmp_path / "config.toml"
+    path.write_text('[watchlists]\ndir = "lists"\n[[feeds]]\nurl = "https://a.example/"\n'
+                    'intervall = "1h"\n')
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 2
+    assert (f"{path}:5: unknown key 'intervall' in [[feeds]] (did you mean 'interval'?)"
+            in result.stderr.splitlines())
+    assert "unknown key 'case_sensitve' (did you mean 'case_sensitive'?)" in result.stderr
+
+
+def test_no_config_says_how_to_start(tmp_path):
+    result = run_cli("check", "--config", str(tmp_path / "nowhere.toml"))
+    assert result.returncode == 2
+    for hint in ("--config", "MONITOR_CONFIG", "config.example.toml"):
+        assert hint in result.stderr, result.stderr
