@@ -93,10 +93,11 @@ def _print_problems(problems) -> None:
         print(problem, file=sys.stderr)
 
 
-def _load(args):
+def _load(args, warn: bool = True):
+    """The runtime; read-only commands pass ``warn=False`` (config warnings are for senders)."""
     from monitor.runtime import load_runtime
 
-    return load_runtime(resolve_config_path(args.config))
+    return load_runtime(resolve_config_path(args.config), warn=warn)
 
 
 def cmd_check(args) -> int:
@@ -150,7 +151,7 @@ def cmd_match(args) -> int:
 def cmd_hits(args) -> int:
     from storage.queries import list_hits
 
-    rt = _load(args)
+    rt = _load(args, warn=False)
     try:
         with rt.db.session() as s:
             rows = list_hits(s, args.watchlist, args.entity, args.since, args.limit)
@@ -202,7 +203,7 @@ def cmd_feeds(args) -> int:
     from monitor.feeds import sync_feeds
     from storage import Feed
 
-    rt = _load(args)
+    rt = _load(args, warn=False)
     try:
         with rt.db.session() as s:
             sync_feeds(s, rt.config.feeds)

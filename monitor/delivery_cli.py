@@ -91,11 +91,11 @@ def cmd_notify_test(args, rt) -> int:
     return 0 if all(error is None for _, error in results) else 1
 
 
-def _with_runtime(fn):
+def _with_runtime(fn, warn: bool = True):
     def run(args) -> int:
         from monitor.cli import _load
 
-        rt = _load(args)
+        rt = _load(args, warn=warn)
         try:
             return fn(args, rt)
         finally:
@@ -103,5 +103,5 @@ def _with_runtime(fn):
     return run
 
 
-COMMANDS = {"deliveries": _with_runtime(cmd_deliveries), "digest": _with_runtime(cmd_digest),
-            "notify-test": _with_runtime(cmd_notify_test)}
+COMMANDS = {"deliveries": _with_runtime(cmd_deliveries, warn=False),
+            "digest": _with_runtime(cmd_digest), "notify-test": _with_runtime(cmd_notify_test)}

@@ -69,13 +69,15 @@ def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[P
     return config, watchlists, problems + wl_problems
 
 
-def load_runtime(config_path: Path) -> Runtime:
-    """Build a Runtime, or raise InvalidFiles with every problem (file:line: message)."""
+def load_runtime(config_path: Path, warn: bool = True) -> Runtime:
+    """Build a Runtime, or raise InvalidFiles with every problem (file:line: message).
+
+    ``warn=False`` for read-only commands: disabled channels matter only to what sends."""
     config, watchlists, problems = check_all(config_path)
     if problems or config is None:
         raise InvalidFiles(problems)
     add_secrets(config.secrets())
-    for warning in config.warnings:
+    for warning in config.warnings if warn else ():
         log.warning("%s", warning)
     db = connect(config.storage_url, create=False)
     try:

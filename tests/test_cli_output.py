@@ -69,3 +69,17 @@ def test_match_ends_quietly_when_the_reader_goes_away(tmp_path):
     assert json.loads(first)["id"] == 1
     assert code == 141, err
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
+
+
+def test_only_commands_that_send_warn_about_disabled_notify(tmp_path, storage_url):
+    cfg = config(tmp_path, [], [{"name": "desk", "notify": ["json://${CLI_TEST_UNSET_HOOK}"]}],
+                 storage_url)
+    warning = "notify #1 is disabled: environment variable(s) CLI_TEST_UNSET_HOOK not set"
+    for command in (["hits"], ["feeds"], ["deliveries"], ["hits", "--format", "json"]):
+        result = run_cli(*command, "--config", str(cfg))
+        assert result.returncode == 0, result.stderr
+        assert "CLI_TEST_UNSET_HOOK" not in result.stderr, (command, result.stderr)
+    for command in (["check"], ["poll-once"]):
+        result = run_cli(*command, "--config", str(cfg))
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count(warning) == 1, (command, result.stderr)
