@@ -14,7 +14,7 @@ from monitor import delivery_cli
 from monitor.config import resolve_config_path
 from monitor.gctune import tune_gc
 from monitor.logs import setup_logging
-from monitor.output import write_records
+from monitor.output import relative_time, short_url, write_records
 from monitor.problems import InvalidFiles, as_given
 from storage.errors import SchemaOutdated
 
@@ -195,6 +195,30 @@ def cmd_feeds_opml(args) -> int:
     return 0
 
 
+def _feed_record(f) -> dict:
+    """A feed's health as ``feeds --format json`` prints it (ISO times, full URLs)."""
+    def iso(when: datetime | None) -> str | None:
+        return when.isoformat() if when else None
+
+    return {"url": f.url, "name": f.name, "state": f.state, "last_error": f.last_error,
+            "next_poll_at": f.next_poll_at.isoformat(), "last_polled_at": iso(f.last_polled_at),
+            "entries_seen": f.entries_seen, "last_new_story_at": iso(f.last_new_story_at),
+            "error_count": f.error_count,
+            "fetch_url": f.fetch_url if f.fetch_url != f.url else None}
+
+
+def _feed_row(f, now: datetime) -> dict:
+    """A feed's health as the table shows it: relative times, URLs that tell feeds apart."""
+    due = f.next_poll_at <= now
+    return {"name": f.name, "url": short_url(f.url), "state": f.state,
+            "next poll": "due now" if due else relative_time(f.next_poll_at, now),
+            "last poll": relative_time(f.last_polled_at, now),
+            "last new story": relative_time(f.last_new_story_at, now),
+            "entries": f.entries_seen,
+            "moved to": short_url(f.fetch_url) if f.fetch_url != f.url else "",
+            "last error": f.last_error}
+
+
 def cmd_feeds(args) -> int:
     if args.action:
         return cmd_feeds_opml(args)
@@ -202,6 +226,7 @@ def cmd_feeds(args) -> int:
 
     from monitor.feeds import sync_feeds
     from storage import Feed
+    from storage.models import utcnow
 
     rt = _load(args, warn=False)
     try:
@@ -209,20 +234,18 @@ def cmd_feeds(args) -> int:
             sync_feeds(s, rt.config.feeds)
             configured = {f.url for f in rt.config.feeds}
             rows = [f for f in s.scalars(select(Feed).order_by(Feed.id)) if f.url in configured]
-            records = [{
-                "url": f.url, "name": f.name, "state": f.state, "last_error": f.last_error,
-                "next_poll_at": f.next_poll_at.isoformat(),
-                "last_polled_at": f.last_polled_at.isoformat() if f.last_polled_at else None,
-                "entries_seen": f.entries_seen,
-                "last_new_story_at": (f.last_new_story_at.isoformat()
-                                      if f.last_new_story_at else None),
-                "error_count": f.error_count,
-            } for f in rows]
+            now = utcnow()
+            records = ([_feed_record(f) for f in rows] if args.format == "json"
+                       else [_feed_row(f, now) for f in rows])
     finally:
         rt.close()
-    columns = ["url", "state", "last_error", "next_poll_at", "entries_seen", "last_new_story_at"]
-    write_records(records, columns if args.format == "table" else list(records[0]) if records
-                  else columns, args.format, widths={"url": 50, "last_error": 40})
+    if args.format == "json":
+        write_records(records, [], "json")
+        return 0
+    columns = ["name", "url", "state", "next poll", "last poll", "last new story", "entries",
+               "moved to", "last error"]
+    write_records(records, columns, "table",
+                  widths={"name": 24, "url": 60, "moved to": 60, "last error": 40})
     return 0
 
 

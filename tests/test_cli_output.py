@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, WATCHLISTS, run_cli
-from tests.delivery_helpers import config, rss
+from tests.delivery_helpers import TOPICS, config, rss
 
 STORIES = 1000  # ~200 KB of table or JSON: more than a pipe holds
 
@@ -83,3 +83,33 @@ def test_only_commands_that_send_warn_about_disabled_notify(tmp_path, storage_ur
         result = run_cli(*command, "--config", str(cfg))
         assert result.returncode == 0, result.stderr
         assert result.stderr.count(warning) == 1, (command, result.stderr)
+
+
+SEARCH = "/rss/search?hl=en-US&gl=US&ceid=US:en&tbs=qdr:d&num=100&q="
+
+
+def test_feeds_show_names_readable_times_telling_urls_and_moves(tmp_path, feed_server,
+                                                                 storage_url):
+    ice = feed_server.add(SEARCH + "ICE+detention", rss(2, "i", TOPICS[:1]))
+    geo = feed_server.add(SEARCH + "GEO+Group+contract", rss(2, "g", TOPICS[2:3]))
+    new_home = feed_server.add("/new/home.xml", rss(2, "n", TOPICS[3:]))
+    old = feed_server.add("/old.xml", b"", status=301, headers={"Location": new_home})
+    cfg = config(tmp_path, [ice, geo, old], [], storage_url)
+    cfg.write_text(cfg.read_text().replace(f'url = "{ice}"', f'url = "{ice}"\nname = "ICE news"'))
+    assert run_cli("poll-once", "--config", str(cfg)).returncode == 0
+    result = run_cli("feeds", "--config", str(cfg))
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert len(rows) == 3 and "name" in header and "moved to" in header, result.stdout
+    by_url = dict(zip(("ice", "geo", "old"), rows, strict=True))
+    assert by_url["ice"].startswith("ICE news ")
+    assert "q=ICE+detention" in by_url["ice"] and "q=GEO+Group+contract" in by_url["geo"]
+    assert "127.0.0.1" in by_url["geo"] and "http://" not in result.stdout
+    for row in rows:
+        assert " in 1 h " in row, row  # next poll: the interval, 1 h, from now
+        assert row.count(" s ago") + row.count(" min ago") == 2, row  # polled, new stories
+    assert "/new/home.xml" in by_url["old"] and "/new/home.xml" not in by_url["ice"]
+    listing = run_cli("feeds", "--format", "json", "--config", str(cfg))
+    records = {r["url"]: r for r in json.loads(listing.stdout)}
+    assert records[old]["fetch_url"] == new_home and records[ice]["fetch_url"] is None
+    assert records[ice]["name"] == "ICE news" and records[ice]["next_poll_at"]
