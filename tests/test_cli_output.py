@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,19 @@ def test_feeds_show_names_readable_times_telling_urls_and_moves(tmp_path, feed_s
     records = {r["url"]: r for r in json.loads(listing.stdout)}
     assert records[old]["fetch_url"] == new_home and records[ice]["fetch_url"] is None
     assert records[ice]["name"] == "ICE news" and records[ice]["next_poll_at"]
+
+
+def _next_monday_8_utc(now: datetime) -> datetime:
+    days = (7 - now.weekday()) % 7
+    candidate = (now + timedelta(days=days)).replace(hour=8, minute=0, second=0, microsecond=0)
+    return candidate if candidate > now else candidate + timedelta(days=7)
+
+
+def test_digest_rows_show_when_they_will_be_sent(filled):
+    result = run_cli("deliveries", "--limit", "3", "--format", "json", "--config", str(filled))
+    rows = json.loads(result.stdout)
+    expected = _next_monday_8_utc(datetime.now(UTC))
+    assert len(rows) == 3 and {r["state"] for r in rows} == {"pending"}
+    assert {datetime.fromisoformat(r["next_attempt_at"]) for r in rows} == {expected}
+    table = run_cli("deliveries", "--limit", "3", "--config", str(filled)).stdout
+    assert table.count(expected.strftime("%Y-%m-%d 08:00")) == 3, table
