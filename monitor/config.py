@@ -366,8 +366,11 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
     c.unknown_keys(raw, _TOP_KEYS, 0, "the config")
     storage, sline = c.table(raw, "storage")
     c.unknown_keys(storage, _STORAGE_KEYS, sline, "[storage]")
-    url = c.string(storage, "url", sline, "sqlite:///data/monitor.db") or ""
-    if reason := _check_storage_url(url):
+    url, missing = expand_env(c.string(storage, "url", sline, "sqlite:///data/monitor.db") or "")
+    if missing:
+        c.error(c.lines.key("url", sline), f"storage url: environment variable(s) "
+                                           f"{', '.join(missing)} not set")
+    elif reason := _check_storage_url(url):
         c.error(c.lines.key("url", sline), reason)
     wl, wline = c.table(raw, "watchlists")
     c.unknown_keys(wl, _WATCHLISTS_KEYS, wline, "[watchlists]")

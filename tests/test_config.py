@@ -172,3 +172,21 @@ def test_no_config_says_how_to_start(tmp_path):
     assert result.returncode == 2
     for hint in ("--config", "MONITOR_CONFIG", "config.example.toml"):
         assert hint in result.stderr, result.stderr
+
+
+def test_storage_url_expands_env_references(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLI_TEST_DATA_DIR", "state")
+    path = _write(tmp_path, '[storage]\nurl = "sqlite:///${CLI_TEST_DATA_DIR}/m.db"\n')
+    config, problems = check_config(path)
+    assert problems == []
+    assert config.storage_url == f"sqlite:///{tmp_path.resolve() / 'state' / 'm.db'}"
+
+
+def test_storage_url_with_an_unset_variable_is_refused(tmp_path):
+    path = _write(tmp_path, '[storage]\nurl = "sqlite:///${CLI_TEST_UNSET_DIR}/m.db"\n')
+    for command in ("check", "poll-once"):
+        result = run_cli(command, "--config", str(path), )
+        assert result.returncode == 2
+        assert (f"{path}:4: storage url: environment variable(s) CLI_TEST_UNSET_DIR not set"
+                in result.stderr.splitlines()), result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
