@@ -143,7 +143,12 @@ def cmd_match(args) -> int:
     if args.watchlists:
         directory = Path(args.watchlists)
     else:
-        config = load_config(resolve_config_path(args.config))
+        path = resolve_config_path(args.config)
+        if not path.is_file():
+            print(f"{path}: config file not found: pass --watchlists DIR, or the config "
+                  "with --config PATH or MONITOR_CONFIG", file=sys.stderr)
+            return EXIT_INVALID
+        config = load_config(path)
         directory = as_given(config.path, config.watchlists_dir)
     return match_stream(directory, sys.stdin, sys.stdout, explain=args.explain)
 

@@ -138,3 +138,9 @@ def test_watchlists_come_from_the_config_without_the_flag(tmp_path: Path) -> Non
         result = run_cli("match", *args, stdin=story, env=env)
         assert result.returncode == 0, result.stderr
         assert [h["watchlist"] for h in json.loads(result.stdout)["hits"]] == ["GEO Group"]
+
+
+def test_without_watchlists_or_config_says_what_to_pass(tmp_path: Path) -> None:
+    result = run_cli("match", "--config", str(tmp_path / "none.toml"), stdin="")
+    assert result.returncode == 2
+    assert "--watchlists DIR" in result.stderr and "MONITOR_CONFIG" in result.stderr
