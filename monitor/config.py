@@ -181,7 +181,10 @@ class _Checker:
         return value
 
 
-_DRIVER_INSTALL = {"psycopg": "pip install '.[postgres]'"}  # the project's extra for it
+_DRIVER_INSTALL = {  # the project's extra installs psycopg (3), which "postgresql+psycopg://" names
+    "psycopg": "pip install '.[postgres]'",
+    "psycopg2": "pip install '.[postgres]'` and write the url as `postgresql+psycopg://…",
+}
 
 
 def _missing_driver(exc: ImportError) -> str:
