@@ -190,3 +190,15 @@ def test_storage_url_with_an_unset_variable_is_refused(tmp_path):
         assert (f"{path}:4: storage url: environment variable(s) CLI_TEST_UNSET_DIR not set"
                 in result.stderr.splitlines()), result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
+
+
+def test_misspelled_watchlist_and_entity_names_get_a_suggestion(tmp_path):
+    path = _write(tmp_path, '[[subscribers]]\nname = "x"\nnotify = []\n'
+                            'watchlists = ["ICEE"]\nentities = ["Amazn"]\n')
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    for line, what, wrong, right in ((6, "watchlist", "ICEE", "ICE"),
+                                     (7, "entity", "Amazn", "Amazon")):
+        assert (f"{path}:{line}: subscriber 'x' names unknown {what} {wrong!r} "
+                f"(did you mean {right!r}?)") in lines, result.stderr
