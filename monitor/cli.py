@@ -214,9 +214,9 @@ def _feed_record(f) -> dict:
 
 def _feed_row(f, now: datetime) -> dict:
     """A feed's health as the table shows it: relative times, URLs that tell feeds apart."""
-    due = f.next_poll_at <= now
-    return {"name": f.name, "url": short_url(f.url), "state": f.state,
-            "next poll": "due now" if due else relative_time(f.next_poll_at, now),
+    next_poll = ("never" if f.state == "disabled" else "due now" if f.next_poll_at <= now
+                 else relative_time(f.next_poll_at, now))
+    return {"name": f.name, "url": short_url(f.url), "state": f.state, "next poll": next_poll,
             "last poll": relative_time(f.last_polled_at, now),
             "last new story": relative_time(f.last_new_story_at, now),
             "entries": f.entries_seen,

@@ -95,13 +95,16 @@ def test_feeds_show_names_readable_times_telling_urls_and_moves(tmp_path, feed_s
     geo = feed_server.add(SEARCH + "GEO+Group+contract", rss(2, "g", TOPICS[2:3]))
     new_home = feed_server.add("/new/home.xml", rss(2, "n", TOPICS[3:]))
     old = feed_server.add("/old.xml", b"", status=301, headers={"Location": new_home})
-    cfg = config(tmp_path, [ice, geo, old], [], storage_url)
+    gone = feed_server.add("/gone.xml", b"", status=410)
+    cfg = config(tmp_path, [ice, geo, old, gone], [], storage_url)
     cfg.write_text(cfg.read_text().replace(f'url = "{ice}"', f'url = "{ice}"\nname = "ICE news"'))
     assert run_cli("poll-once", "--config", str(cfg)).returncode == 0
     result = run_cli("feeds", "--config", str(cfg))
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
-    assert len(rows) == 3 and "name" in header and "moved to" in header, result.stdout
+    assert len(rows) == 4 and "name" in header and "moved to" in header, result.stdout
+    *rows, disabled = rows
+    assert " disabled " in disabled and " never " in disabled, disabled
     by_url = dict(zip(("ice", "geo", "old"), rows, strict=True))
     assert by_url["ice"].startswith("ICE news ")
     assert "q=ICE+detention" in by_url["ice"] and "q=GEO+Group+contract" in by_url["geo"]
