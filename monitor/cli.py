@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import select
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -283,7 +284,17 @@ COMMANDS = {"run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "mat
 COMMANDS.update(delivery_cli.COMMANDS)
 
 
-def _reader_gone() -> int:
+def _stdout_reader_gone() -> bool:
+    """Is stdout a pipe whose reader has closed it? (Not some socket's EPIPE inside a command.)"""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _end_quietly() -> int:
     """stdout's reader closed the pipe (``monitor hits | head``): end quietly, as cat would.
 
     stdout is pointed at /dev/null so that the interpreter's final flush cannot fail again
@@ -303,7 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except BrokenPipeError:
-        return _reader_gone()
+        if not _stdout_reader_gone():
+            raise
+        return _end_quietly()
     except InvalidFiles as exc:
         _print_problems(exc.problems)
         print("refusing to start: fix the problems above (see `monitor check`)", file=sys.stderr)
