@@ -15,7 +15,7 @@ from monitor import delivery_cli
 from monitor.config import resolve_config_path
 from monitor.gctune import tune_gc
 from monitor.logs import setup_logging
-from monitor.output import relative_time, short_url, write_records
+from monitor.output import distinct_urls, relative_time, short_url, write_records
 from monitor.problems import InvalidFiles, as_given
 from storage.errors import SchemaOutdated
 
@@ -213,11 +213,11 @@ def _feed_record(f) -> dict:
             "fetch_url": f.fetch_url if f.fetch_url != f.url else None}
 
 
-def _feed_row(f, now: datetime) -> dict:
-    """A feed's health as the table shows it: relative times, URLs that tell feeds apart."""
+def _feed_row(f, url: str, now: datetime) -> dict:
+    """A feed's health as the table shows it: relative times, ``url`` shortened."""
     next_poll = ("never" if f.state == "disabled" else "due now" if f.next_poll_at <= now
                  else relative_time(f.next_poll_at, now))
-    return {"name": f.name, "url": short_url(f.url), "state": f.state, "next poll": next_poll,
+    return {"name": f.name, "url": url, "state": f.state, "next poll": next_poll,
             "last poll": relative_time(f.last_polled_at, now),
             "last new story": relative_time(f.last_new_story_at, now),
             "entries": f.entries_seen,
@@ -241,8 +241,10 @@ def cmd_feeds(args) -> int:
             configured = {f.url for f in rt.config.feeds}
             rows = [f for f in s.scalars(select(Feed).order_by(Feed.id)) if f.url in configured]
             now = utcnow()
-            records = ([_feed_record(f) for f in rows] if args.format == "json"
-                       else [_feed_row(f, now) for f in rows])
+            records = ([_feed_record(f) for f in rows] if args.format == "json" else
+                       [_feed_row(f, url, now)
+                        for f, url in zip(rows, distinct_urls([f.url for f in rows]),
+                                          strict=True)])
     finally:
         rt.close()
     if args.format == "json":

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 
 def _cell(value: object, width: int) -> str:
@@ -56,15 +56,36 @@ def relative_time(when: datetime | None, now: datetime) -> str:
     return f"in {_span(seconds)}" if seconds > 0 else f"{_span(-seconds)} ago"
 
 
-def short_url(url: str | None, width: int = 60) -> str:
-    """Host, path and query without the scheme, cut in the middle so both ends stay readable.
-
-    Search feeds share a long prefix and differ in their query at the end."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    text = parts.netloc + parts.path + (f"?{parts.query}" if parts.query else "")
+def _cut_middle(text: str, width: int) -> str:
+    """Keep both ends of a long text: "news.example/rss/sea…q=ICE"."""
     if len(text) <= width:
         return text
     head = (width - 1) // 2
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
+def short_url(url: str | None, width: int = 60,
+              shared: frozenset[tuple[str, str]] = frozenset()) -> str:
+    """Host, path and query without the scheme, decoded; the query parameters in ``shared``
+    become "…"; cut in the middle when still longer than ``width``."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [f"{k}={v}" if v else k for k, v in pairs if (k, v) not in shared]
+    query = "&".join(kept + (["…"] if len(kept) < len(pairs) else []))
+    return _cut_middle(unquote(parts.netloc + parts.path) + (f"?{query}" if query else ""), width)
+
+
+def distinct_urls(urls: Sequence[str], width: int = 60) -> list[str]:
+    """``short_url`` of each feed, leaving out the query parameters that every feed on the
+    same host and path shares, so search feeds show the query that tells them apart."""
+    split = [urlsplit(u) for u in urls]
+    groups: dict[tuple[str, str], list[set[tuple[str, str]]]] = {}
+    for parts in split:
+        params = set(parse_qsl(parts.query, keep_blank_values=True))
+        groups.setdefault((parts.netloc, parts.path), []).append(params)
+    shared = {key: frozenset(set.intersection(*sets)) if len(sets) > 1 else frozenset()
+              for key, sets in groups.items()}
+    return [short_url(u, width, shared[(p.netloc, p.path)]) for u, p in zip(urls, split,
+                                                                            strict=True)]

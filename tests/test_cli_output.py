@@ -86,13 +86,13 @@ def test_only_commands_that_send_warn_about_disabled_notify(tmp_path, storage_ur
         assert result.stderr.count(warning) == 1, (command, result.stderr)
 
 
-SEARCH = "/rss/search?hl=en-US&gl=US&ceid=US:en&tbs=qdr:d&num=100&q="
+SEARCH = "/rss/search?q={}&hl=en-US&gl=US&ceid=US:en&tbs=qdr:d&num=100"  # as Google News
 
 
 def test_feeds_show_names_readable_times_telling_urls_and_moves(tmp_path, feed_server,
                                                                  storage_url):
-    ice = feed_server.add(SEARCH + "ICE+detention", rss(2, "i", TOPICS[:1]))
-    geo = feed_server.add(SEARCH + "GEO+Group+contract", rss(2, "g", TOPICS[2:3]))
+    ice = feed_server.add(SEARCH.format("%22ICE%22+detention"), rss(2, "i", TOPICS[:1]))
+    geo = feed_server.add(SEARCH.format("GEO+Group+contract"), rss(2, "g", TOPICS[2:3]))
     new_home = feed_server.add("/new/home.xml", rss(2, "n", TOPICS[3:]))
     old = feed_server.add("/old.xml", b"", status=301, headers={"Location": new_home})
     gone = feed_server.add("/gone.xml", b"", status=410)
@@ -107,7 +107,7 @@ def test_feeds_show_names_readable_times_telling_urls_and_moves(tmp_path, feed_s
     assert " disabled " in disabled and " never " in disabled, disabled
     by_url = dict(zip(("ice", "geo", "old"), rows, strict=True))
     assert by_url["ice"].startswith("ICE news ")
-    assert "q=ICE+detention" in by_url["ice"] and "q=GEO+Group+contract" in by_url["geo"]
+    assert 'q="ICE" detention' in by_url["ice"] and "q=GEO Group contract" in by_url["geo"]
     assert "127.0.0.1" in by_url["geo"] and "http://" not in result.stdout
     for row in rows:
         assert " in 1 h " in row, row  # next poll: the interval, 1 h, from now
