@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import select
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -13,13 +15,14 @@ from monitor import delivery_cli
 from monitor.config import resolve_config_path
 from monitor.gctune import tune_gc
 from monitor.logs import setup_logging
-from monitor.output import write_records
-from monitor.problems import InvalidFiles
+from monitor.output import distinct_urls, relative_time, short_url, write_records
+from monitor.problems import InvalidFiles, as_given
 from storage.errors import SchemaOutdated
 
 log = logging.getLogger("monitor")
 
 EXIT_INVALID = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for `cmd | head`
 
 
 def _parse_since(value: str) -> datetime:
@@ -57,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("--json", action="store_true", help="print a JSON summary")
     add("check", "validate config and watchlists (exit 2 on problems)")
     match = add("match", "match JSON Lines stories on stdin against watchlists")
-    match.add_argument("--watchlists", required=True, help="directory of watchlist TOML files")
+    match.add_argument("--watchlists", help="directory of watchlist TOML files "
+                                              "(default: the config's [watchlists] dir)")
     match.add_argument("--explain", action="store_true", help="also show vetoed near-misses")
     hits = add("hits", "list stored hits")
     hits.add_argument("--watchlist")
@@ -91,10 +95,11 @@ def _print_problems(problems) -> None:
         print(problem, file=sys.stderr)
 
 
-def _load(args):
+def _load(args, warn: bool = True):
+    """The runtime; read-only commands pass ``warn=False`` (config warnings are for senders)."""
     from monitor.runtime import load_runtime
 
-    return load_runtime(resolve_config_path(args.config))
+    return load_runtime(resolve_config_path(args.config), warn=warn)
 
 
 def cmd_check(args) -> int:
@@ -134,15 +139,26 @@ def cmd_run(args) -> int:
 
 
 def cmd_match(args) -> int:
+    from monitor.config import load_config
     from monitor.matching import match_stream
 
-    return match_stream(Path(args.watchlists), sys.stdin, sys.stdout, explain=args.explain)
+    if args.watchlists:
+        directory = Path(args.watchlists)
+    else:
+        path = resolve_config_path(args.config)
+        if not path.is_file():
+            print(f"{path}: config file not found: pass --watchlists DIR, or the config "
+                  "with --config PATH or MONITOR_CONFIG", file=sys.stderr)
+            return EXIT_INVALID
+        config = load_config(path)
+        directory = as_given(config.path, config.watchlists_dir)
+    return match_stream(directory, sys.stdin, sys.stdout, explain=args.explain)
 
 
 def cmd_hits(args) -> int:
     from storage.queries import UnknownWatchlist, list_hits, resolve_watchlist, stored_watchlists
 
-    rt = _load(args)
+    rt = _load(args, warn=False)
     try:
         with rt.db.session() as s:
             watchlist = args.watchlist and resolve_watchlist(
@@ -200,6 +216,30 @@ def cmd_feeds_opml(args) -> int:
     return 0
 
 
+def _feed_record(f) -> dict:
+    """A feed's health as ``feeds --format json`` prints it (ISO times, full URLs)."""
+    def iso(when: datetime | None) -> str | None:
+        return when.isoformat() if when else None
+
+    return {"url": f.url, "name": f.name, "state": f.state, "last_error": f.last_error,
+            "next_poll_at": f.next_poll_at.isoformat(), "last_polled_at": iso(f.last_polled_at),
+            "entries_seen": f.entries_seen, "last_new_story_at": iso(f.last_new_story_at),
+            "error_count": f.error_count,
+            "fetch_url": f.fetch_url if f.fetch_url != f.url else None}
+
+
+def _feed_row(f, url: str, now: datetime) -> dict:
+    """A feed's health as the table shows it: relative times, ``url`` shortened."""
+    next_poll = ("never" if f.state == "disabled" else "due now" if f.next_poll_at <= now
+                 else relative_time(f.next_poll_at, now))
+    return {"name": f.name, "url": url, "state": f.state, "next poll": next_poll,
+            "last poll": relative_time(f.last_polled_at, now),
+            "last new story": relative_time(f.last_new_story_at, now),
+            "entries": f.entries_seen,
+            "moved to": short_url(f.fetch_url) if f.fetch_url != f.url else "",
+            "last error": f.last_error}
+
+
 def cmd_feeds(args) -> int:
     if args.action:
         return cmd_feeds_opml(args)
@@ -207,27 +247,28 @@ def cmd_feeds(args) -> int:
 
     from monitor.feeds import sync_feeds
     from storage import Feed
+    from storage.models import utcnow
 
-    rt = _load(args)
+    rt = _load(args, warn=False)
     try:
         with rt.db.session() as s:
             sync_feeds(s, rt.config.feeds)
             configured = {f.url for f in rt.config.feeds}
             rows = [f for f in s.scalars(select(Feed).order_by(Feed.id)) if f.url in configured]
-            records = [{
-                "url": f.url, "name": f.name, "state": f.state, "last_error": f.last_error,
-                "next_poll_at": f.next_poll_at.isoformat(),
-                "last_polled_at": f.last_polled_at.isoformat() if f.last_polled_at else None,
-                "entries_seen": f.entries_seen,
-                "last_new_story_at": (f.last_new_story_at.isoformat()
-                                      if f.last_new_story_at else None),
-                "error_count": f.error_count,
-            } for f in rows]
+            now = utcnow()
+            records = ([_feed_record(f) for f in rows] if args.format == "json" else
+                       [_feed_row(f, url, now)
+                        for f, url in zip(rows, distinct_urls([f.url for f in rows]),
+                                          strict=True)])
     finally:
         rt.close()
-    columns = ["url", "state", "last_error", "next_poll_at", "entries_seen", "last_new_story_at"]
-    write_records(records, columns if args.format == "table" else list(records[0]) if records
-                  else columns, args.format, widths={"url": 50, "last_error": 40})
+    if args.format == "json":
+        write_records(records, [], "json")
+        return 0
+    columns = ["name", "url", "state", "next poll", "last poll", "last new story", "entries",
+               "moved to", "last error"]
+    write_records(records, columns, "table",
+                  widths={"name": 24, "url": 60, "moved to": 60, "last error": 40})
     return 0
 
 
@@ -260,13 +301,39 @@ COMMANDS = {"run": cmd_run, "poll-once": cmd_poll_once, "check": cmd_check, "mat
 COMMANDS.update(delivery_cli.COMMANDS)
 
 
+def _stdout_reader_gone() -> bool:
+    """Is stdout a pipe whose reader has closed it? (Not some socket's EPIPE inside a command.)"""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _end_quietly() -> int:
+    """stdout's reader closed the pipe (``monitor hits | head``): end quietly, as cat would.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush cannot fail again
+    (Python docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; invalid files exit 2 with file:line messages."""
     tune_gc()
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level, args.log_format)
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        if not _stdout_reader_gone():
+            raise
+        return _end_quietly()
     except InvalidFiles as exc:
         _print_problems(exc.problems)
         print("refusing to start: fix the problems above (see `monitor check`)", file=sys.stderr)

@@ -12,12 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.durations import parse_duration
-from monitor.problems import InvalidFiles, LineFinder, Problem, toml_syntax_problem
+from monitor.problems import InvalidFiles, LineFinder, Problem, did_you_mean, toml_syntax_problem
 from monitor.subscriber_config import SUBSCRIBER_KEYS, parse_subscriber_options
 from notifiers.channels import Channel, Recipient, channel_id
 
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_INTERVAL = 900.0
+NO_CONFIG = ("config file not found: pass --config PATH or set MONITOR_CONFIG; to start, "
+             "copy config.example.toml to config.toml and edit it")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 _TOP_KEYS = {"storage", "watchlists", "feeds", "subscribers", "polling", "delivery", "http"}
@@ -147,7 +149,8 @@ class _Checker:
 
     def unknown_keys(self, table: dict[str, Any], allowed: set[str], line: int, where: str) -> None:
         for key in sorted(set(table) - allowed):
-            self.error(self.lines.key(key, line), f"unknown key {key!r} in {where}")
+            self.error(self.lines.key(key, line),
+                       f"unknown key {key!r} in {where}{did_you_mean(key, allowed)}")
 
     def table(self, raw: dict[str, Any], name: str) -> tuple[dict[str, Any], int]:
         value = raw.get(name, {})
@@ -181,19 +184,33 @@ class _Checker:
         return value
 
 
+_DRIVER_INSTALL = {  # the project's extra installs psycopg (3), which "postgresql+psycopg://" names
+    "psycopg": "pip install '.[postgres]'",
+    "psycopg2": "pip install '.[postgres]'` and write the url as `postgresql+psycopg://…",
+}
+
+
+def _missing_driver(exc: ImportError) -> str:
+    """Name the database driver that failed to import and the command that installs it."""
+    package = (exc.name or str(exc)).split(".")[0]
+    install = _DRIVER_INSTALL.get(package, f"pip install {package}")
+    return (f"storage url needs the Python package {package!r}, which is not installed: "
+            f"run `{install}`")
+
+
 def _check_storage_url(url: str) -> str | None:
     """Why SQLAlchemy could not open ``url`` (unknown dialect, driver not installed), or None."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
-        make_url(url).get_dialect()
+        make_url(url).get_dialect().import_dbapi()  # the driver, as create_engine imports it
     except (ArgumentError, ValueError):
         return "storage url is not an SQLAlchemy URL (e.g. sqlite:///data/monitor.db)"
     except NoSuchModuleError as exc:
         return f"storage url names an unknown database dialect: {exc}"
     except ImportError as exc:
-        return f"storage url needs a driver that is not installed: {exc.name or exc}"
+        return _missing_driver(exc)
     return None
 
 
@@ -284,7 +301,8 @@ def _parse_subscribers(c: _Checker, raw: dict[str, Any], known_watchlists: set[s
             elif known_watchlists is not None:
                 for w in watchlists:
                     if w not in known_watchlists:
-                        c.error(wl_line, f"subscriber {name!r} names unknown watchlist {w!r}")
+                        c.error(wl_line, f"subscriber {name!r} names unknown watchlist {w!r}"
+                                         f"{did_you_mean(w, known_watchlists)}")
         subs.append(Recipient(
             name=name, channels=tuple(notify),
             watchlists=tuple(watchlists) if watchlists is not None else None,
@@ -319,7 +337,7 @@ def _templates_dir(c: _Checker, table: dict[str, Any], line: int, base: Path) ->
         return None
     path = (base / value).resolve()
     if not path.is_dir():
-        c.error(c.lines.key("templates_dir", line), f"templates_dir is not a directory: {path}")
+        c.error(c.lines.key("templates_dir", line), f"templates_dir is not a directory: {value}")
         return None
     return path
 
@@ -372,8 +390,11 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
     c.unknown_keys(raw, _TOP_KEYS, 0, "the config")
     storage, sline = c.table(raw, "storage")
     c.unknown_keys(storage, _STORAGE_KEYS, sline, "[storage]")
-    url = c.string(storage, "url", sline, "sqlite:///data/monitor.db") or ""
-    if reason := _check_storage_url(url):
+    url, missing = expand_env(c.string(storage, "url", sline, "sqlite:///data/monitor.db") or "")
+    if missing:
+        c.error(c.lines.key("url", sline), f"storage url: environment variable(s) "
+                                           f"{', '.join(missing)} not set")
+    elif reason := _check_storage_url(url):
         c.error(c.lines.key("url", sline), reason)
     wl, wline = c.table(raw, "watchlists")
     c.unknown_keys(wl, _WATCHLISTS_KEYS, wline, "[watchlists]")
@@ -432,7 +453,7 @@ def check_config(path: Path, watchlist_names=None,
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None, [Problem(str(path), 0, "config file not found")]
+        return None, [Problem(str(path), 0, NO_CONFIG)]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(str(path), 0, f"cannot read config: {exc}")]
     try:

@@ -16,7 +16,7 @@ from monitor import metrics
 from monitor.cycle import poll_cycle
 from monitor.health import GRACE
 from monitor.parsework import PARSE_POOLS
-from monitor.reload import FileWatcher, rebuild
+from monitor.reload import FileWatcher, describe_changes, rebuild
 from monitor.runtime import Runtime
 from monitor.subscriber_config import cron_trigger
 from storage import Feed
@@ -139,12 +139,14 @@ class Daemon:
                 return False, self.last_refused
             if new.config.watchlists_dir != self.watcher.watchlists_dir:
                 self.watcher.follow(new.config.watchlists_dir)
+            changes = describe_changes(self._rt, new)
             self._rt, self._resync = new, True
             self._schedule_digests()
             self.loaded_at, self.last_refused = utcnow(), []
             metrics.RELOADS.labels("ok").inc()
-            log.info("reloaded (%s): %d feeds, %d watchlists, %d subscribers", reason,
-                     len(new.config.feeds), len(new.watchlists), len(new.config.subscribers))
+            log.info("reloaded (%s): %s; now %d feeds, %d watchlists, %d subscribers", reason,
+                     changes, len(new.config.feeds), len(new.watchlists),
+                     len(new.config.subscribers))
             return True, []
 
     def health(self) -> tuple[bool, dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC
 
 from monitor.output import write_records
 
@@ -37,6 +38,21 @@ def _subscriber(rt, name: str):
     return recipient
 
 
+def _digest_send_times(records: list[dict], subscribers) -> None:
+    """A digest row waits for its schedule, not for ``next_attempt_at`` (its creation time):
+    show the schedule's next run. A retried digest (attempts > 0) keeps its retry time."""
+    from monitor.subscriber_config import cron_trigger
+    from storage.models import utcnow
+
+    now = utcnow()
+    next_run = {r.name: cron_trigger(r.schedule, r.timezone).get_next_fire_time(None, now)
+                for r in subscribers if r.digest and r.schedule}
+    for r in records:
+        when = next_run.get(r["subscriber"])
+        if when is not None and r["state"] == "pending" and not r["attempts"]:
+            r["next_attempt_at"] = when.astimezone(UTC).isoformat()
+
+
 def cmd_deliveries(args, rt) -> int:
     from notifiers.ledger import ledger_rows, retry
 
@@ -51,6 +67,7 @@ def cmd_deliveries(args, rt) -> int:
     labels = {(r.name, c.id): c.label for r in rt.config.subscribers for c in r.channels}
     with rt.db.session() as s:
         records = ledger_rows(s, args.state, args.subscriber, args.limit, labels)
+    _digest_send_times(records, rt.config.subscribers)
     columns = ["id", "state", "subscriber", "channel", "attempts", "next_attempt_at", "sent_at",
                "title", "last_error"]
     if args.format == "table":
@@ -91,11 +108,11 @@ def cmd_notify_test(args, rt) -> int:
     return 0 if all(error is None for _, error in results) else 1
 
 
-def _with_runtime(fn):
+def _with_runtime(fn, warn: bool = True):
     def run(args) -> int:
         from monitor.cli import _load
 
-        rt = _load(args)
+        rt = _load(args, warn=warn)
         try:
             return fn(args, rt)
         finally:
@@ -103,5 +120,5 @@ def _with_runtime(fn):
     return run
 
 
-COMMANDS = {"deliveries": _with_runtime(cmd_deliveries), "digest": _with_runtime(cmd_digest),
-            "notify-test": _with_runtime(cmd_notify_test)}
+COMMANDS = {"deliveries": _with_runtime(cmd_deliveries, warn=False),
+            "digest": _with_runtime(cmd_digest), "notify-test": _with_runtime(cmd_notify_test)}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,20 @@ class InvalidFiles(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+def as_given(config_path: Path, path: Path) -> Path:
+    """``path`` as the user wrote it: beside the config path they gave, when it lies there."""
+    try:
+        return config_path.parent / path.relative_to(config_path.resolve().parent)
+    except ValueError:
+        return path
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known key, so a typo points at its fix; else ""."""
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def toml_syntax_problem(path: Path | str, exc: Exception) -> Problem:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from monitor.logs import add_secrets
 from monitor.problems import Problem
@@ -67,3 +69,35 @@ def rebuild(current: Runtime) -> tuple[Runtime | None, list[Problem]]:
         log.warning("%s", warning)
     add_secrets(config.secrets())
     return assemble(config, watchlists, current.db, worker=current.worker), []
+
+
+def _diff(kind: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """"feeds added: a, b" / "removed" / "changed" parts for items keyed by their name."""
+    parts = []
+    for verb, names in (("added", [k for k in new if k not in old]),
+                        ("removed", [k for k in old if k not in new]),
+                        ("changed", [k for k in new if k in old and new[k] != old[k]])):
+        if names:
+            parts.append(f"{kind} {verb}: {', '.join(names)}")
+    return parts
+
+
+def _settings(config) -> dict[str, Any]:
+    """The config's sections other than feeds and subscribers, as a reload compares them."""
+    return {"[storage]": config.retention_days, "[watchlists]": config.watchlists_dir,
+            "[polling]": config.polling, "[delivery]": config.delivery, "[http]": config.http}
+
+
+def describe_changes(old: Runtime, new: Runtime) -> str:
+    """What a reload changed, for its log line: feeds, watchlists, subscribers, settings."""
+    feeds = _diff("feeds", {f.name or f.url: f for f in old.config.feeds},
+                  {f.name or f.url: f for f in new.config.feeds})
+    watchlists = _diff("watchlists", {w.name: w for w in old.watchlists},
+                       {w.name: w for w in new.watchlists})
+    subscribers = _diff("subscribers", {r.name: r for r in old.config.subscribers},
+                        {r.name: r for r in new.config.subscribers})
+    before, after = _settings(old.config), _settings(new.config)
+    settings = [k for k in after if after[k] != before[k]]
+    parts = feeds + watchlists + subscribers + (
+        [f"settings changed: {', '.join(settings)}"] if settings else [])
+    return "; ".join(parts) or "nothing changed"

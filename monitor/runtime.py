@@ -10,7 +10,7 @@ from pathlib import Path
 from monitor.config import Config, FeedConfig, check_config
 from monitor.logs import add_secrets
 from monitor.matching import Matcher
-from monitor.problems import InvalidFiles, Problem
+from monitor.problems import InvalidFiles, Problem, as_given
 from monitor.watchlists import Watchlist, check_watchlists
 from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
@@ -42,19 +42,25 @@ class Runtime:
 
 
 def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[Problem]]:
-    """Validate the config and the watchlists it points at (read once); collect every problem."""
+    """Validate the config and the watchlists it points at (read once); collect every problem.
+
+    Names are checked against the watchlists only when all of them loaded: a broken file is
+    reported once, as the root cause, not again as every subscriber's unknown watchlist."""
     loaded: dict[Path, tuple[list[Watchlist], list[Problem]]] = {}
 
-    def read(directory: Path) -> list[Watchlist]:
+    def read(directory: Path) -> list[Watchlist] | None:
         if directory not in loaded:
-            loaded[directory] = check_watchlists(directory)
-        return loaded[directory][0]
+            loaded[directory] = check_watchlists(as_given(config_path, directory))
+        watchlists, problems = loaded[directory]
+        return None if problems else watchlists
 
-    def names(directory: Path) -> set[str]:
-        return {w.name for w in read(directory)}
+    def names(directory: Path) -> set[str] | None:
+        watchlists = read(directory)
+        return None if watchlists is None else {w.name for w in watchlists}
 
-    def entity_names(directory: Path) -> set[str]:
-        return {e.name for w in read(directory) for e in w.entities}
+    def entity_names(directory: Path) -> set[str] | None:
+        watchlists = read(directory)
+        return None if watchlists is None else {e.name for w in watchlists for e in w.entities}
 
     config, problems = check_config(config_path, names, entity_names)
     if config is None:
@@ -63,13 +69,15 @@ def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[P
     return config, watchlists, problems + wl_problems
 
 
-def load_runtime(config_path: Path) -> Runtime:
-    """Build a Runtime, or raise InvalidFiles with every problem (file:line: message)."""
+def load_runtime(config_path: Path, warn: bool = True) -> Runtime:
+    """Build a Runtime, or raise InvalidFiles with every problem (file:line: message).
+
+    ``warn=False`` for read-only commands: disabled channels matter only to what sends."""
     config, watchlists, problems = check_all(config_path)
     if problems or config is None:
         raise InvalidFiles(problems)
     add_secrets(config.secrets())
-    for warning in config.warnings:
+    for warning in config.warnings if warn else ():
         log.warning("%s", warning)
     db = connect(config.storage_url, create=False)
     try:

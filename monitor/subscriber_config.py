@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from monitor.problems import did_you_mean
 from notifiers.channels import QuietHours
 
 SUBSCRIBER_KEYS = {"mode", "schedule", "timezone", "entities", "min_score", "quiet_hours",
@@ -86,7 +87,8 @@ def _names(c, sub: dict[str, Any], line: int, known: set[str] | None, name: str)
         return None
     for entity in entities:
         if known is not None and entity not in known:
-            c.error(where, f"subscriber {name!r} names unknown entity {entity!r}")
+            c.error(where, f"subscriber {name!r} names unknown entity {entity!r}"
+                           f"{did_you_mean(entity, known)}")
     return tuple(entities)
 
 

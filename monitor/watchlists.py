@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from monitor.matching.normalize import alias_keys, matches_most_stories
-from monitor.problems import InvalidFiles, LineFinder, Problem, toml_syntax_problem
+from monitor.problems import (
+    InvalidFiles,
+    LineFinder,
+    Problem,
+    did_you_mean,
+    toml_syntax_problem,
+)
 
 FIELDS = ("title", "summary", "content")
 TOP_KEYS = {"name", "description", "entities"}
@@ -102,7 +108,8 @@ class _FileChecker:
             name = name.strip()
             where = f"entity '{name}'"
         for key in sorted(set(raw) - ENTITY_KEYS):
-            self.add(self.lines.key(key, line), f"{where}: unknown key '{key}'")
+            self.add(self.lines.key(key, line),
+                     f"{where}: unknown key '{key}'{did_you_mean(key, ENTITY_KEYS)}")
         if not isinstance(name, str) or not name:
             self.add(line, f"{where}: missing or empty 'name'")
             return None
@@ -199,7 +206,7 @@ class _FileChecker:
 
     def watchlist(self, data: dict[str, Any]) -> Watchlist | None:
         for key in sorted(set(data) - TOP_KEYS):
-            self.add(self.lines.key(key), f"unknown key '{key}'")
+            self.add(self.lines.key(key), f"unknown key '{key}'{did_you_mean(key, TOP_KEYS)}")
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
             self.add(self.lines.key("name") or 1, "missing or empty watchlist 'name'")

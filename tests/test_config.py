@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,106 @@ def test_durations(value, seconds):
 def test_bad_durations(value):
     with pytest.raises(ValueError):
         parse_duration(value)
+
+
+def _without_psycopg(tmp_path: Path) -> dict[str, str]:
+    """Environment where ``import psycopg`` fails as it does when the package is not installed."""
+    fake = tmp_path / "no-psycopg" / "psycopg"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        'raise ModuleNotFoundError("No module named \'psycopg\'", name="psycopg")\n')
+    return {"PYTHONPATH": str(fake.parent)}
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://monitor@127.0.0.1:1/monitor",
+                                 "postgresql://monitor@127.0.0.1:1/monitor"])
+def test_postgresql_without_its_driver_names_the_package_and_the_install(tmp_path, url):
+    path = _write(tmp_path, f'[storage]\nurl = "{url}"\n')
+    env = _without_psycopg(tmp_path)
+    for command in (["check"], ["db", "upgrade"], ["db", "current"], ["run"]):
+        result = run_cli(*command, "--config", str(path), env=env, timeout=30)
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"{path}:4: " in result.stderr, (command, result.stderr)
+        assert "psycopg" in result.stderr and "pip install '.[postgres]'" in result.stderr
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+
+
+def _broken_ice(tmp_path: Path, extra: str = "") -> Path:
+    """A config in ``tmp_path/conf`` whose ICE watchlist has a TOML syntax error."""
+    lists = tmp_path / "conf" / "lists"
+    lists.mkdir(parents=True)
+    (lists / "ice.toml").write_text('name = "ICE"\n[[entities]\nname = "ICE"\n')
+    path = tmp_path / "conf" / "config.toml"
+    path.write_text('[watchlists]\ndir = "lists"\n[[subscribers]]\nname = "desk"\n'
+                    f'notify = []\nwatchlists = ["ICE"]\nentities = ["ICE"]\n{extra}')
+    return path
+
+
+def test_watchlist_syntax_error_is_reported_alone(tmp_path):
+    result = run_cli("check", "--config", str(_broken_ice(tmp_path)))
+    assert result.returncode == 2
+    problems = result.stderr.splitlines()
+    assert len(problems) == 2 and "TOML syntax" in problems[0], result.stderr
+    assert problems[1] == "1 problem(s) found"
+
+
+def test_paths_in_messages_are_as_the_user_gave_them(tmp_path):
+    given = Path(os.path.relpath(_broken_ice(tmp_path, "[[feeds]]\nurl = 1\n"), ROOT))
+    result = run_cli("check", "--config", str(given))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert any(line.startswith(f"{given}:9: ") for line in lines), result.stderr
+    assert any(line.startswith(f"{given.parent / 'lists' / 'ice.toml'}:2: TOML syntax")
+               for line in lines), result.stderr
+
+
+def test_misspelled_keys_get_a_suggestion(tmp_path):
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "ice.toml").write_text('name = "ICE"\n[[entities]]\nname = "ICE"\n'
+                                    'aliases = ["ICE"]\ncase_sensitve = ["ICE"]\n')
+    path = tmp_path / "config.toml"
+    path.write_text('[watchlists]\ndir = "lists"\n[[feeds]]\nurl = "https://a.example/"\n'
+                    'intervall = "1h"\n')
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 2
+    assert (f"{path}:5: unknown key 'intervall' in [[feeds]] (did you mean 'interval'?)"
+            in result.stderr.splitlines())
+    assert "unknown key 'case_sensitve' (did you mean 'case_sensitive'?)" in result.stderr
+
+
+def test_no_config_says_how_to_start(tmp_path):
+    result = run_cli("check", "--config", str(tmp_path / "nowhere.toml"))
+    assert result.returncode == 2
+    for hint in ("--config", "MONITOR_CONFIG", "config.example.toml"):
+        assert hint in result.stderr, result.stderr
+
+
+def test_storage_url_expands_env_references(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLI_TEST_DATA_DIR", "state")
+    path = _write(tmp_path, '[storage]\nurl = "sqlite:///${CLI_TEST_DATA_DIR}/m.db"\n')
+    config, problems = check_config(path)
+    assert problems == []
+    assert config.storage_url == f"sqlite:///{tmp_path.resolve() / 'state' / 'm.db'}"
+
+
+def test_storage_url_with_an_unset_variable_is_refused(tmp_path):
+    path = _write(tmp_path, '[storage]\nurl = "sqlite:///${CLI_TEST_UNSET_DIR}/m.db"\n')
+    for command in ("check", "poll-once"):
+        result = run_cli(command, "--config", str(path), )
+        assert result.returncode == 2
+        assert (f"{path}:4: storage url: environment variable(s) CLI_TEST_UNSET_DIR not set"
+                in result.stderr.splitlines()), result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
+
+
+def test_misspelled_watchlist_and_entity_names_get_a_suggestion(tmp_path):
+    path = _write(tmp_path, '[[subscribers]]\nname = "x"\nnotify = []\n'
+                            'watchlists = ["ICEE"]\nentities = ["Amazn"]\n')
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    for line, what, wrong, right in ((6, "watchlist", "ICEE", "ICE"),
+                                     (7, "entity", "Amazn", "Amazon")):
+        assert (f"{path}:{line}: subscriber 'x' names unknown {what} {wrong!r} "
+                f"(did you mean {right!r}?)") in lines, result.stderr

@@ -99,7 +99,7 @@ def test_feeds_health_table_and_json(tmp_path, feed_server):
     assert feeds[gone]["state"] == "disabled" and "410" in feeds[gone]["last_error"]
     assert feeds[feed_server.url("/missing.xml")]["state"] == "failing"
     table = run_cli("feeds", "--config", str(config))
-    assert table.returncode == 0 and "disabled" in table.stdout and "next_poll_at" in table.stdout
+    assert table.returncode == 0 and "disabled" in table.stdout and "next poll" in table.stdout
 
 
 def test_permanent_redirect_updates_the_stored_url(tmp_path, feed_server):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.matching import match_stream
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 WATCHLISTS = ROOT / "watchlists"
@@ -108,3 +109,38 @@ def test_cli_on_dev_set_meets_quality_targets() -> None:
     assert figures["micro"][2] >= 0.95
     for entity in match_score.ENTITIES:
         assert figures[entity][2] >= 0.90, entity
+
+
+@pytest.mark.parametrize("item", [{"id": "x"}, {"id": "x", "title": None},
+                                  {"id": "x", "title": None, "summary": "ICE raids"}])
+def test_missing_or_null_field_is_empty_text(item: dict) -> None:
+    result = run_cli("match", "--watchlists", str(WATCHLISTS), stdin=json.dumps(item) + "\n")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["id"] == "x" and "error" not in row, row
+    assert [h["field"] for h in row["hits"]] == (["summary"] if item.get("summary") else [])
+
+
+def test_id_is_echoed_even_when_a_story_fails() -> None:
+    rows = run_stream([json.dumps({"id": "y", "title": ["not", "text"]}),
+                       json.dumps({"id": "z", "title": "x" * 10, "summary": 5})])
+    assert [r["id"] for r in rows] == ["y", "z"] and all(r["error"] for r in rows)
+
+
+def test_watchlists_come_from_the_config_without_the_flag(tmp_path: Path) -> None:
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "geo.toml").write_text((WATCHLISTS / "geo-group.toml").read_text())
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[watchlists]\ndir = "lists"\n')
+    story = json.dumps({"id": 1, "title": "GEO Group and ICE sign a deal"}) + "\n"
+    for args, env in ((("--config", str(cfg)), {}), ((), {"MONITOR_CONFIG": str(cfg)})):
+        result = run_cli("match", *args, stdin=story, env=env)
+        assert result.returncode == 0, result.stderr
+        assert [h["watchlist"] for h in json.loads(result.stdout)["hits"]] == ["GEO Group"]
+
+
+def test_without_watchlists_or_config_says_what_to_pass(tmp_path: Path) -> None:
+    result = run_cli("match", "--config", str(tmp_path / "none.toml"), stdin="")
+    assert result.returncode == 2
+    assert "--watchlists DIR" in result.stderr and "MONITOR_CONFIG" in result.stderr

@@ -21,7 +21,8 @@ def _item_fields(item: Any) -> tuple[Any, dict[str, str], str | None]:
     fields: dict[str, str] = {}
     for name in TEXT_FIELDS:
         value = item.get(name)
-        if value is None:
+        if value is None:  # absent or null: empty text, as a feed entry without it
+            fields[name] = ""
             continue
         if not isinstance(value, str):
             return item.get("id"), {}, f"'{name}' must be a string"
@@ -37,7 +38,10 @@ def _process(matcher: Matcher, line: str, explain: bool) -> dict[str, Any]:
     story_id, fields, error = _item_fields(item)
     if error:
         return {"id": story_id, "hits": [], "error": error}
-    hits, misses = matcher.explain(**fields, near_misses=explain)
+    try:
+        hits, misses = matcher.explain(**fields, near_misses=explain)
+    except Exception as exc:  # noqa: BLE001 - one bad story must never stop the stream
+        return {"id": story_id, "hits": [], "error": f"internal error: {exc!r}"}
     out: dict[str, Any] = {"id": story_id, "hits": [asdict(h) for h in hits]}
     if explain:
         out["near_misses"] = [asdict(m) for m in misses]
