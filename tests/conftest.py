@@ -49,12 +49,12 @@ def write_config(directory: Path, feeds: list[str], subscribers: list[dict] | No
     """Write a config.toml using the shipped watchlists; returns its path.
 
     ``backlog`` is off by default: fixtures with fixed dates alert whatever the day the tests
-    run (None: the product's default)."""
+    run (None: the product's default). ``[watchlists]`` takes one line so that the lines of
+    ``extra`` and what follows keep their numbers."""
     lines = [
+        f"watchlists = {{ dir = {_toml_str(str(WATCHLISTS))} }}",
         "[storage]",
         f"url = {_toml_str(storage_url or 'sqlite:///monitor.db')}",
-        "[watchlists]",
-        f"dir = {_toml_str(str(WATCHLISTS))}",
         "[polling]",
         'timeout = "10s"',
         f"backlog = {_toml_str(backlog)}" if backlog is not None else "",
