@@ -127,8 +127,8 @@ def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], match
 def ingest_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Entry]]], matcher,
                  recipients: Sequence[Recipient], neardup: NearDupIndex | None = None,
                  backlog_s: float | None = None) -> IngestReport:
-    """Store what is new in several feeds' entries; a story already known gains a source
-    (one per feed).
+    """Store what is new in several feeds' entries; a story already known gains a source (a
+    feed that re-issues a story's link under a new GUID adds none).
 
     ``backlog_s``: on a feed's first poll (it has stored no entry yet), stories published
     more than this long ago are stored with their hits but not alerted. An entry whose values
@@ -212,10 +212,12 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
     staged = NearDupIndex()  # this transaction's new stories: new[-id - 1]
     load = partial(_story_texts, session)
     sources: list[tuple[Feed, Entry, int | _NewStory]] = []
+    by_link: list[bool] = []  # each source: its story was found by the entry's link
     for (feed, entry), url in zip(fresh, urls, strict=True):
         target: int | _NewStory | None = None
         if url:
             target = by_url.get(url) or pending.get(url)
+        by_link.append(target is not None)
         if target is None and neardup is not None:
             found = neardup.find(entry.dedup_text, entry.title, entry.dedup_keys, staged, load)
             if found is not None:
@@ -233,7 +235,7 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
             new.append(target)
             report.feeds_with_new.add(feed.id)
         sources.append((feed, entry, target))
-    sources = _one_per_story_and_feed(session, sources)
+    sources = _new_sources(session, sources, by_link)
     for feed, entry, target in sources:
         report.new_sources += isinstance(target, int) or entry is not target.entry
         report.sources_by_feed[feed.id] += 1
@@ -248,21 +250,24 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
     return report
 
 
-def _one_per_story_and_feed(session: Session, sources: list[tuple[Feed, Entry, int | _NewStory]]
-                            ) -> list[tuple[Feed, Entry, int | _NewStory]]:
-    """A story keeps one source per feed: a feed that re-issues a story under new GUIDs (or
-    lists it twice) adds no row, so rows never pile up poll after poll."""
-    known_ids = sorted({t for _, _, t in sources if isinstance(t, int)})
+def _new_sources(session: Session, sources: list[tuple[Feed, Entry, int | _NewStory]],
+                 by_link: list[bool]) -> list[tuple[Feed, Entry, int | _NewStory]]:
+    """The sources to record: an entry that found its story by link, from a feed that is
+    already a source of it, adds no row (a feed re-issuing its stories under new GUIDs would
+    add rows every poll; the link finds the story again). An entry joined to a story as a near-
+    duplicate keeps its row: its key is what stops it becoming a new story later."""
+    known_ids = sorted({t for (_, _, t), link in zip(sources, by_link, strict=True)
+                        if link and isinstance(t, int)})
     seen: set[tuple[int, int]] = set()
     for ids in _chunks(known_ids):
         seen.update(map(tuple, session.execute(
             select(StorySource.story_id, StorySource.feed_id).where(
                 StorySource.story_id.in_(ids)))))
     kept = []
-    for source in sources:
+    for source, link in zip(sources, by_link, strict=True):
         feed, _, target = source
         pair = (target if isinstance(target, int) else -id(target), feed.id)
-        if pair not in seen:
+        if not (link and pair in seen):
             seen.add(pair)
             kept.append(source)
     return kept

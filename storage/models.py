@@ -90,12 +90,11 @@ class Story(Base):
 
 
 class StorySource(Base):
-    """A feed's copy of a story; (feed, entry key) is what makes re-polling idempotent, and a
-    story has one source per feed however often the feed re-issues it under new GUIDs."""
+    """A feed's copy of a story; (feed, entry key) is what makes re-polling idempotent. A feed
+    that re-issues a story's link under new GUIDs adds no row (see monitor.ingest)."""
 
     __tablename__ = "story_sources"
-    __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_source_feed_entry"),
-                      UniqueConstraint("story_id", "feed_id", name="uq_source_story_feed"))
+    __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_source_feed_entry"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)

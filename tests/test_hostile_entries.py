@@ -409,14 +409,21 @@ def test_migration_clears_unsafe_links_and_text_and_merges_duplicate_sources(any
                                                "name": "N\x1b", "interval_s": 60, "state": "ok",
                                                "error_count": 0, "entries_seen": 0,
                                                "next_poll_at": now, "created_at": now}])
+        ok = len(HOSTILE_LINKS) + 1
         conn.execute(insert(Story.__table__), [
             {"id": n, "link": link, "title": f"ICE \u202e{n}\x07", "summary": "s\x1b",
-             "first_seen_at": now, "feed_id": 1}
+             "first_seen_at": now, "feed_id": 1,
+             "canonical_url": "https://n.example/ok" if n == ok else None}
             for n, link in enumerate(HOSTILE_LINKS + ["https://n.example/ok", None], start=1)])
+        # story ok: its first source, two re-issues of its link under new GUIDs, a near-
+        # duplicate entry of the same feed, and a hostile link; story 1: one source
+        links = ["https://n.example/ok", "https://n.example/ok", "https://n.example/ok",
+                 "https://n.example/other", "vbscript:x"]
         conn.execute(insert(StorySource.__table__), [
-            {"id": n, "story_id": 1 if n <= 3 else n, "feed_id": 1, "entry_key": f"k{n}",
-             "link": "vbscript:x" if n == 2 else "https://n.example/s", "seen_at": now}
-            for n in range(1, 6)])
+            {"id": n, "story_id": ok, "feed_id": 1, "entry_key": f"k{n}", "link": link,
+             "seen_at": now} for n, link in enumerate(links, start=1)]
+            + [{"id": 9, "story_id": 1, "feed_id": 1, "entry_key": "k9",
+                "link": "javascript:x", "seen_at": now}])
         conn.execute(insert(Hit.__table__), [{"story_id": 1, "watchlist": "ICE", "entity": "ICE",
                                               "alias": "ICE", "matched": "ICE\x07",
                                               "context": "ICE \u202eraid", "field": "title",
@@ -430,9 +437,8 @@ def test_migration_clears_unsafe_links_and_text_and_merges_duplicate_sources(any
                          len(HOSTILE_LINKS) + 2: None}
         assert conn.execute(text("SELECT title, summary FROM stories WHERE id = 2")).one() == \
             ("ICE 2", "s")
-        assert conn.execute(text("SELECT story_id, link FROM story_sources ORDER BY id")
-                            ).all() == [(1, "https://n.example/s"), (4, "https://n.example/s"),
-                                        (5, "https://n.example/s")]
+        assert conn.execute(text("SELECT id, link FROM story_sources ORDER BY id")).all() == [
+            (1, "https://n.example/ok"), (4, "https://n.example/other"), (5, None), (9, None)]
         assert conn.execute(text("SELECT matched, context FROM hits")).one() == \
             ("ICE", "ICE raid")
         assert conn.execute(text("SELECT name FROM feeds")).scalar_one() == "N"

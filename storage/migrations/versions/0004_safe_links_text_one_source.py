@@ -2,8 +2,10 @@
 
 Stored stories and sources keep only http(s) links (a ``javascript:`` or ``data:`` link would
 run in a reader's browser); stored text loses the control characters that the parser now drops
-(XML 1.0 refuses them, terminals and mail clients are misled by them); a feed's duplicate
-sources of one story are merged before a unique constraint keeps it so.
+(XML 1.0 refuses them, terminals and mail clients are misled by them); the rows a feed added
+each time it re-issued a story's link under a new GUID are merged into the first. Only rows
+whose link is the story's own go: their entries find the story again by its link, whereas an
+entry joined to a story as a near-duplicate must keep its row (its key is all that knows it).
 
 Revision ID: 0004
 Revises: 0003
@@ -66,12 +68,14 @@ def upgrade() -> None:
     conn = op.get_bind()
     for name in _TEXT:
         _clean_table(conn, name)
-    op.execute("DELETE FROM story_sources WHERE id NOT IN "
-               "(SELECT MIN(id) FROM story_sources GROUP BY story_id, feed_id)")
-    with op.batch_alter_table('story_sources', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_source_story_feed', ['story_id', 'feed_id'])
+    op.execute(
+        "DELETE FROM story_sources WHERE id IN ("
+        " SELECT ss.id FROM story_sources ss JOIN stories s ON s.id = ss.story_id"
+        " WHERE s.canonical_url IS NOT NULL AND ss.link = s.link AND ss.id > ("
+        "  SELECT MIN(first.id) FROM story_sources first"
+        "  WHERE first.story_id = ss.story_id AND first.feed_id = ss.feed_id"
+        "  AND first.link = ss.link))")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('story_sources', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_source_story_feed', type_='unique')
+    pass  # cleaned text, dropped links and merged duplicates are not restored
