@@ -138,14 +138,19 @@ def _no_script_link(text_: str) -> None:
         assert needle not in low
 
 
-def test_hostile_links_never_reach_email_page_atom_or_hits(tmp_path, feed_server, smtp):
+def test_hostile_links_never_reach_email_webhook_page_atom_or_hits(tmp_path, feed_server, smtp,
+                                                                   webhook):
     url = feed_server.add("/hostile.xml", _rss(_hostile_items()))
     storage_url = f"sqlite:///{tmp_path / 'monitor.db'}"
-    config = write_config(tmp_path, [url], [{"name": "desk", "notify": [smtp.url()]}],
+    config = write_config(tmp_path, [url], [{"name": "desk", "notify": [smtp.url()]},
+                                            {"name": "hooks", "notify": [webhook.url]}],
                           storage_url=storage_url)
     summary = _poll(config)
     assert summary["new_stories"] == len(HOSTILE_LINKS) + 1
-    assert summary["notifications_sent"] == len(HOSTILE_LINKS) + 1
+    assert summary["notifications_sent"] == 2 * (len(HOSTILE_LINKS) + 1)
+    for message in webhook.received:
+        _no_script_link(message["title"] + message["message"])
+        assert "https://site.example/" in message["message"]
 
     for _from, _to, raw in smtp.messages:
         msg = email.message_from_bytes(raw, policy=policy.default)
