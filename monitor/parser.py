@@ -146,7 +146,7 @@ def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
         return ParsedFeed([], error=f"invalid JSON feed: {exc}")
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         return ParsedFeed([], error="JSON document is not a JSON Feed (no items list)")
-    site = web_link(_resolve(base_url, doc.get("home_page_url")))
+    site = _site(base_url, doc.get("home_page_url"))
     entries, skipped = _read_entries(
         (item for item in doc["items"] if isinstance(item, dict)),
         lambda item: _entry_from_json(item, base_url, site))
@@ -190,7 +190,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None, *,
 
 def _read_entries(raw, read) -> tuple[list[Entry], dict]:
     """``read`` applied to each raw entry; one that fails is skipped and counted (never its
-    feed), and so is one with nothing to show. Returns the entries and ParsedFeed's counts."""
+    feed); one with nothing to show is left out. Returns the entries and ParsedFeed's counts."""
     entries = []
     skipped, reason = 0, None
     for e in raw:
