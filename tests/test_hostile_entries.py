@@ -448,3 +448,32 @@ def test_migration_clears_unsafe_links_and_text_and_merges_duplicate_sources(any
             ("ICE", "ICE raid")
         assert conn.execute(text("SELECT name FROM feeds")).scalar_one() == "N"
     engine.dispose()
+
+
+def test_a_near_duplicate_from_the_same_feed_keeps_its_source_row(tmp_path, matcher):
+    """Only an entry found by its link adds no second source: a near-duplicate's key is what
+    keeps it from becoming a new story (and an alert) once the near-duplicate window passed."""
+    from monitor.neardup import NearDupIndex
+
+    db = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    title = "ICE agents detain 40 people in early-morning raids across Houston"
+    summary = "Immigration agents detained forty people in raids across Houston on Tuesday."
+    first = make_entry("g1", "https://n.example/raid", title, summary, "", None)
+    copy = make_entry("g2", "https://n.example/raid-update", title + " (updated)", summary, "",
+                      None)
+    churned = make_entry("g3", "https://n.example/raid?utm_source=x", title, summary, "", None)
+    index = NearDupIndex()
+    try:
+        with db.session() as s:
+            feed = Feed(url="https://n.example/rss", name="N")
+            s.add(feed)
+            s.flush()
+            ingest_feeds(s, [(feed, [first])], matcher, []).committed(index)
+        with db.session() as s:
+            feed = s.get(Feed, feed.id)
+            report = ingest_feeds(s, [(feed, [copy, churned])], matcher, [], index)
+        assert (report.new_stories, report.near_duplicates, report.new_sources) == (0, 1, 1)
+        with db.session() as s:
+            assert sorted(s.scalars(select(StorySource.entry_key))) == ["g1", "g2"]
+    finally:
+        db.dispose()
