@@ -376,8 +376,10 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
     if polling_raw.get("backlog") == "off":
         polling = replace(polling, backlog=None)
     elif "backlog" in polling_raw:
-        polling = replace(polling, backlog=c.duration(polling_raw, "backlog", pline,
-                                                      DEFAULT_BACKLOG))
+        try:
+            polling = replace(polling, backlog=parse_duration(polling_raw["backlog"]))
+        except ValueError as exc:
+            c.error(c.lines.key("backlog", pline), f'backlog: {exc}, or "off"')
     retention = (c.integer(storage, "retention_days", sline, 1)
                  if "retention_days" in storage else None)
     delivery_raw, dline = c.table(raw, "delivery")
