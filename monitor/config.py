@@ -28,7 +28,8 @@ _WATCHLISTS_KEYS = {"dir"}
 _FEED_KEYS = {"url", "name", "interval"}
 _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
-                 "max_bytes", "lease"}
+                 "max_bytes", "lease", "backlog"}
+DEFAULT_BACKLOG = 2 * 86400.0
 _DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir"}
 _HTTP_KEYS = {"listen", "token", "public_url", "max_connections", "header_timeout"}
 
@@ -54,6 +55,7 @@ class PollingConfig:
     timeout: float = 30.0
     max_bytes: int = 10 * 1024 * 1024
     lease: float | None = None  # how long a worker owns the feeds it claimed; None: derived
+    backlog: float | None = DEFAULT_BACKLOG  # first poll: older entries are not alerted; None: off
 
 
 @dataclass(frozen=True)
@@ -413,6 +415,13 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
     )
     if "lease" in polling_raw:
         polling = replace(polling, lease=c.duration(polling_raw, "lease", pline, 0.0) or None)
+    if polling_raw.get("backlog") == "off":
+        polling = replace(polling, backlog=None)
+    elif "backlog" in polling_raw:
+        try:
+            polling = replace(polling, backlog=parse_duration(polling_raw["backlog"]))
+        except ValueError as exc:
+            c.error(c.lines.key("backlog", pline), f'backlog: {exc}, or "off"')
     retention = (c.integer(storage, "retention_days", sline, 1)
                  if "retention_days" in storage else None)
     delivery_raw, dline = c.table(raw, "delivery")

@@ -53,7 +53,10 @@ class CycleStats:
     feeds_not_modified: int = 0
     feeds_fast_parsed: int = 0  # parsed by the lxml fast path, not feedparser
     entries: int = 0
+    entries_skipped: int = 0  # unreadable or unstorable entries (their feeds were kept)
+    entries_sharing_guid: int = 0  # distinct entries that shared a GUID, kept apart
     new_stories: int = 0
+    backlog_not_alerted: int = 0  # stories with hits older than [polling] backlog, first poll
     hits: int = 0
     deliveries_queued: int = 0
     notifications_sent: int = 0
@@ -240,7 +243,8 @@ def _store_tx(rt: Runtime, batch: Sequence[tuple[FetchResult, ParsedFeed | None]
                 adopt_title(feed, rt.feeds_by_url.get(feed.url), parsed.title)
         with_entries = [(feed, p.entries) for _, p, feed in found if p and p.entries]
         if with_entries:
-            report = ingest_feeds(s, with_entries, rt.matcher, rt.config.subscribers, neardup)
+            report = ingest_feeds(s, with_entries, rt.matcher, rt.config.subscribers, neardup,
+                                  rt.config.polling.backlog)
         for result, parsed, feed in found:
             record_fetch(feed, result, parsed.error if parsed else None, now, rt.worker)
             outcomes.append((result, parsed, feed.state != "ok"))
@@ -271,6 +275,8 @@ def _tally(stats: CycleStats, report: IngestReport | None) -> None:
     if report is None:
         return
     stats.entries += report.entries
+    stats.entries_skipped += report.skipped
+    stats.backlog_not_alerted += report.backlog
     stats.new_stories += report.new_stories
     stats.hits += report.hits
     stats.deliveries_queued += report.deliveries
@@ -279,12 +285,26 @@ def _tally(stats: CycleStats, report: IngestReport | None) -> None:
 def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
            failed: bool) -> None:
     stats.feeds_polled += 1
+    if parsed is not None and (parsed.skipped or parsed.shared_guids):
+        _note_entries(stats, result.url, parsed)
     if failed:
         stats.feeds_failed += 1
         log.warning("feed %s failed: %s", result.url,
                     result.error or (parsed.error if parsed else None))
     elif result.not_modified:
         stats.feeds_not_modified += 1
+
+
+def _note_entries(stats: CycleStats, url: str, parsed: ParsedFeed) -> None:
+    """Count (and say) what a feed's odd entries cost: none of them takes its feed down."""
+    stats.entries_skipped += parsed.skipped
+    stats.entries_sharing_guid += parsed.shared_guids
+    if parsed.skipped:
+        log.warning("feed %s: %d entries skipped, they cannot be read (%s); the others are kept",
+                    url, parsed.skipped, parsed.skip_reason)
+    if parsed.shared_guids:
+        log.info("feed %s: %d distinct entries share a GUID; each is kept as its own story "
+                 "(keyed by GUID and link)", url, parsed.shared_guids)
 
 
 def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,

@@ -64,6 +64,7 @@ class FastFeed:
 
     title: str
     entries: list[dict]
+    link: str | None = None  # the feed's own link (its site)
 
 
 _NAMES: dict[str, str] = {}
@@ -280,6 +281,19 @@ def _feed_title(channel) -> str:
     return _text(titles[0].text)
 
 
+def _feed_link(channel, base: str) -> str | None:
+    """The channel's link by the entries' rules; None when they do not apply (it only stands in
+    for an entry link that was dropped, so an odd one is not worth feedparser's time)."""
+    found: dict = {}
+    try:
+        for child in channel:
+            if ROLES.get(_name(child.tag, child.prefix)) == "link":
+                _link(found, child, _attrs(child), base)
+    except Unsupported:
+        return None
+    return found.get("link")
+
+
 def _structure(root):
     """(channel element, entry elements, is Atom) for the three formats handled."""
     if root.tag == "rss":
@@ -337,6 +351,6 @@ def parse_fast(body: bytes, url: str, headers: dict[str, str]) -> FastFeed | Non
             entry = _entry(item, base, atom)
             entry.pop("_text_link", None)
             entries.append(entry)
-        return FastFeed(_feed_title(channel), entries)
+        return FastFeed(_feed_title(channel), entries, _feed_link(channel, base))
     except (etree.XMLSyntaxError, Unsupported, ValueError):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from monitor import metrics
@@ -20,6 +21,8 @@ from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
 from storage import Feed, Hit, Story, StorySource
 from storage.models import StoryFingerprint, utcnow
+
+log = logging.getLogger(__name__)
 
 FUTURE_SLACK = timedelta(days=1)
 CHUNK = 5000  # bound parameters per IN (...) look-up, well under SQLite's and psycopg's limits
@@ -35,6 +38,8 @@ class IngestReport:
     near_duplicates: int = 0
     hits: int = 0
     deliveries: int = 0
+    skipped: int = 0  # entries that could not be stored (their feeds' other entries were)
+    backlog: int = 0  # stories with hits not alerted: older than the backlog on a first poll
     sources_by_feed: Counter = field(default_factory=Counter)  # feed id -> source rows added
     feeds_with_new: set[int] = field(default_factory=set)  # feeds that brought a new story
     # Applied by the caller only once the transaction has committed (rolled-back rows must
@@ -51,7 +56,8 @@ class IngestReport:
 
     def add(self, part: IngestReport) -> None:
         """Fold in the counts of a part stored in the same transaction."""
-        for name in ("new_stories", "new_sources", "near_duplicates", "hits", "deliveries"):
+        for name in ("new_stories", "new_sources", "near_duplicates", "hits", "deliveries",
+                     "skipped", "backlog"):
             setattr(self, name, getattr(self, name) + getattr(part, name))
         self.sources_by_feed.update(part.sources_by_feed)
         self.feeds_with_new |= part.feeds_with_new
@@ -91,6 +97,17 @@ def published_or_seen(published: datetime | None, now: datetime) -> datetime:
     return published
 
 
+def _unstorable(exc: Exception) -> bool:
+    """An error caused by an entry's own values, which no retry fixes (not a database outage)."""
+    if isinstance(exc, DataError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False
+    if isinstance(exc, StatementError):
+        exc = exc.orig
+    return isinstance(exc, ValueError | OverflowError)  # UnicodeEncodeError is a ValueError
+
+
 @dataclass
 class _NewStory:
     feed: Feed
@@ -101,16 +118,21 @@ class _NewStory:
 
 
 def ingest_entries(session: Session, feed: Feed, entries: Sequence[Entry], matcher,
-                   recipients: Sequence[Recipient],
-                   neardup: NearDupIndex | None = None) -> IngestReport:
+                   recipients: Sequence[Recipient], neardup: NearDupIndex | None = None,
+                   backlog_s: float | None = None) -> IngestReport:
     """Store what is new in one feed's ``entries`` (see ``ingest_feeds``)."""
-    return ingest_feeds(session, [(feed, entries)], matcher, recipients, neardup)
+    return ingest_feeds(session, [(feed, entries)], matcher, recipients, neardup, backlog_s)
 
 
 def ingest_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Entry]]], matcher,
-                 recipients: Sequence[Recipient],
-                 neardup: NearDupIndex | None = None) -> IngestReport:
-    """Store what is new in several feeds' entries; a story already known gains a source.
+                 recipients: Sequence[Recipient], neardup: NearDupIndex | None = None,
+                 backlog_s: float | None = None) -> IngestReport:
+    """Store what is new in several feeds' entries; a story already known gains a source (a
+    feed that re-issues a story's link under a new GUID adds none).
+
+    ``backlog_s``: on a feed's first poll (it has stored no entry yet), stories published
+    more than this long ago are stored with their hits but not alerted. An entry whose values
+    cannot be stored is skipped and counted; its feed's other entries are stored.
 
     Known means: same canonical link, or (with ``neardup``) a recent story with nearly the
     same title and summary. Rows are written with a few multi-row INSERTs for all the feeds.
@@ -131,16 +153,24 @@ def ingest_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Entry]]]
     if not fresh:
         return report
     now = utcnow()
+    quiet = _Backlog({f.id for f, _ in feeds if not f.entries_seen}, backlog_s, now)
     try:
         with session.begin_nested():
-            report.add(_store(session, fresh, matcher, recipients, neardup, now))
-    except IntegrityError:
+            report.add(_store(session, fresh, matcher, recipients, neardup, now, quiet))
+    except Exception as exc:
+        if not isinstance(exc, IntegrityError) and not _unstorable(exc):
+            raise
         for one in fresh:
             try:
                 with session.begin_nested():
-                    part = _store(session, [one], matcher, recipients, neardup, now)
+                    part = _store(session, [one], matcher, recipients, neardup, now, quiet)
             except IntegrityError:
                 continue  # another worker stored this very entry of this feed first
+            except Exception as exc:
+                if not _unstorable(exc):
+                    raise
+                _skip(report, *one, exc)
+                continue
             report.add(part)
     for feed in {feed.id: feed for feed, _ in feeds}.values():
         feed.entries_seen += report.sources_by_feed[feed.id]
@@ -149,9 +179,30 @@ def ingest_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Entry]]]
     return report
 
 
+def _skip(report: IngestReport, feed: Feed, entry: Entry, exc: Exception) -> None:
+    report.skipped += 1
+    reason = (str(exc).strip().splitlines() or [""])[0][:200]
+    log.warning("feed %s: entry %.200r skipped, it cannot be stored (%s: %s)", feed.url,
+                entry.key, type(exc).__name__, reason)
+
+
+@dataclass(frozen=True)
+class _Backlog:
+    """Which new stories are a first poll's old entries: stored and matched, not alerted."""
+
+    first_poll: set[int]  # ids of feeds that have stored no entry yet
+    backlog_s: float | None
+    now: datetime
+
+    def quiet(self, story: _NewStory) -> bool:
+        return (self.backlog_s is not None and story.feed.id in self.first_poll
+                and published_or_seen(story.entry.published, self.now)
+                < self.now - timedelta(seconds=self.backlog_s))
+
+
 def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
            recipients: Sequence[Recipient], neardup: NearDupIndex | None,
-           now: datetime) -> IngestReport:
+           now: datetime, backlog: _Backlog) -> IngestReport:
     """Stories, sources, hits, deliveries and fingerprints for entries unknown to their feed."""
     report = IngestReport()
     urls = [e.canonical or canonical_url(e.link) for _, e in fresh]
@@ -161,10 +212,12 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
     staged = NearDupIndex()  # this transaction's new stories: new[-id - 1]
     load = partial(_story_texts, session)
     sources: list[tuple[Feed, Entry, int | _NewStory]] = []
+    by_link: list[bool] = []  # each source: its story was found by the entry's link
     for (feed, entry), url in zip(fresh, urls, strict=True):
         target: int | _NewStory | None = None
         if url:
             target = by_url.get(url) or pending.get(url)
+        by_link.append(target is not None)
         if target is None and neardup is not None:
             found = neardup.find(entry.dedup_text, entry.title, entry.dedup_keys, staged, load)
             if found is not None:
@@ -181,27 +234,51 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Entry]], matcher,
                 staged.add(-len(new) - 1, entry.dedup_keys, entry.dedup_text, entry.title)
             new.append(target)
             report.feeds_with_new.add(feed.id)
-        else:
-            report.new_sources += 1
         sources.append((feed, entry, target))
+    sources = _new_sources(session, sources, by_link)
+    for feed, entry, target in sources:
+        report.new_sources += isinstance(target, int) or entry is not target.entry
         report.sources_by_feed[feed.id] += 1
     _insert_stories(session, new, now)
     session.execute(insert(StorySource.__table__), [
         {"story_id": t if isinstance(t, int) else t.id, "feed_id": f.id,
-         "entry_key": e.key, "link": e.link, "seen_at": now} for f, e, t in sources])
-    _insert_hits(session, new, recipients, report, now)
+         "entry_key": e.key, "link": e.link or e.site, "seen_at": now} for f, e, t in sources])
+    _insert_hits(session, new, recipients, report, now, backlog)
     session.flush()
     report.fingerprints = _remember(session, new, now)
     report.new_stories = len(new)
     return report
 
 
+def _new_sources(session: Session, sources: list[tuple[Feed, Entry, int | _NewStory]],
+                 by_link: list[bool]) -> list[tuple[Feed, Entry, int | _NewStory]]:
+    """The sources to record: an entry that found its story by link, from a feed that is
+    already a source of it, adds no row (a feed re-issuing its stories under new GUIDs would
+    add rows every poll; the link finds the story again). An entry joined to a story as a near-
+    duplicate keeps its row: its key is what stops it becoming a new story later."""
+    known_ids = sorted({t for (_, _, t), link in zip(sources, by_link, strict=True)
+                        if link and isinstance(t, int)})
+    seen: set[tuple[int, int]] = set()
+    for ids in _chunks(known_ids):
+        seen.update(map(tuple, session.execute(
+            select(StorySource.story_id, StorySource.feed_id).where(
+                StorySource.story_id.in_(ids)))))
+    kept = []
+    for source, link in zip(sources, by_link, strict=True):
+        feed, _, target = source
+        pair = (target if isinstance(target, int) else -id(target), feed.id)
+        if not (link and pair in seen):
+            seen.add(pair)
+            kept.append(source)
+    return kept
+
+
 def _insert_stories(session: Session, new: list[_NewStory], now: datetime) -> None:
     """One multi-row INSERT; every new story learns its id."""
     if not new:
         return
-    rows = [{"canonical_url": n.url, "link": n.entry.link, "title": n.entry.title[:2000],
-             "summary": n.entry.summary[:10000],
+    rows = [{"canonical_url": n.url, "link": n.entry.link or n.entry.site,
+             "title": n.entry.title[:2000], "summary": n.entry.summary[:10000],
              "published_at": published_or_seen(n.entry.published, now),
              "first_seen_at": now, "feed_id": n.feed.id} for n in new]
     table = Story.__table__
@@ -221,8 +298,9 @@ def _insert_stories(session: Session, new: list[_NewStory], now: datetime) -> No
 
 
 def _insert_hits(session: Session, new: list[_NewStory], recipients: Sequence[Recipient],
-                 report: IngestReport, now: datetime) -> None:
-    """Hits and their outbox deliveries, in the story's transaction."""
+                 report: IngestReport, now: datetime, backlog: _Backlog) -> None:
+    """Hits and their outbox deliveries (none for a first poll's backlog), in the story's
+    transaction."""
     rows = [{"story_id": n.id, "watchlist": m.watchlist, "entity": m.entity, "alias": m.alias,
              "matched": m.matched, "field": m.field, "score": m.score, "rule": m.rule,
              "context": m.context, "created_at": now} for n in new for m in n.matches]
@@ -231,10 +309,12 @@ def _insert_hits(session: Session, new: list[_NewStory], recipients: Sequence[Re
     session.execute(insert(Hit.__table__), rows)
     report.matches = [m for n in new for m in n.matches]
     report.hits += len(rows)
-    if not recipients:
-        return
     for n in new:
-        if n.matches:
+        if not n.matches:
+            continue
+        if backlog.quiet(n):
+            report.backlog += 1
+        elif recipients:
             report.deliveries += enqueue(session, n.id, n.matches, recipients)
 
 

@@ -37,6 +37,28 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+# C0 controls but tab, LF and CR; DEL and C1; bidi embeddings, overrides and isolates; lone
+# surrogates; U+FFFE/U+FFFF. XML 1.0 (lxml), PostgreSQL (NUL) or UTF-8 (surrogates) refuse
+# them, and on a terminal, in a subject or a chat message they hide or reorder text.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(value: str) -> str:
+    """``value`` without the characters no database, XML writer or reader should get.
+
+    Printable text (the usual case) holds none of them: that check is twice as fast."""
+    if value.isprintable() or not _UNSAFE.search(value):
+        return value
+    return _UNSAFE.sub("", value)
+
+
+def _clean_collapsed(text: str) -> str:
+    """Collapsed text, cleaned; collapsed again only when something was removed."""
+    cleaned = clean_text(text)
+    return text if cleaned is text else collapse(cleaned)
+
+
 def collapse(text: str) -> str:
     """Collapse runs of whitespace into single spaces (str.split and regex \\s agree on what
     whitespace is; split is several times faster)."""
@@ -66,15 +88,16 @@ def _simple_text(value: str) -> str | None:
     if "<" in tail:
         return None
     parts.append(html.unescape(tail) if "&" in tail else tail)
-    return collapse("".join(parts))
+    return _clean_collapsed(collapse("".join(parts)))
 
 
 def html_to_text(value: str | None) -> str:
-    """Visible text of an HTML fragment (plain text passes through, entities decoded)."""
+    """Visible text of an HTML fragment (plain text passes through, entities decoded), without
+    control characters (see ``clean_text``)."""
     if not value:
         return ""
     if "<" not in value:
-        return collapse(html.unescape(value))
+        return _clean_collapsed(collapse(html.unescape(value)))
     quick = _simple_text(value)
     if quick is not None:
         return quick
@@ -83,5 +106,5 @@ def html_to_text(value: str | None) -> str:
         parser.feed(value)
         parser.close()
     except Exception:  # noqa: BLE001 - malformed markup must not lose the story
-        return collapse(html.unescape(re.sub(r"<[^>]*>", " ", value)))
-    return collapse("".join(parser.parts))
+        return _clean_collapsed(collapse(html.unescape(re.sub(r"<[^>]*>", " ", value))))
+    return _clean_collapsed(collapse("".join(parser.parts)))

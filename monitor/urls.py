@@ -14,6 +14,20 @@ TRACKING_PARAMS = (
 )
 
 
+WEB_SCHEMES = ("http://", "https://")
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) URL with a host, else None: the only links we
+    store or output (``javascript:``, ``data:`` and the like would run in a reader's browser)."""
+    if not url or not url[:8].lower().startswith(WEB_SCHEMES):
+        return None
+    try:
+        return url if urlsplit(url).netloc else None
+    except ValueError:
+        return None
+
+
 def canonical_url(url: str | None) -> str | None:
     """Lower-case host, sorted query, no fragment, no ``utm_*`` or click-tracking parameters."""
     if not url:

@@ -54,15 +54,20 @@ def _toml_str(value: str) -> str:
 
 
 def write_config(directory: Path, feeds: list[str], subscribers: list[dict] | None = None,
-                 storage_url: str | None = None, extra: str = "") -> Path:
-    """Write a config.toml using the shipped watchlists; returns its path."""
+                 storage_url: str | None = None, extra: str = "",
+                 backlog: str | None = "off") -> Path:
+    """Write a config.toml using the shipped watchlists; returns its path.
+
+    ``backlog`` is off by default: fixtures with fixed dates alert whatever the day the tests
+    run (None: the product's default). ``[watchlists]`` takes one line so that the lines of
+    ``extra`` and what follows keep their numbers."""
     lines = [
+        f"watchlists = {{ dir = {_toml_str(str(WATCHLISTS))} }}",
         "[storage]",
         f"url = {_toml_str(storage_url or 'sqlite:///monitor.db')}",
-        "[watchlists]",
-        f"dir = {_toml_str(str(WATCHLISTS))}",
         "[polling]",
         'timeout = "10s"',
+        f"backlog = {_toml_str(backlog)}" if backlog is not None else "",
         extra,
     ]
     for url in feeds:

@@ -109,10 +109,12 @@ def _q(value: str) -> str:
 def daemon_config(directory: Path, feeds: list[tuple[str, str]], port: int | None,
                   storage_url: str, watchlists: Path, subscribers: list[dict] | None = None,
                   http_extra: str = "", extra: str = "") -> Path:
-    """Write config.toml: (url, interval) feeds, [http] on 127.0.0.1:port, optional subscribers."""
+    """Write config.toml: (url, interval) feeds, [http] on 127.0.0.1:port, optional subscribers.
+
+    The first-poll backlog is off: items days old are alerted, as these tests expect."""
     lines = ["[storage]", f"url = {_q(storage_url)}",
              "[watchlists]", f"dir = {_q(str(watchlists))}",
-             "[polling]", 'timeout = "10s"',
+             "[polling]", 'timeout = "10s"', 'backlog = "off"',
              "[delivery]", 'retry_initial = "1s"', "max_attempts = 2"]
     if port is not None:
         lines += ["[http]", f'listen = "127.0.0.1:{port}"', http_extra]

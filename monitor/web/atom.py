@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from feedgen.feed import FeedGenerator
 
+from monitor.text import clean_text
+from monitor.urls import web_link
 from monitor.watchlists import Watchlist
 from storage.models import utcnow
 from storage.reports import StoryHits
@@ -25,7 +27,8 @@ def _summary(story: StoryHits) -> str:
 
 def watchlist_feed(watchlist: Watchlist, stories: Sequence[StoryHits], self_url: str,
                    page_url: str, feed_id: str | None = None) -> bytes:
-    """Atom 1.0 bytes: one entry per story, newest hit first; ``feed_id`` defaults to self."""
+    """Atom 1.0 bytes: one entry per story, newest hit first; ``feed_id`` defaults to self.
+    Stored text is cleaned again (older rows may hold characters lxml refuses)."""
     fg = FeedGenerator()
     fg.id(feed_id or self_url)
     fg.title(f"{watchlist.name} mentions — ice-monitor")
@@ -38,15 +41,15 @@ def watchlist_feed(watchlist: Watchlist, stories: Sequence[StoryHits], self_url:
     for story in stories:
         fe = fg.add_entry(order="append")
         fe.id(entry_id(story))
-        fe.title(story.title or "(untitled)")
-        if story.link:
+        fe.title(clean_text(story.title) or "(untitled)")
+        if web_link(story.link):
             fe.link(href=story.link, rel="alternate")
         fe.updated(story.found_at)
         if story.published_at:
             fe.published(story.published_at)
         if story.source:
-            fe.author({"name": story.source})
+            fe.author({"name": clean_text(story.source)})
         for entity in dict.fromkeys(e for e, _, _ in story.entities):
             fe.category(term=entity, label=entity)
-        fe.summary(_summary(story))
+        fe.summary(clean_text(_summary(story)))
     return fg.atom_str(pretty=True)
