@@ -76,7 +76,7 @@ def api_hits(request: Request) -> Response:
         since, limit = _since(q.get("since")), _limit(q.get("limit"))
     except BadRequest as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
-    with _daemon(request).runtime.db.session() as s:
+    with _daemon(request).runtime.db.read() as s:
         rows = list_hits(s, q.get("watchlist") or None, q.get("entity") or None, since, limit)
     hits = [r.as_dict() for r in rows]
     return JSONResponse({"count": len(hits), "hits": hits})
@@ -88,7 +88,7 @@ def atom(request: Request) -> Response:
     watchlist = next((w for w in rt.watchlists if w.name == name), None)
     if watchlist is None:
         return JSONResponse({"error": f"no watchlist named {name!r}"}, status_code=404)
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         stories = recent_story_hits(s, name, FEED_ENTRIES)
     self_url = str(request.url.replace(query=""))
     page_url = str(request.url_for("index"))

@@ -26,7 +26,7 @@ def _env() -> Environment:
 def render_index(rt: Runtime, health: dict[str, Any], watchlist: str | None,
                  atom_url: Callable[[str], str]) -> str:
     """Server-rendered page; the chart bars are drawn by a small inline script (no CDN)."""
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         hits = list_hits(s, watchlist or None, None, None, RECENT_HITS)
         days, counts = mentions_per_day(s, CHART_DAYS)
     names = [w.name for w in rt.watchlists]
