@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from monitor import metrics
 from monitor.config import PollingConfig
 from monitor.feeds import adopt_title, record_fetch, sync_feeds
-from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
+from monitor.fetcher import FetchRequest, FetchResult, Slots, fetch_one, make_session
 from monitor.ingest import IngestReport, ingest_feeds, recent_index
 from monitor.neardup import NearDupIndex
 from monitor.parser import ParsedFeed
@@ -94,6 +94,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = pool is not None
     store = _StoreQueue(rt, stats, neardup, claims)
+    slots = Slots(rt.config.polling)
 
     async def parse(result: FetchResult) -> ParsedFeed | None:
         """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone."""
@@ -116,7 +117,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
         async with backlog:
             if _stopped(stop):
                 return
-            result = await fetch_one(session, req, rt.config.polling)
+            result = await fetch_one(session, req, rt.config.polling, slots)
             metrics.observe_fetches([result])
             parsed = None
             if result.body is not None:
