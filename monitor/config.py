@@ -27,7 +27,7 @@ _FEED_KEYS = {"url", "name", "interval"}
 _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
                  "max_bytes", "lease"}
-_DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir"}
+_DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir", "timeout"}
 _HTTP_KEYS = {"listen", "token"}
 
 
@@ -62,6 +62,7 @@ class DeliveryConfig:
     max_attempts: int = 10
     lease: float = 300.0
     templates_dir: Path | None = None
+    timeout: float = 30.0  # how long a target may take to answer one message
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,7 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
         max_attempts=c.integer(delivery_raw, "max_attempts", dline,
                                delivery_defaults.max_attempts),
         lease=c.duration(delivery_raw, "lease", dline, delivery_defaults.lease),
+        timeout=c.duration(delivery_raw, "timeout", dline, delivery_defaults.timeout),
         templates_dir=_templates_dir(c, delivery_raw, dline, base),
     )
     known = watchlist_names(wl_dir)

@@ -406,6 +406,11 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
             raise
         if _stopped(stop):
             _release_unpolled(rt, list(claims.outstanding))
+    level = logging.INFO if stats.feeds_polled else logging.DEBUG
+    log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
+             "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,
+             stats.feeds_not_modified, stats.new_stories, stats.hits, stats.deliveries_queued,
+             time.monotonic() - started)
     if deliver and not _stopped(stop):
         report = rt.outbox.deliver_due(should_stop=stop.is_set if stop else None)
         metrics.observe_deliveries(report)
@@ -413,9 +418,4 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
         stats.notifications_failed = report.failed + report.retrying
     stats.duration_s = round(time.monotonic() - started, 3)
     metrics.observe_cycle(stats)
-    level = logging.INFO if stats.feeds_polled or stats.notifications_sent else logging.DEBUG
-    log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
-             "%d alerts sent in %.1fs", stats.feeds_polled, stats.feeds_failed,
-             stats.feeds_not_modified, stats.new_stories, stats.hits, stats.notifications_sent,
-             stats.duration_s)
     return stats
