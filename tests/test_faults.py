@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import threading
@@ -171,3 +172,51 @@ def test_healthz_fails_within_a_cycle_and_recovers_when_sqlite_is_unwritable(
     wait_for(lambda: d.get("/api/hits").json()["count"] == 2, timeout=15,
              what="a story stored after the fault")
     assert d.stop()[0] == 0
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (children of all its threads), from /proc."""
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        parent = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as f:
+                    children = {int(c) for c in f.read().split()}
+            except OSError:
+                continue
+            stack += children - found
+            found |= children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its new parent to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_kill_9_of_the_daemon_takes_its_parse_workers_with_it(tmp_path, feed_server, daemon):
+    feeds = [(feed_server.add(f"/f{n}.xml", rss([(f"s{n}", f"Story {n} about ICE", 0)])), "1h")
+             for n in range(20)]
+    feeds.append((feed_server.add("/slow.xml", rss([("x", "Weather", 0)]), delay=30), "1h"))
+    config = daemon_config(tmp_path, feeds, None, f"sqlite:///{tmp_path / 'm.db'}", WATCHLISTS)
+    config.write_text(config.read_text().replace('timeout = "10s"', 'timeout = "60s"'))
+    d = DaemonProcess(config, None)
+    daemon.append(d)
+    d.start(wait_healthy=False)
+    wait_for(lambda: feed_server.hits("/slow.xml") and len(_descendants(d.proc.pid)) >= 3,
+             timeout=30, what="the parse pool (fork server, workers, resource tracker)")
+    children = _descendants(d.proc.pid)
+    d.proc.kill()
+    d.proc.wait(10)
+    wait_for(lambda: not any(_alive(p) for p in children), timeout=5,
+             what=f"the daemon's children {sorted(children)} to exit after kill -9")
