@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import tomllib
@@ -209,15 +208,13 @@ def _check_notify_url(url: str) -> str | None:
     """Why apprise would not accept ``url`` (the URL itself is never echoed: it holds secrets)."""
     import apprise
 
+    from notifiers.sender import apprise_said
+
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if not scheme:
         return "notify entry is not a URL (expected scheme://...)"
-    apprise_log = logging.getLogger("apprise")
-    was_disabled, apprise_log.disabled = apprise_log.disabled, True
-    try:
+    with apprise_said():
         accepted = apprise.Apprise().add(url)
-    finally:
-        apprise_log.disabled = was_disabled
     return None if accepted else f"apprise does not accept this {scheme}:// URL"
 
 

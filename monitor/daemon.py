@@ -170,8 +170,9 @@ class Daemon:
                     s.execute(text("SELECT 1"))
             except Exception as exc:  # noqa: BLE001 - any storage failure is unhealthy
                 reason = f"storage does not answer: {type(exc).__name__}"
-        if reason is None and self.failing:
-            job, error = next(iter(self.failing.items()))
+        failing = dict(self.failing)
+        if reason is None and failing:
+            job, error = next(iter(failing.items()))
             reason = f"the last {job} failed: {error}"
         if reason is None and rt.config.feeds:
             shortest = timedelta(seconds=min(f.interval for f in rt.config.feeds))

@@ -129,7 +129,7 @@ class Outbox:
                    or_(Delivery.subscriber.not_in(digests), Delivery.attempts > 0,
                        Delivery.state == "sending"))
         groups: dict[tuple[str, str], list[Due]] = {}
-        with self.db.session() as s:
+        with self.db.read() as s:
             channels = s.execute(select(Delivery.subscriber, Delivery.channel).where(due)
                                  .distinct().order_by(Delivery.subscriber, Delivery.channel))
             for sub, chan in channels.all():

@@ -51,7 +51,7 @@ def secret_parts(url: str) -> list[str]:
         return [url]
     if not split.scheme or "://" not in url:
         return [url]
-    with _apprise_messages():
+    with apprise_said():
         pieces = _masked_by_apprise(url)
     pieces.add(split.password or "")
     pieces.update(v for k, v in parse_qsl(split.query) if _SECRET_KEY.search(k))
@@ -88,8 +88,10 @@ _APPRISE_LOG.addFilter(_DivertToSend())
 
 
 @contextmanager
-def _apprise_messages() -> Iterator[list[str]]:
-    """apprise's warnings during the block (this send only), without its timestamps."""
+def apprise_said() -> Iterator[list[str]]:
+    """apprise's warnings in this context (a send, a URL check) during the block, without its
+    timestamps and kept out of the log; unlike disabling apprise's logger, other threads'
+    sends still report why they failed."""
     said: list[str] = []
     token = _said.set(said)
     try:
@@ -110,7 +112,7 @@ def _with_timeout(plugin, url: str, timeout: float) -> None:
 def send(channel: Channel, message: Message, timeout: float = DEFAULT_TIMEOUT) -> str | None:
     """Deliver ``message`` within ``timeout`` seconds; None on success, else a log-safe reason
     in apprise's words (HTTP errors count)."""
-    with _apprise_messages() as said:
+    with apprise_said() as said:
         plugin = apprise.Apprise.instantiate(channel.url, suppress_exceptions=True)
         if not plugin:
             return f"apprise rejected the {channel.scheme}:// URL"

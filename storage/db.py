@@ -6,7 +6,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, exc
@@ -23,6 +23,10 @@ class Database:
 
     engine: Engine
     factory: sessionmaker[Session]
+    reader: Engine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = self.engine.execution_options(**{READ_ONLY: True})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -33,8 +37,7 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A session that only reads: on SQLite it never takes the write lock, so it runs
         beside a writer (WAL); whatever it might have changed is rolled back."""
-        reader = self.engine.execution_options(**{READ_ONLY: True})
-        with Session(reader, expire_on_commit=False) as s:
+        with Session(self.reader, expire_on_commit=False) as s:
             yield s
 
     def dispose(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from notifiers.sender import redact, secret_parts
 from tests.conftest import WATCHLISTS, run_cli
 from tests.daemon import DaemonProcess, daemon_config, wait_for
 from tests.daemon import rss as dated_rss
@@ -77,3 +78,20 @@ def test_the_daemon_logs_the_cycle_then_the_sends(tmp_path, feed_server, webhook
     sent = next(i for i, line in enumerate(lines) if "sent alert to desk" in line)
     assert cycle < sent and "1 hits" in lines[cycle], lines
     assert "0 alerts sent" not in log
+
+
+def test_only_the_secrets_inside_a_notify_url_are_redacted():
+    plain = "json://127.0.0.1:18900/digest"
+    line = "sent digest of 2 stories to research-digest via json://127.0.0.1:18900/digest"
+    assert redact(line, secret_parts(plain)) == line
+    cases = {
+        "ntfy://ntfy.sh/alerts?token=tk_0123abcd": ["tk_0123abcd"],
+        "tgram://123456789:AAbbCCddEEffGG/987654": ["123456789:AAbbCCddEEffGG"],
+        "mailtos://desk:hunter2secret@smtp.example.org?to=a@b.org": ["hunter2secret"],
+        "json://127.0.0.1/hook?apikey=k3y-k3y-k3y&mode=digest": ["k3y-k3y-k3y"],
+    }
+    for url, secrets in cases.items():
+        found = secret_parts(url)
+        assert all(s in found for s in secrets), (url, found)
+        said = redact(f"to alerts via {url} in digest mode", found)
+        assert not any(s in said for s in secrets) and "alerts" in said and "digest" in said
