@@ -9,6 +9,7 @@ from tests.conftest import WATCHLISTS, run_cli
 from tests.daemon import DaemonProcess, daemon_config, wait_for
 from tests.daemon import rss as dated_rss
 from tests.delivery_helpers import config, rss
+from tests.servers import WebhookReceiver
 
 
 def _poll_once(path) -> tuple[dict, str]:
@@ -95,3 +96,17 @@ def test_only_the_secrets_inside_a_notify_url_are_redacted():
         assert all(s in found for s in secrets), (url, found)
         said = redact(f"to alerts via {url} in digest mode", found)
         assert not any(s in said for s in secrets) and "alerts" in said and "digest" in said
+
+
+def test_delivery_timeout_from_the_config_reaches_apprise(tmp_path, feed_server):
+    slow = WebhookReceiver(delay=3).start()
+    try:
+        feed = feed_server.add("/n.xml", rss(1))
+        path = config(tmp_path, [feed], [{"name": "desk", "notify": [slow.url]}],
+                      f"sqlite:///{tmp_path / 'm.db'}",
+                      delivery={"timeout": "1s", "retry_initial": "1m"})
+        stats, log = _poll_once(path)
+    finally:
+        slow.stop()
+    assert stats["notifications_failed"] == 1 and len(slow.received) == 1
+    assert "alert to desk via json://" in log and "next attempt at" in log

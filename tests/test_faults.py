@@ -50,6 +50,20 @@ def daemon(tmp_path) -> Iterator[list[DaemonProcess]]:
         d.kill()
 
 
+def _started(tmp_path: Path, feed_server, daemon: list[DaemonProcess]
+             ) -> tuple[DaemonProcess, Path]:
+    """A daemon on SQLite with HTTP, polling one ICE story every second; and its file."""
+    feed = feed_server.add("/n.xml", rss([("a", "ICE agents detain dozens", 0)]))
+    path = tmp_path / "m.db"
+    port = free_port()
+    config = daemon_config(tmp_path, [(feed, "1s")], port, f"sqlite:///{path}", WATCHLISTS)
+    d = DaemonProcess(config, port)
+    daemon.append(d)
+    d.start()
+    wait_for(lambda: d.get("/api/hits").json()["count"] == 1, what="the first hit")
+    return d, path
+
+
 def _write(db, n: int) -> None:
     with db.session() as s:
         s.execute(text("INSERT INTO probe VALUES (:n)"), {"n": n})
@@ -89,14 +103,7 @@ def _latencies(d: DaemonProcess, path: str, n: int) -> list[float]:
 
 
 def test_reads_answer_while_a_writer_holds_the_sqlite_lock(tmp_path, feed_server, daemon):
-    feed = feed_server.add("/n.xml", rss([("a", "ICE agents detain dozens", 0)]))
-    path = tmp_path / "m.db"
-    port = free_port()
-    config = daemon_config(tmp_path, [(feed, "1s")], port, f"sqlite:///{path}", WATCHLISTS)
-    d = DaemonProcess(config, port)
-    daemon.append(d)
-    d.start()
-    wait_for(lambda: d.get("/api/hits").json()["count"] == 1, what="the first hit")
+    d, path = _started(tmp_path, feed_server, daemon)
 
     writer = sqlite3.connect(path, isolation_level=None, timeout=30)
     writer.execute("BEGIN IMMEDIATE")
@@ -112,14 +119,7 @@ def test_reads_answer_while_a_writer_holds_the_sqlite_lock(tmp_path, feed_server
 
 
 def test_polling_stays_on_time_under_read_load(tmp_path, feed_server, daemon):
-    feed = feed_server.add("/n.xml", rss([("a", "ICE agents detain dozens", 0)]))
-    port = free_port()
-    config = daemon_config(tmp_path, [(feed, "1s")], port, f"sqlite:///{tmp_path / 'm.db'}",
-                           WATCHLISTS)
-    d = DaemonProcess(config, port)
-    daemon.append(d)
-    d.start()
-    wait_for(lambda: feed_server.hits("/n.xml") >= 1, what="the first poll")
+    d, _ = _started(tmp_path, feed_server, daemon)
     done = threading.Event()
 
     def hammer() -> None:
@@ -146,14 +146,7 @@ def test_healthz_fails_within_a_cycle_and_recovers_when_sqlite_is_unwritable(
         tmp_path, feed_server, daemon):
     if not _chattr_works(tmp_path):
         pytest.skip("chattr +i is not supported here (needs root on ext4/xfs)")
-    feed = feed_server.add("/n.xml", rss([("a", "ICE agents detain dozens", 0)]))
-    path = tmp_path / "m.db"
-    port = free_port()
-    config = daemon_config(tmp_path, [(feed, "1s")], port, f"sqlite:///{path}", WATCHLISTS)
-    d = DaemonProcess(config, port)
-    daemon.append(d)
-    d.start()
-    wait_for(lambda: d.get("/api/hits").json()["count"] == 1, what="the first hit")
+    d, path = _started(tmp_path, feed_server, daemon)
 
     with immutable(path, Path(f"{path}-wal")):
         failed = time.monotonic()
