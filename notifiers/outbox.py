@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select
@@ -167,16 +168,24 @@ class Outbox:
         def stopped() -> bool:
             return self.stopping.is_set() or (should_stop is not None and should_stop())
 
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="send") as pool:
-            while not stopped():
-                groups = self.due(now, limit)
-                tried = report.tried
-                reports = pool.map(lambda group: self._deliver_channel(*group, now, stopped),
-                                   groups.items())
-                for channel_report in list(reports):
-                    report.add(channel_report)
-                if report.tried == tried or all(len(d) < limit for d in groups.values()):
-                    return
+        while not stopped():
+            groups = self.due(now, limit)
+            tried = report.tried
+            for channel_report in self._send_channels(groups, now, stopped):
+                report.add(channel_report)
+            if report.tried == tried or all(len(d) < limit for d in groups.values()):
+                return
+
+    def _send_channels(self, groups: dict[tuple[str, str], list[Due]], now: datetime,
+                       stopped: Callable[[], bool]) -> list[DeliveryReport]:
+        """Each channel's messages in order; several channels side by side."""
+        jobs = [partial(self._deliver_channel, key, due, now, stopped)
+                for key, due in groups.items()]
+        if len(jobs) <= 1 or self.concurrency <= 1:
+            return [job() for job in jobs]
+        with ThreadPoolExecutor(min(self.concurrency, len(jobs)),
+                                thread_name_prefix="send") as pool:
+            return list(pool.map(lambda job: job(), jobs))
 
     def _deliver_channel(self, key: tuple[str, str], due: list[Due], now: datetime,
                          stopped: Callable[[], bool]) -> DeliveryReport:
