@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import tomllib
@@ -30,7 +29,7 @@ _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
                  "max_bytes", "lease", "backlog"}
 DEFAULT_BACKLOG = 2 * 86400.0
-_DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir"}
+_DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir", "timeout"}
 _HTTP_KEYS = {"listen", "token", "public_url", "max_connections", "header_timeout"}
 
 
@@ -66,6 +65,7 @@ class DeliveryConfig:
     max_attempts: int = 10
     lease: float = 300.0
     templates_dir: Path | None = None
+    timeout: float = 30.0  # how long a target may take to answer one message
 
 
 @dataclass(frozen=True)
@@ -230,15 +230,13 @@ def _check_notify_url(url: str) -> str | None:
     """Why apprise would not accept ``url`` (the URL itself is never echoed: it holds secrets)."""
     import apprise
 
+    from notifiers.sender import apprise_said
+
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if not scheme:
         return "notify entry is not a URL (expected scheme://...)"
-    apprise_log = logging.getLogger("apprise")
-    was_disabled, apprise_log.disabled = apprise_log.disabled, True
-    try:
+    with apprise_said():
         accepted = apprise.Apprise().add(url)
-    finally:
-        apprise_log.disabled = was_disabled
     return None if accepted else f"apprise does not accept this {scheme}:// URL"
 
 
@@ -433,6 +431,7 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
         max_attempts=c.integer(delivery_raw, "max_attempts", dline,
                                delivery_defaults.max_attempts),
         lease=c.duration(delivery_raw, "lease", dline, delivery_defaults.lease),
+        timeout=c.duration(delivery_raw, "timeout", dline, delivery_defaults.timeout),
         templates_dir=_templates_dir(c, delivery_raw, dline, base),
     )
     known = watchlist_names(wl_dir)

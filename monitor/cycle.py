@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from monitor import metrics
 from monitor.config import PollingConfig
 from monitor.feeds import adopt_title, record_fetch, sync_feeds
-from monitor.fetcher import FetchRequest, FetchResult, fetch_one, make_session
+from monitor.fetcher import FetchRequest, FetchResult, Slots, fetch_one, make_session
 from monitor.ingest import IngestReport, ingest_feeds, recent_index
 from monitor.neardup import NearDupIndex
 from monitor.parser import ParsedFeed
@@ -97,6 +97,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = pool is not None
     store = _StoreQueue(rt, stats, neardup, claims)
+    slots = Slots(rt.config.polling)
 
     async def parse(result: FetchResult) -> ParsedFeed | None:
         """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone."""
@@ -120,7 +121,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
         async with backlog:
             if _stopped(stop):
                 return
-            result = await fetch_one(session, req, rt.config.polling)
+            result = await fetch_one(session, req, rt.config.polling, slots)
             metrics.observe_fetches([result])
             parsed = None
             if result.body is not None:
@@ -424,6 +425,11 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
             raise
         if _stopped(stop):
             _release_unpolled(rt, list(claims.outstanding))
+    level = logging.INFO if stats.feeds_polled else logging.DEBUG
+    log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
+             "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,
+             stats.feeds_not_modified, stats.new_stories, stats.hits, stats.deliveries_queued,
+             time.monotonic() - started)
     if deliver and not _stopped(stop):
         report = rt.outbox.deliver_due(should_stop=stop.is_set if stop else None)
         metrics.observe_deliveries(report)
@@ -431,9 +437,4 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
         stats.notifications_failed = report.failed + report.retrying
     stats.duration_s = round(time.monotonic() - started, 3)
     metrics.observe_cycle(stats)
-    level = logging.INFO if stats.feeds_polled or stats.notifications_sent else logging.DEBUG
-    log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
-             "%d alerts sent in %.1fs", stats.feeds_polled, stats.feeds_failed,
-             stats.feeds_not_modified, stats.new_stories, stats.hits, stats.notifications_sent,
-             stats.duration_s)
     return stats

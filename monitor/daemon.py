@@ -50,6 +50,7 @@ class Daemon:
         self.started_at = self.loaded_at = utcnow()
         self.last_cycle_at: datetime | None = None
         self.last_refused: list[str] = []
+        self.failing: dict[str, str] = {}  # job ("polling cycle", "delivery pass") -> its error
         self.http = None
         self._next_due: datetime | None = None
         self._resync = True
@@ -67,7 +68,7 @@ class Daemon:
     def _soonest_due(self, rt: Runtime) -> datetime:
         """When the next configured feed is due (a minute from now if none is)."""
         urls = {f.url for f in rt.config.feeds}
-        with rt.db.session() as s:
+        with rt.db.read() as s:
             times = [t for url, t, state in s.execute(
                 select(Feed.url, Feed.next_poll_at, Feed.state))
                 if url in urls and state != "disabled"]
@@ -90,10 +91,12 @@ class Daemon:
                 stats = poll_cycle(rt, deliver=False, stop=self.stopping)
                 self.last_cycle_at = utcnow()
                 self._next_due = self._soonest_due(rt)
-            except Exception:  # noqa: BLE001 - the daemon outlives any one bad cycle
+            except Exception as exc:  # noqa: BLE001 - the daemon outlives any one bad cycle
                 log.exception("poll cycle failed")
+                self._failed("polling cycle", exc)
                 self._next_due = utcnow() + timedelta(seconds=5)
                 return
+            self.failing.pop("polling cycle", None)
         finally:
             self._cycle_lock.release()
         if stats.deliveries_queued:
@@ -106,10 +109,17 @@ class Daemon:
         try:
             metrics.observe_deliveries(
                 self.rt.outbox.deliver_due(should_stop=self.stopping.is_set))
-        except Exception:  # noqa: BLE001 - retried on the next tick
+            self.failing.pop("delivery pass", None)
+        except Exception as exc:  # noqa: BLE001 - retried on the next tick
             log.exception("delivery pass failed")
+            self._failed("delivery pass", exc)
         finally:
             self._outbox_lock.release()
+
+    def _failed(self, job: str, exc: Exception) -> None:
+        """Remember why ``job`` failed: /healthz is unhealthy until it next succeeds."""
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        self.failing[job] = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
     def _check_reload(self) -> None:
         if self.stopping.is_set():
@@ -159,10 +169,14 @@ class Daemon:
             reason = "scheduler is not running"
         else:
             try:
-                with rt.db.session() as s:
+                with rt.db.read() as s:
                     s.execute(text("SELECT 1"))
             except Exception as exc:  # noqa: BLE001 - any storage failure is unhealthy
                 reason = f"storage does not answer: {type(exc).__name__}"
+        failing = dict(self.failing)
+        if reason is None and failing:
+            job, error = next(iter(failing.items()))
+            reason = f"the last {job} failed: {error}"
         if reason is None and rt.config.feeds:
             shortest = timedelta(seconds=min(f.interval for f in rt.config.feeds))
             since = utcnow() - (self.last_cycle_at or self.started_at)

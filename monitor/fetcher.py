@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -86,9 +89,34 @@ def _permanent_target(resp: aiohttp.ClientResponse) -> str | None:
     return None
 
 
+class Slots:
+    """The ``concurrency`` and ``per_host`` limits, taken before a request's deadline starts,
+    so time spent queueing behind other feeds of the same host never counts against it."""
+
+    def __init__(self, polling: PollingConfig) -> None:
+        self._all = asyncio.Semaphore(polling.concurrency)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(polling.per_host))
+
+    @asynccontextmanager
+    async def taken(self, url: str) -> AsyncIterator[None]:
+        """Hold a slot for ``url``'s host, then one of the global ones."""
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            host = ""
+        async with self._hosts[host], self._all:
+            yield
+
+
 async def fetch_one(session: aiohttp.ClientSession, req: FetchRequest,
-                    polling: PollingConfig) -> FetchResult:
-    """GET one feed with a whole-transfer deadline and a body cap; never raises."""
+                    polling: PollingConfig, slots: Slots | None = None) -> FetchResult:
+    """GET one feed with a whole-transfer deadline and a body cap; never raises.
+
+    With ``slots``, the deadline starts once the request has its host's slot."""
+    if slots is not None:
+        async with slots.taken(req.url):
+            return await fetch_one(session, req, polling)
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
                          "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"}
     if req.etag:
@@ -135,5 +163,6 @@ def make_session(polling: PollingConfig) -> aiohttp.ClientSession:
 
 async def fetch_all(requests: Iterable[FetchRequest], polling: PollingConfig) -> list[FetchResult]:
     """Fetch every request concurrently within the configured limits."""
+    slots = Slots(polling)
     async with make_session(polling) as session:
-        return await asyncio.gather(*(fetch_one(session, r, polling) for r in requests))
+        return await asyncio.gather(*(fetch_one(session, r, polling, slots) for r in requests))

@@ -19,7 +19,7 @@ GRACE = timedelta(minutes=5)
 def check_health(config: Config, db: Database) -> tuple[bool, str]:
     """(healthy, reason): stale when no feed was polled within its interval plus a grace period."""
     try:
-        with db.session() as s:
+        with db.read() as s:
             s.execute(text("SELECT 1"))
             last = s.scalar(select(func.max(Feed.last_polled_at)))
     except Exception as exc:  # noqa: BLE001 - any storage failure is unhealthy

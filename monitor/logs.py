@@ -13,7 +13,7 @@ _SECRETS: list[str] = []
 
 
 class RedactingFormatter(logging.Formatter):
-    """Scrub notify URLs and their tokens from the finished line, tracebacks included."""
+    """Scrub the secrets of notify URLs from the finished line, tracebacks included."""
 
     def __init__(self, inner: logging.Formatter):
         super().__init__()

@@ -88,7 +88,7 @@ class StorageCollector:
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("monitor_storage_up", "1 when storage answered this scrape")
         try:
-            with self.database().session() as s:
+            with self.database().read() as s:
                 by_state = dict(s.execute(select(Delivery.state, func.count())
                                           .group_by(Delivery.state)).tuples().all())
                 due = s.scalar(select(func.count()).select_from(Delivery).where(

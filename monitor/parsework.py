@@ -9,6 +9,8 @@ instead of a copy of the daemon, and starts in milliseconds. The pool outlives a
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -22,9 +24,28 @@ from monitor.watchlists import Watchlist
 _matcher: Matcher | None = None
 
 
-def _init_worker(watchlists: Sequence[Watchlist]) -> None:
+def _exit_with(daemon_pid: int) -> None:
+    """Exit when the daemon does, even by kill -9: a worker's parent is the fork server, and
+    each keeps the other alive (the server lives while a worker holds its pipe), so neither
+    would notice; the resource tracker then exits as the last of them is gone."""
+    try:
+        pidfd = os.pidfd_open(daemon_pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3: the pool's own shutdown must do
+        return
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-daemon", daemon=True).start()
+
+
+def _init_worker(watchlists: Sequence[Watchlist], daemon_pid: int) -> None:
     """Each worker builds its matcher once, so matching runs on every core too."""
     global _matcher
+    _exit_with(daemon_pid)
     _matcher = Matcher(watchlists)
     tune_gc()
 
@@ -45,7 +66,7 @@ def worker_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecut
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return ProcessPoolExecutor(max_workers=size, mp_context=context,
-                               initializer=_init_worker, initargs=(list(watchlists),))
+                               initializer=_init_worker, initargs=(list(watchlists), os.getpid()))
 
 
 class SharedPool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from monitor.config import Config, FeedConfig, check_config
@@ -14,6 +14,7 @@ from monitor.problems import InvalidFiles, Problem, as_given
 from monitor.watchlists import Watchlist, check_watchlists
 from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
+from notifiers.sender import send
 from storage import Database, connect
 from storage.leases import worker_id
 from storage.migrate import ensure_schema
@@ -98,7 +99,8 @@ def assemble(config: Config, watchlists: list[Watchlist], db: Database,
     policy = RetryPolicy(initial=config.delivery.retry_initial,
                          max_attempts=config.delivery.max_attempts)
     outbox = Outbox(db, config.subscribers, policy,
-                    renderer=Renderer(config.delivery.templates_dir), lease=config.delivery.lease)
+                    renderer=Renderer(config.delivery.templates_dir), lease=config.delivery.lease,
+                    sender=partial(send, timeout=config.delivery.timeout))
     rt = Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,
                  outbox=outbox)
     if worker is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -11,6 +10,7 @@ import apprise
 from apprise import NotifyFormat
 
 from notifiers.messages import Message
+from notifiers.sender import apprise_said
 
 ELLIPSIS = "…"
 CUT_NOTE = "\n… (cut to fit this channel)"
@@ -27,15 +27,11 @@ class Limits:
 @lru_cache(maxsize=256)
 def limits_for(url: str) -> Limits:
     """The target's title and body limits; no limits when apprise cannot tell."""
-    apprise_log = logging.getLogger("apprise")
-    was_disabled, apprise_log.disabled = apprise_log.disabled, True
-    try:
+    with apprise_said():
         ap = apprise.Apprise()
         if not ap.add(url):
             return Limits(title=250, body=None)
         plugin = ap[0]
-    finally:
-        apprise_log.disabled = was_disabled
     return Limits(title=int(plugin.title_maxlen or 0), body=int(plugin.body_maxlen or 0) or None)
 
 

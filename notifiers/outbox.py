@@ -6,11 +6,13 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from notifiers.channels import Channel, Recipient
@@ -18,7 +20,7 @@ from notifiers.claims import claim, claimable, finish_failed, finish_sent, messa
 from notifiers.content import build_alert, build_digest, sample_alert
 from notifiers.limits import fit, limits_for
 from notifiers.messages import Message, Renderer
-from notifiers.pacing import ALERT, DIGEST, Batch, Due, plan
+from notifiers.pacing import ALERT, DIGEST, FLOOD, HELD, Batch, Due, plan
 from notifiers.sender import send
 from storage import Database, Delivery, Story, StorySource
 from storage.models import utcnow
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 Sender = Callable[[Channel, Message], "str | None"]
 GONE = "subscriber or channel is no longer in the config"
 HOUR = timedelta(hours=1)
+SEND_CONCURRENCY = 8  # channels sent to side by side: one slow target holds up no other
+KIND_NAMES = {ALERT: "alert", HELD: "summary", FLOOD: "summary", DIGEST: "digest"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,14 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     messages: int = 0
+
+    def add(self, other: DeliveryReport) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def tried(self) -> int:
+        return self.sent + self.retrying + self.failed
 
 
 class Routable(Protocol):
@@ -90,8 +102,10 @@ class Outbox:
     """Sends what is due; failures are retried, never dropped, and every row stays in the ledger."""
 
     def __init__(self, db: Database, recipients: Sequence[Recipient], policy: RetryPolicy,
-                 renderer: Renderer | None = None, sender: Sender = send, lease: float = 300.0):
+                 renderer: Renderer | None = None, sender: Sender = send, lease: float = 300.0,
+                 concurrency: int = SEND_CONCURRENCY):
         self.db = db
+        self.concurrency = concurrency
         self.recipients = {r.name: r for r in recipients}
         self.policy = policy
         self.renderer = renderer or Renderer()
@@ -116,7 +130,7 @@ class Outbox:
                    or_(Delivery.subscriber.not_in(digests), Delivery.attempts > 0,
                        Delivery.state == "sending"))
         groups: dict[tuple[str, str], list[Due]] = {}
-        with self.db.session() as s:
+        with self.db.read() as s:
             channels = s.execute(select(Delivery.subscriber, Delivery.channel).where(due)
                                  .distinct().order_by(Delivery.subscriber, Delivery.channel))
             for sub, chan in channels.all():
@@ -132,8 +146,10 @@ class Outbox:
                     should_stop: Callable[[], bool] | None = None) -> DeliveryReport:
         """Send every due delivery as its subscriber's pacing says; one claim per message.
 
-        One pass at a time per process (a second caller returns at once), so at most one
-        message is ever in flight here. ``should_stop()`` true: leave the rest for the next pass.
+        One pass at a time per process (a second caller returns at once); channels are sent to
+        side by side (at most ``concurrency``), each channel's messages one after another.
+        Passes repeat while a channel had more than ``limit`` rows due, so everything due goes
+        out. ``should_stop()`` true: leave the rest for the next pass.
         """
         report = DeliveryReport()
         if not self._pass.acquire(blocking=False):
@@ -142,25 +158,55 @@ class Outbox:
             self._deliver_due(now or utcnow(), limit, report, should_stop)
         finally:
             self._pass.release()
+        if report.tried:
+            log.info("delivery pass: %d deliveries sent in %d messages, %d to retry, %d failed",
+                     report.sent, report.messages, report.retrying, report.failed)
         return report
 
     def _deliver_due(self, now: datetime, limit: int, report: DeliveryReport,
                      should_stop: Callable[[], bool] | None = None) -> None:
-        for (sub, chan), due in self.due(now, limit).items():
-            recipient = self.recipients.get(sub)
-            channel = recipient.channel(chan) if recipient else None
-            if recipient is None or channel is None:
-                batches = [Batch(ALERT, (d.id,)) for d in due]
-            elif recipient.digest:
-                batches = [Batch(DIGEST, tuple(d.id for d in due))]
-            else:
-                with self.db.session() as s:
-                    sent = messages_since(s, sub, chan, now - HOUR)
-                batches = plan(recipient, due, now, sent)
-            for batch in batches:
-                if self.stopping.is_set() or (should_stop is not None and should_stop()):
-                    return
-                self.send_batch(sub, chan, batch, now, report)
+        def stopped() -> bool:
+            return self.stopping.is_set() or (should_stop is not None and should_stop())
+
+        while not stopped():
+            groups = self.due(now, limit)
+            tried = report.tried
+            for channel_report in self._send_channels(groups, now, stopped):
+                report.add(channel_report)
+            if report.tried == tried or all(len(d) < limit for d in groups.values()):
+                return
+
+    def _send_channels(self, groups: dict[tuple[str, str], list[Due]], now: datetime,
+                       stopped: Callable[[], bool]) -> list[DeliveryReport]:
+        """Each channel's messages in order; several channels side by side."""
+        jobs = [partial(self._deliver_channel, key, due, now, stopped)
+                for key, due in groups.items()]
+        if len(jobs) <= 1 or self.concurrency <= 1:
+            return [job() for job in jobs]
+        with ThreadPoolExecutor(min(self.concurrency, len(jobs)),
+                                thread_name_prefix="send") as pool:
+            return list(pool.map(lambda job: job(), jobs))
+
+    def _deliver_channel(self, key: tuple[str, str], due: list[Due], now: datetime,
+                         stopped: Callable[[], bool]) -> DeliveryReport:
+        """One channel's due rows, as pacing batches them, one message after another."""
+        sub, chan = key
+        report = DeliveryReport()
+        recipient = self.recipients.get(sub)
+        channel = recipient.channel(chan) if recipient else None
+        if recipient is None or channel is None:
+            batches = [Batch(ALERT, (d.id,)) for d in due]
+        elif recipient.digest:
+            batches = [Batch(DIGEST, tuple(d.id for d in due))]
+        else:
+            with self.db.session() as s:
+                sent = messages_since(s, sub, chan, now - HOUR)
+            batches = plan(recipient, due, now, sent)
+        for batch in batches:
+            if stopped():
+                break
+            self.send_batch(sub, chan, batch, now, report)
+        return report
 
     def send_digest(self, name: str, now: datetime | None = None) -> DeliveryReport:
         """Send everything pending for subscriber ``name`` as one digest per channel."""
@@ -194,23 +240,29 @@ class Outbox:
         except Exception as exc:  # noqa: BLE001 - e.g. an admin's broken template: retry, log
             log.exception("composing %s message for %s failed", batch.kind, sub)
             error = f"{type(exc).__name__}: {exc}"[:500]
+        what = _describe(batch.kind, len(ids))
         label = channel.label if channel else chan
         with self.db.session() as s:
             if error is None:
-                n = finish_sent(s, token, now)
-                report.sent += n
+                report.sent += finish_sent(s, token, now)
                 report.messages += 1
-                log.info("sent %s (%d deliveries) to %s via %s", batch.kind, n, sub, label)
+                log.info("sent %s to %s via %s", what, sub, label)
                 return
             retrying, failed = finish_failed(s, token, error, now, self.policy.delay,
                                              self.policy.max_attempts)
+            attempts, next_at = s.execute(
+                select(func.max(Delivery.attempts), func.min(Delivery.next_attempt_at))
+                .where(Delivery.claim == token, Delivery.state == "pending")).one()
         report.retrying += retrying
         report.failed += failed
         if failed:
-            log.error("%d deliveries to %s via %s failed for good: %s", failed, sub, label, error)
-        if retrying:
-            log.warning("%s to %s via %s failed, %d deliveries will be retried: %s",
-                        batch.kind, sub, label, retrying, error)
+            log.error("%s to %s via %s failed for good after %d attempts: %s", what, sub, label,
+                      self.policy.max_attempts, error)
+        if retrying and next_at is not None:
+            wait = max(0, round((next_at - now).total_seconds()))
+            log.warning("%s to %s via %s failed (attempt %d of %d): %s; next attempt at "
+                        "%s UTC (in %ds)", what, sub, label, attempts, self.policy.max_attempts,
+                        error, f"{next_at.astimezone(UTC):%H:%M:%S}", wait)
 
     def _compose(self, recipient: Recipient | None, channel: Channel | None, kind: str,
                  ids: Sequence[int], now: datetime) -> Message | None:
@@ -245,3 +297,11 @@ class Outbox:
                           1, limits_for(channel.url))
             results.append((channel.label, self.sender(channel, message)))
         return results
+
+
+def _describe(kind: str, stories: int) -> str:
+    """How a log line names a message: "alert", "summary of 12 alerts", "digest of 7 stories"."""
+    name = KIND_NAMES.get(kind, kind)
+    if kind == ALERT:
+        return name
+    return f"{name} of {stories} {'alerts' if name == 'summary' else 'stories'}"

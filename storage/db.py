@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+READ_ONLY = "monitor_read_only"  # execution option of the engine behind ``Database.read()``
+_OPENED_READ_ONLY = "opened_read_only"  # pool record flag: SQLite fell back to a read-only open
 
 
 @dataclass
@@ -18,17 +23,28 @@ class Database:
 
     engine: Engine
     factory: sessionmaker[Session]
+    reader: Engine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = self.engine.execution_options(**{READ_ONLY: True})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self.factory() as s, s.begin():
             yield s
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session that only reads: on SQLite it never takes the write lock, so it runs
+        beside a writer (WAL); whatever it might have changed is rolled back."""
+        with Session(self.reader, expire_on_commit=False) as s:
+            yield s
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn, record) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT (RELEASE would commit a savepoint
     # of a transaction it never began); SQLAlchemy's recipe: let SQLAlchemy emit BEGIN itself.
     dbapi_conn.isolation_level = None
@@ -41,18 +57,48 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then
-    # writes, fails at once with "database is locked" when another one did the same.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers: IMMEDIATE takes the write lock up front: a deferred transaction that reads,
+    # then writes, fails at once with "database is locked" when another one did the same.
+    # Readers begin deferred and never wait for the lock (WAL gives them a snapshot).
+    read_only = conn.get_execution_options().get(READ_ONLY)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _writable(path: str) -> bool:
+    """Could SQLite open the file (or create it) for writing right now?"""
+    return os.access(path if os.path.exists(path) else os.path.dirname(path) or ".", os.W_OK)
+
+
+def _sqlite_file_guard(engine: Engine, path: str) -> None:
+    """SQLite opens a file it cannot write (immutable, read-only mount) read-only for good, and
+    keeps failing "attempt to write a readonly database" after the file is writable again:
+    such a connection is replaced once it could write, and a write error drops the pool."""
+
+    @event.listens_for(engine, "connect")
+    def note_read_only(_dbapi_conn, record) -> None:
+        record.info[_OPENED_READ_ONLY] = not _writable(path)
+
+    @event.listens_for(engine, "checkout")
+    def replace_read_only(_dbapi_conn, record, _proxy) -> None:
+        if record.info.get(_OPENED_READ_ONLY) and _writable(path):
+            raise exc.DisconnectionError("the database file is writable again")
+
+    @event.listens_for(engine, "handle_error")
+    def drop_pool_on_write_failure(ctx) -> None:
+        error = ctx.original_exception
+        if isinstance(error, sqlite3.OperationalError) and (
+                "readonly database" in str(error) or "disk I/O error" in str(error)):
+            ctx.is_disconnect = True
 
 
 def connect(url: str, create: bool = True) -> Database:
     """Open ``url`` (creating the SQLite file's folder); ``create``: migrate the schema to head."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url)
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+            _sqlite_file_guard(engine, parsed.database)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     else:

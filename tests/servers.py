@@ -99,13 +99,15 @@ class FeedServer:
 class WebhookReceiver:
     """Receives apprise ``json://`` posts; ``fail_status`` makes it answer with an error.
 
-    ``delay`` makes it slow: a post is recorded on arrival, then answered ``delay`` s later.
+    ``delay`` makes it slow: a post is recorded on arrival, then answered ``delay`` s later;
+    ``arrived`` holds each post's ``time.monotonic()`` on arrival.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.received: list[dict] = []
+        self.arrived: list[float] = []
         self.fail_status: int | None = None
-        self.delay = 0.0
+        self.delay = delay
         self.attempts = 0
         owner = self
 
@@ -116,6 +118,7 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 data = self.rfile.read(length)
+                owner.arrived.append(time.monotonic())
                 owner.attempts += 1
                 if owner.fail_status:
                     self.send_response(owner.fail_status)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email
+import time
 from datetime import UTC, datetime, timedelta
 from email import policy
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,9 +23,11 @@ from notifiers.limits import Limits, cut, fit
 from notifiers.messages import Message, Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.pacing import Due, plan
+from notifiers.sender import send
 from storage import Delivery, Hit
 from tests.conftest import WATCHLISTS
 from tests.delivery_helpers import news_feed
+from tests.servers import WebhookReceiver
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)          # a Friday
 
@@ -104,8 +108,8 @@ def test_routing_by_entity_and_min_score(db, matcher, webhook):
         got = sorted((d.subscriber, d.story.title[:6]) for d in s.scalars(select(Delivery)))
     assert got == [("amazon", "Amazon"), ("strict", "Amazon")]
     _outbox(db, [amazon_only, strict]).deliver_due(T0)
-    amazon = next(m for m in webhook.received if "Amazon" in m["title"])
-    assert amazon["title"].startswith("[Amazon] ")      # only the entity routed to them
+    titles = sorted(m["title"].split("]")[0] + "]" for m in webhook.received)
+    assert titles == ["[Amazon, ICE]", "[Amazon]"]      # amazon: only the entity routed to them
 
 
 def test_quiet_hours_hold_then_one_message(db, matcher, webhook):
@@ -245,3 +249,35 @@ def test_held_alerts_never_crowd_out_other_subscribers(db, matcher, webhook):
     _store(db, matcher, [awake], ["ICE agents detain 7 workers"], T0)
     report = _outbox(db, [sleeper, digest, awake]).deliver_due(T0, limit=2)
     assert report.messages == 1 and webhook.received[0]["title"].startswith("[ICE] ")
+
+
+def test_slow_receiver_gets_one_copy_and_holds_up_no_one(db, matcher, webhook):
+    slow = WebhookReceiver(delay=5.5).start()       # apprise gives up after 4 s by default
+    try:
+        first = Recipient("a-slow", (Channel("s", slow.url),))
+        second = Recipient("b-fast", (Channel("f", webhook.url),))
+        _store(db, matcher, [first, second], ICE[:1], T0)
+        started = time.monotonic()
+        report = _outbox(db, [first, second]).deliver_due(T0)
+        assert (report.sent, report.retrying, report.failed) == (2, 0, 0)
+        assert len(slow.received) == 1 and _states(db) == {"sent": 2}
+        assert webhook.arrived[0] - started < 2, "the healthy subscriber waited for the slow one"
+        later = _outbox(db, [first, second]).deliver_due(T0 + timedelta(hours=1))
+        assert later.messages == 0 and len(slow.received) == 1
+    finally:
+        slow.stop()
+
+
+def test_a_short_delivery_timeout_fails_a_slow_receiver(db, matcher):
+    slow = WebhookReceiver(delay=3).start()
+    try:
+        r = Recipient("slow", (Channel("s", slow.url),))
+        _store(db, matcher, [r], ICE[:1], T0)
+        box = _outbox(db, [r], sender=partial(send, timeout=1.0))
+        started = time.monotonic()
+        report = box.deliver_due(T0)
+        assert report.retrying == 1 and time.monotonic() - started < 2.9
+        with db.session() as s:
+            assert "JSON notification" in s.scalar(select(Delivery.last_error))
+    finally:
+        slow.stop()

@@ -128,7 +128,7 @@ def test_tokens_never_reach_the_logs(tmp_path, feed_server):
     ])
     result = run_cli("poll-once", "--log-level", "DEBUG", "--config", str(config))
     assert result.returncode == 0, result.stderr
-    assert "will be retried" in result.stderr
+    assert "next attempt at" in result.stderr
     for secret in (token, "T0SECRETAA", "B0SECRETBB", "pw-S3CRET-99"):
         assert secret not in result.stderr + result.stdout
 

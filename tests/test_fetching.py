@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from monitor.feeds import MAX_BACKOFF, backoff_seconds, record_fetch
 from monitor.fetcher import FetchRequest, FetchResult, fetch_all, fetch_one, make_session
 from storage import Feed
 from storage.models import utcnow
-from tests.conftest import DATA
+from tests.conftest import DATA, run_cli, write_config
 from tests.hostile import HostileServer
 
 RSS = (DATA / "feeds" / "rss2.xml").read_bytes()
@@ -138,3 +139,21 @@ def test_retry_after_is_honoured_410_disables_and_success_resets():
     assert (feed.state, feed.error_count, feed.last_error) == ("ok", 0, None)
     record_fetch(feed, FetchResult(1, feed.url, status=410, error="HTTP 410"), None, now)
     assert feed.state == "disabled"
+
+
+def test_waiting_for_a_per_host_slot_does_not_count_against_the_deadline(tmp_path,
+                                                                          feed_server):
+    body = (DATA / "feeds" / "rss2.xml").read_bytes()
+    feeds = [feed_server.add(f"/slow/{n}.xml", body, delay=0.5) for n in range(12)]
+    config = write_config(tmp_path, feeds, storage_url=f"sqlite:///{tmp_path / 'm.db'}",
+                          extra="per_host = 2").read_text(encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(config.replace('timeout = "10s"', 'timeout = "1.5s"'), encoding="utf-8")
+    started = time.monotonic()
+    result = run_cli("poll-once", "--json", "--config", str(path))
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout.strip().splitlines()[-1])
+    assert stats["feeds_failed"] == 0, result.stderr[-2000:]
+    assert stats["feeds_polled"] == 12
+    assert max(t for t, _ in feed_server.times) - min(t for t, _ in feed_server.times) >= 2.4
+    assert time.monotonic() - started < 30

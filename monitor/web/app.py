@@ -84,7 +84,7 @@ def _watchlist(request: Request) -> str | None:
     rt = _daemon(request).runtime
 
     def stored() -> list[str]:
-        with rt.db.session() as s:
+        with rt.db.read() as s:
             return stored_watchlists(s)
 
     return resolve_watchlist(value, [w.name for w in rt.watchlists], stored)
@@ -139,7 +139,7 @@ def api_hits(request: Request) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=400)
     except UnknownWatchlist as exc:
         return JSONResponse({"error": str(exc), "known": exc.known}, status_code=404)
-    with _daemon(request).runtime.db.session() as s:
+    with _daemon(request).runtime.db.read() as s:
         rows = list_hits(s, watchlist, entity, since, limit)
     hits = [r.as_dict() for r in rows]
     return JSONResponse({"count": len(hits), "hits": hits})
@@ -153,7 +153,7 @@ def atom(request: Request) -> Response:
         exc = UnknownWatchlist(name, [w.name for w in rt.watchlists])
         return JSONResponse({"error": str(exc), "known": exc.known}, status_code=404)
     watchlist = next(w for w in rt.watchlists if w.name == found)
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         stories = recent_story_hits(s, found, FEED_ENTRIES)
     self_url = _url(request, feed_path(found))
     feed_id = (self_url if rt.config.http.public_url

@@ -27,7 +27,7 @@ def render_index(rt: Runtime, health: dict[str, Any], watchlist: str | None,
                  atom_url: Callable[[str], str], nonce: str = "") -> str:
     """Server-rendered page; the chart bars are drawn by a small inline script (no CDN)."""
     wanted = (lambda wl, _entity, _score: wl == watchlist) if watchlist else None
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         hits = list_hits(s, watchlist or None, None, None, RECENT_HITS)
         chart = stories_per_day(s, CHART_DAYS, keep=wanted)
     days = chart.days
