@@ -100,9 +100,13 @@ class Config:
     retention_days: int | None = None
 
     def secrets(self) -> list[str]:
-        """Every notify URL (and the HTTP token), so that log output can redact them."""
+        """Every notify URL, the HTTP token and the database password (possibly from
+        ``${VAR}``), so that log output can redact them."""
+        from sqlalchemy.engine import make_url
+
         urls = [c.url for sub in self.subscribers for c in sub.channels]
-        return urls + ([self.http.token] if self.http.token else [])
+        password = make_url(self.storage_url).password
+        return urls + [s for s in (self.http.token, password) if s]
 
 
 def resolve_config_path(cli_value: str | None) -> Path:

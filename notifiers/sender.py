@@ -22,25 +22,64 @@ _SECRET_KEY = re.compile(r"key|token|secret|pass|pwd|auth|sig|session|code", re.
 _DELIMITERS = re.compile(r"[/?&=@#]|:(?!\d+(?:[/?#]|$))")  # a port stays one piece
 
 
+_WEBHOOK_SCHEMES = {"json", "jsons", "xml", "xmls", "form", "forms"}
+_NTFY_SCHEMES = {"ntfy", "ntfys"}
+_WORD = re.compile(r"[a-z]{1,15}(?:[.\-_][a-z]{1,15})*")
+MIN_NTFY_TOPIC = 8
+
+
 def _pieces(url: str) -> set[str]:
     return {p for p in _DELIMITERS.split(url) if p}
 
 
-def _masked_by_apprise(url: str) -> set[str]:
-    """The parts of ``url`` that apprise itself hides in its privacy form (tokens,
-    passwords), per service: what differs between ``url()`` and ``url(privacy=True)``.
-    A URL apprise cannot read: every longer piece of it, to be safe."""
+def looks_like_token(piece: str) -> bool:
+    """What generated tokens look like: 8+ characters with a digit, or 16+ mixing case or
+    digits. Words and names such as ``digest`` or ``services`` do not."""
+    classes = sum(any(test(c) for c in piece) for test in (str.islower, str.isupper, str.isdigit))
+    has_digit = any(c.isdigit() for c in piece)
+    return (len(piece) >= 8 and has_digit) or (len(piece) >= 16 and classes >= 2)
+
+
+def _in_the_path(plugin, scheme: str) -> set[str]:
+    """Tokens of services that take them in the path without apprise knowing it: generic
+    webhooks (a Slack-compatible ``/services/T…/B…/X…``) and ntfy topics, which are the
+    credential on a public server (long ones are meant to be unguessable)."""
+    if scheme in _NTFY_SCHEMES:
+        return {t for t in plugin.topics if len(t) >= MIN_NTFY_TOPIC or looks_like_token(t)}
+    if scheme in _WEBHOOK_SCHEMES:
+        split = urlsplit(plugin.url(privacy=False))
+        values = (v for _, v in parse_qsl(split.query))
+        return {p for p in (*split.path.split("/"), *values) if looks_like_token(p)}
+    return set()
+
+
+def _unreadable(url: str) -> set[str]:
+    """A URL apprise cannot read: which piece is the credential is unknown, so all of it after
+    ``://`` and every piece that is not a short lower-case word or host name (a token has
+    digits, capitals or long letter runs) is secret; hosts and words such as ``incoming``
+    hold nothing to leak and keep a failure readable."""
+    rest = url.split("://", 1)[-1]
+    return {rest} | {p for p in _pieces(rest) if not _WORD.fullmatch(p)}
+
+
+def _masked(url: str, scheme: str) -> set[str]:
+    """What apprise itself hides in its privacy form (what differs between ``url()`` and
+    ``url(privacy=True)``), plus the tokens it leaves in the path."""
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if not plugin:
+        return _unreadable(url)
     try:
-        return _pieces(plugin.url(privacy=False)) - _pieces(plugin.url(privacy=True))
-    except Exception:  # noqa: BLE001 - not instantiable, or cannot print itself
-        return {p for p in _pieces(url.split("://", 1)[-1]) if len(p) >= 6}
+        hidden = _pieces(plugin.url(privacy=False)) - _pieces(plugin.url(privacy=True))
+        return hidden | _in_the_path(plugin, scheme)
+    except Exception:  # noqa: BLE001 - a plugin that cannot print itself
+        return _unreadable(url)
 
 
 def secret_parts(url: str) -> list[str]:
-    """The secrets inside a notify URL: what apprise masks, passwords, and the values of query
-    keys such as key/token/secret/password. Plain words (hosts, paths such as ``/digest``)
-    are not secrets. A string that is not a URL (the HTTP token) is a secret as a whole.
+    """The secrets inside a notify URL: what apprise masks, passwords, the values of query
+    keys such as key/token/secret/password, and token-like path parts of generic webhooks and
+    ntfy topics. Plain words (hosts, paths such as ``/digest``) are not secrets. A string that
+    is not a URL (the HTTP token, the database password) is a secret as a whole.
 
     apprise rewrites URLs before logging them (slack://A/B/C becomes
     https://hooks.slack.com/services/A/B/C), so the pieces are redacted, not just the URL.
@@ -52,7 +91,7 @@ def secret_parts(url: str) -> list[str]:
     if not split.scheme or "://" not in url:
         return [url]
     with apprise_said():
-        pieces = _masked_by_apprise(url)
+        pieces = _masked(url, split.scheme.lower())
     pieces.add(split.password or "")
     pieces.update(v for k, v in parse_qsl(split.query) if _SECRET_KEY.search(k))
     parts = {p for piece in pieces for p in (piece, unquote(piece))}

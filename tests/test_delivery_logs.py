@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from monitor.config import check_config
 from notifiers.sender import redact, secret_parts
 from tests.conftest import WATCHLISTS, run_cli
 from tests.daemon import DaemonProcess, daemon_config, wait_for
@@ -110,3 +113,51 @@ def test_delivery_timeout_from_the_config_reaches_apprise(tmp_path, feed_server)
         slow.stop()
     assert stats["notifications_failed"] == 1 and len(slow.received) == 1
     assert "alert to desk via json://" in log and "next attempt at" in log
+
+
+def _redacted(url: str) -> str:
+    """The line a log would show about ``url`` with its secrets redacted."""
+    return redact(f"desk via {url} in digest mode", secret_parts(url))
+
+
+@pytest.mark.parametrize(("url", "secrets", "readable"), [
+    # generic webhooks: a token-like path segment (8+ with a digit, 16+ of mixed case)
+    ("json://hooks.example.com/services/T0KEN123abcXYZ", ["T0KEN123abcXYZ"],
+     ["hooks.example.com", "services"]),
+    ("jsons://hooks.example.com/services/T0AAAAAAA/B0BBBBBBB/xYzxYzxYzxYzxYzxYzxYzxYz",
+     ["T0AAAAAAA", "B0BBBBBBB", "xYzxYzxYzxYzxYzxYzxYzxYz"], ["hooks.example.com", "services"]),
+    ("xmls://relay.example.org/in/8f14e45fceea167a", ["8f14e45fceea167a"],
+     ["relay.example.org", "/in/"]),
+    ("form://relay.example.org/hook/AbCdEfGhIjKlMnOpQrSt", ["AbCdEfGhIjKlMnOpQrSt"],
+     ["relay.example.org", "hook"]),
+    ("json://127.0.0.1:18900/digest", [], ["127.0.0.1:18900/digest"]),
+    # ntfy: the topic is the credential on a public server
+    ("ntfys://ntfy.sh/my-private-topic", ["my-private-topic"], ["ntfy.sh"]),
+    ("ntfy://kx7-desk-alerts", ["kx7-desk-alerts"], []),
+    ("ntfy://ntfy.sh/alerts?token=tk_0123abcd", ["tk_0123abcd"], ["ntfy.sh/alerts"]),
+])
+def test_token_like_parts_of_every_kind_of_url_are_redacted(url, secrets, readable):
+    said = _redacted(url)
+    assert not any(s in said for s in secrets), said
+    assert all(r in said for r in readable) and "desk" in said and "digest" in said, said
+
+
+def test_a_url_apprise_cannot_read_keeps_only_hosts_and_words():
+    url = "bogus://hooks.example/incoming/Zq81xkPq99?x=abc"
+    found = secret_parts(url)
+    said = redact("POST to hooks.example failed: /incoming/Zq81xkPq99 said no", found)
+    assert said == "POST to hooks.example failed: /incoming/[redacted] said no"
+    assert _redacted(url) == "desk via bogus://[redacted] in digest mode"
+
+
+def test_the_storage_password_is_among_the_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIXA_DB_PASSWORD", "pg-Pa55word-xyz")
+    path = tmp_path / "config.toml"
+    path.write_text(f'[watchlists]\ndir = "{WATCHLISTS}"\n[storage]\n'
+                    'url = "postgresql+psycopg://monitor:${FIXA_DB_PASSWORD}@db.internal/m"\n',
+                    encoding="utf-8")
+    config, problems = check_config(path)
+    assert problems == []
+    parts = [p for s in config.secrets() for p in secret_parts(s)]
+    line = 'connecting as monitor with password "pg-Pa55word-xyz" to db.internal'
+    assert redact(line, parts) == 'connecting as monitor with password "[redacted]" to db.internal'
