@@ -137,6 +137,27 @@ def md_escape(value: object) -> str:
     return MdSafe(_MENTION.sub("@" + WORD_JOINER, text))
 
 
+_SLACK_ESCAPED = re.compile(r"([<>\[\]()!#])")
+_SLACK_FENCED = re.compile(r"[_~]")
+_SLACK_LOOKALIKES = str.maketrans({"*": "\u2217", "`": "\u02cb"})
+
+
+def slack_escape(value: object) -> str:
+    """Feed text for Slack mrkdwn, which has no backslash escapes, after apprise's Markdown
+    conversion: only escapes apprise turns into entities or plain characters (``\\<`` into
+    ``&lt;``; it writes ``&`` as ``&amp;`` itself). ``_`` and ``~`` format only at a word
+    boundary, so word joiners fence them (and a leading ``>``, a quote); ``*`` and backticks
+    become look-alikes, because apprise pairs them into emphasis and code before Slack
+    sees them."""
+    if isinstance(value, MdSafe):
+        return value
+    text = _SPACES.sub(" ", str(value)).translate(_SLACK_LOOKALIKES)
+    text = WORD_JOINER + text if text.startswith(">") else text
+    text = _SLACK_ESCAPED.sub(r"\\\1", text.replace("\\", "\\" + WORD_JOINER))
+    text = _SLACK_FENCED.sub(lambda m: WORD_JOINER + m[0] + WORD_JOINER, text)
+    return MdSafe(_MENTION.sub("@" + WORD_JOINER, text))
+
+
 def md_url(url: str | None) -> MdSafe:
     """A link destination for ``[label](<url>)``: only characters that would end it are encoded."""
     return MdSafe(quote(url or "", safe=URL_SAFE))
@@ -156,8 +177,8 @@ def _marked(hit: AlertHit, before: str, after: str, esc: Callable[[str], str]) -
 class Renderer:
     """Jinja2 environments: admin templates in ``template_dir`` override the packaged ones.
 
-    Feed text is escaped for the target by default: HTML by autoescape, Markdown (also the
-    Slack kind) by ``md_escape`` on every ``{{ }}``; plain text is left as it is."""
+    Feed text is escaped for the target by default: HTML by autoescape, Markdown by
+    ``md_escape`` and Slack by ``slack_escape`` on every ``{{ }}``; plain text is left as it is."""
 
     def __init__(self, template_dir: Path | None = None):
         loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
@@ -165,16 +186,20 @@ class Renderer:
         options = {"loader": ChoiceLoader(loaders), "trim_blocks": True, "lstrip_blocks": True}
         self.env = Environment(autoescape=select_autoescape(["html", "html.j2"]), **options)
         self.md_env = Environment(finalize=md_escape, **options)
+        self.slack_env = Environment(finalize=slack_escape, **options)
         filters = {
             "mark_html": lambda h: Markup(_marked(h, "<mark>", "</mark>", _html)),
             "mark_text": lambda h: _marked(h, "«", "»", str),
             "mark_bold": lambda h: MdSafe(_marked(h, "**", "**", md_escape)),
             "md_url": md_url, "clip": clip}
-        for env in (self.env, self.md_env):
+        for env in (self.env, self.md_env, self.slack_env):
             env.filters.update(filters)
+        self.slack_env.filters["mark_bold"] = lambda h: MdSafe(_marked(h, "**", "**",
+                                                                       slack_escape))
 
     def _template(self, name: str):
-        env = self.md_env if name.endswith(".md") else self.env
+        env = (self.slack_env if name.endswith(".slack.md") else
+               self.md_env if name.endswith(".md") else self.env)
         return env.get_template(name + ".j2")
 
     def subject(self, alert: Alert) -> str:

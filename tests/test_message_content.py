@@ -139,6 +139,34 @@ def test_feed_markup_stays_text_in_digests(db, matcher, webhook):
         assert "<!" not in _slack_text(body) and "<@" not in _slack_text(body)
 
 
+FORMATTED = "ICE *raids* in New_York: _agents_ ~held~ `code` a\\b & <!here> @channel"
+WORD_JOINER = "\u2060"
+SLACK_ESCAPE = re.compile(r"\\[*_~`<>&\[\]()!#\\]")
+
+
+def test_slack_shows_feed_text_without_backslashes_or_formatting(db, matcher):
+    r = Recipient("chat", (Channel("c", "slack://T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc"),),
+                  mode="digest", schedule="0 8 * * *", timezone="America/New_York")
+    _store(db, matcher, [r], [FORMATTED], T0)
+    with db.session() as s:
+        [story] = s.scalars(select(Story))
+        alert = Renderer().render(build_alert(story, story.hits, r), "slack").body
+        digest = Renderer().render_digest(build_digest(s, [story], r, "digest", T0), "slack").body
+    for body in (alert, digest):
+        slack = _slack_text(body)
+        assert not SLACK_ESCAPE.search(slack), slack
+        shown = slack.replace(WORD_JOINER, "")
+        assert ("ICE ∗raids∗ in New_York: _agents_ ~held~ ˋcodeˋ a\\b &amp; &lt;!here&gt; "
+                "@channel") in shown, slack
+        for inert in ("_agents_", "~held~", "@channel"):
+            assert inert not in slack, (inert, slack)
+    assert "America/New_York" in _visible_intro(_slack_text(digest))
+
+
+def _visible_intro(slack: str) -> str:
+    return slack.replace(WORD_JOINER, "").splitlines()[1]
+
+
 # Issue 11 bug 7: a digest's chart counts its own stories on the day each was published.
 
 def test_digest_chart_counts_its_stories_by_publication_day(db, matcher, smtp):
