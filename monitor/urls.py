@@ -6,26 +6,14 @@ from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from storage.links import web_link
+
 MAX_URL_BYTES = 2000  # fits a PostgreSQL btree index entry; longer links dedup by GUID only
 
 TRACKING_PARAMS = (
     "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
     "_hsenc", "_hsmi", "mkt_tok", "cmpid", "ocid", "smid", "smtyp", "ref_src", "CMP",
 )
-
-
-WEB_SCHEMES = ("http://", "https://")
-
-
-def web_link(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL with a host, else None: the only links we
-    store or output (``javascript:``, ``data:`` and the like would run in a reader's browser)."""
-    if not url or not url[:8].lower().startswith(WEB_SCHEMES):
-        return None
-    try:
-        return url if urlsplit(url).netloc else None
-    except ValueError:
-        return None
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -40,7 +28,7 @@ def canonical_url(url: str | None) -> str | None:
 
 def _canonical(url: str) -> str | None:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.port == 0:
+    if not web_link(url) or parts.port == 0:
         return None
     params = [p.split("=", 1)[0] for p in parts.query.split("&") if p]
     drop = [p for p in params if p.lower().startswith("utm_") or p in TRACKING_PARAMS]

@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 from markupsafe import Markup, escape
 
 from notifiers.snippets import ELLIPSIS, word_span
+from storage.links import web_link
 
 CONTEXT_CHARS = 280
 PLACES = {"title": "in the title", "summary": "in the summary", "content": "in the text"}
@@ -191,7 +192,7 @@ class Renderer:
             "mark_html": lambda h: Markup(_marked(h, "<mark>", "</mark>", _html)),
             "mark_text": lambda h: _marked(h, "«", "»", str),
             "mark_bold": lambda h: MdSafe(_marked(h, "**", "**", md_escape)),
-            "md_url": md_url, "clip": clip}
+            "md_url": md_url, "clip": clip, "web_link": web_link}
         for env in (self.env, self.md_env, self.slack_env):
             env.filters.update(filters)
         self.slack_env.filters["mark_bold"] = lambda h: MdSafe(_marked(h, "**", "**",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.links import web_link
 from storage.models import Feed, Hit, Story, StorySource
 
 
@@ -76,10 +77,13 @@ class HitRow:
     sources: tuple[tuple[str, str | None], ...] = ()  # (outlet, its link), first seen first
 
     def as_dict(self) -> dict:
+        """The JSON shape of ``/api/hits`` and ``monitor hits``; a link that is not http(s)
+        (an old row) is null."""
         d = self.__dict__.copy()
         d["created_at"] = self.created_at.isoformat()
         d["published_at"] = self.published_at.isoformat() if self.published_at else None
-        d["sources"] = [{"name": name, "link": link} for name, link in self.sources]
+        d["link"] = web_link(self.link)
+        d["sources"] = [{"name": name, "link": web_link(link)} for name, link in self.sources]
         return d
 
 

@@ -25,6 +25,8 @@ from monitor.runtime import load_runtime
 from monitor.watchlists import load_watchlists
 from monitor.web import HttpServer, create_app
 from notifiers import Channel, Recipient
+from notifiers.content import build_alert, build_digest
+from notifiers.messages import Renderer
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
 from storage.migrate import alembic_config
 from tests.conftest import WATCHLISTS, run_cli, write_config
@@ -157,7 +159,7 @@ def test_hostile_links_never_reach_email_webhook_page_atom_or_hits(tmp_path, fee
         parts = [p.get_content() for p in msg.walk() if p.get_content_maintype() == "text"]
         for part in parts:
             _no_script_link(part)
-        assert any("https://site.example/" in part for part in parts)
+        assert all("https://site.example/" in part for part in parts), parts
 
     hits = run_cli("hits", "--format", "json", "--config", str(config))
     rows = json.loads(hits.stdout)
@@ -180,6 +182,62 @@ def test_hostile_links_never_reach_email_webhook_page_atom_or_hits(tmp_path, fee
     finally:
         server.stop()
         daemon.rt.close()
+
+
+def _old_rows_with_script_links(storage_url: str) -> None:
+    """A story and a second outlet's source stored before links were checked at parse time."""
+    db = connect(storage_url)
+    with db.session() as s:
+        feed, other = Feed(url="https://n.example/rss", name="Ledger"), \
+            Feed(url="https://o.example/rss", name="Courier")
+        s.add_all([feed, other])
+        s.flush()
+        story = Story(title="ICE agents detain dozens", summary="Raids.", feed_id=feed.id,
+                      link=HOSTILE_LINKS[0])
+        s.add(story)
+        s.flush()
+        s.add_all([StorySource(story_id=story.id, feed_id=feed.id, entry_key="a",
+                               link=HOSTILE_LINKS[0]),
+                   StorySource(story_id=story.id, feed_id=other.id, entry_key="b",
+                               link=HOSTILE_LINKS[1]),
+                   Hit(story_id=story.id, watchlist="ICE", entity="ICE", alias="ICE agents",
+                       matched="ICE agents", context="ICE agents detain dozens")])
+    db.dispose()
+
+
+def test_stored_script_links_reach_no_output(tmp_path):
+    storage_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    _old_rows_with_script_links(storage_url)
+    db = connect(storage_url)
+    desk = Recipient("desk", (Channel("m", "mailto://u:p@mail.example"),), mode="digest",
+                     schedule="0 8 * * *")
+    renderer = Renderer()
+    with db.session() as s:
+        [story] = s.scalars(select(Story))
+        alert, digest = build_alert(story, story.hits, desk), \
+            build_digest(s, [story], desk, "digest", _now())
+        for kind in ("email", "text", "slack", "markdown"):
+            for message in (renderer.render(alert, kind), renderer.render_digest(digest, kind)):
+                _no_script_link(message.body)
+                assert "ICE agents detain dozens" in message.body
+    db.dispose()
+    daemon, server, base = _app(tmp_path, storage_url)
+    try:
+        page = httpx.get(base + "/", timeout=10)
+        api = httpx.get(base + "/api/hits", timeout=10)
+        atom = httpx.get(base + "/watchlists/ICE/hits.atom", timeout=10)
+    finally:
+        server.stop()
+        daemon.rt.close()
+    assert "ICE agents detain dozens" in page.text and "Courier" in page.text
+    config = tmp_path / "web" / "config.toml"
+    table, rows = (run_cli("hits", "--format", f, "--config", str(config)).stdout
+                   for f in ("table", "json"))
+    for output in (page.text, api.text, atom.text, table, rows):
+        _no_script_link(output)
+    [row] = json.loads(rows)
+    assert row["link"] is None and [src["link"] for src in row["sources"]] == [None, None]
+    assert api.json()["hits"][0]["link"] is None
 
 
 # --- control characters, NUL, surrogates, impossible dates ----------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor.runtime import Runtime
+from storage.links import web_link
 from storage.queries import list_hits
 from storage.reports import CHART_NOTE, stories_per_day
 
@@ -19,8 +20,10 @@ RECENT_HITS = 100
 
 @cache
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("monitor.web", "templates"),
-                       autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(loader=PackageLoader("monitor.web", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]))
+    env.filters["web_link"] = web_link
+    return env
 
 
 def render_index(rt: Runtime, health: dict[str, Any], watchlist: str | None,
