@@ -11,9 +11,9 @@ from apprise import NotifyFormat
 
 from notifiers.messages import Message
 from notifiers.sender import apprise_said
+from notifiers.snippets import ELLIPSIS
 
-ELLIPSIS = "…"
-CUT_NOTE = "\n… (cut to fit this channel)"
+CUT_NOTE = f"\n{ELLIPSIS} (cut to fit this channel)"
 
 
 @dataclass(frozen=True)
