@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from notifiers.claims import requeue
 from storage import Delivery, Story
+from storage.links import web_link
 from storage.models import utcnow
 
 
 def ledger_rows(session: Session, state: str | None, subscriber: str | None, limit: int | None,
                 labels: dict[tuple[str, str], str]) -> list[dict]:
-    """Deliveries newest first; ``labels`` maps (subscriber, channel id) to a safe label."""
+    """Deliveries newest first; ``labels`` maps (subscriber, channel id) to a safe label.
+    A story link that is not http(s) (an old row) is null."""
     q = (select(Delivery, Story.title, Story.link).join(Story, Delivery.story_id == Story.id)
          .order_by(Delivery.created_at.desc(), Delivery.id.desc()))
     if state:
@@ -26,7 +28,7 @@ def ledger_rows(session: Session, state: str | None, subscriber: str | None, lim
     return [{
         "id": d.id, "state": d.state, "subscriber": d.subscriber,
         "channel": labels.get((d.subscriber, d.channel), f"#{d.channel[:6]} (not configured)"),
-        "attempts": d.attempts, "story_id": d.story_id, "title": title, "link": link,
+        "attempts": d.attempts, "story_id": d.story_id, "title": title, "link": web_link(link),
         "created_at": d.created_at.isoformat(),
         "next_attempt_at": d.next_attempt_at.isoformat() if d.state == "pending" else None,
         "sent_at": d.sent_at.isoformat() if d.sent_at else None,

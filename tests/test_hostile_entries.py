@@ -201,7 +201,8 @@ def _old_rows_with_script_links(storage_url: str) -> None:
                    StorySource(story_id=story.id, feed_id=other.id, entry_key="b",
                                link=HOSTILE_LINKS[1]),
                    Hit(story_id=story.id, watchlist="ICE", entity="ICE", alias="ICE agents",
-                       matched="ICE agents", context="ICE agents detain dozens")])
+                       matched="ICE agents", context="ICE agents detain dozens"),
+                   Delivery(story_id=story.id, subscriber="desk", channel="m", state="sent")])
     db.dispose()
 
 
@@ -231,10 +232,12 @@ def test_stored_script_links_reach_no_output(tmp_path):
         daemon.rt.close()
     assert "ICE agents detain dozens" in page.text and "Courier" in page.text
     config = tmp_path / "web" / "config.toml"
-    table, rows = (run_cli("hits", "--format", f, "--config", str(config)).stdout
-                   for f in ("table", "json"))
-    for output in (page.text, api.text, atom.text, table, rows):
+    table, rows, ledger = (run_cli(*command, "--config", str(config)).stdout for command in (
+        ("hits", "--format", "table"), ("hits", "--format", "json"),
+        ("deliveries", "--format", "json")))
+    for output in (page.text, api.text, atom.text, table, rows, ledger):
         _no_script_link(output)
+    assert json.loads(ledger)[0]["title"] == "ICE agents detain dozens"
     [row] = json.loads(rows)
     assert row["link"] is None and [src["link"] for src in row["sources"]] == [None, None]
     assert api.json()["hits"][0]["link"] is None
