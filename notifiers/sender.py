@@ -20,8 +20,6 @@ DEFAULT_TIMEOUT = 30.0  # seconds a target may take to answer ([delivery] timeou
 MIN_SECRET_PART = 4
 _SECRET_KEY = re.compile(r"key|token|secret|pass|pwd|auth|sig|session|code", re.IGNORECASE)
 _DELIMITERS = re.compile(r"[/?&=@#]|:(?!\d+(?:[/?#]|$))")  # a port stays one piece
-
-
 _WEBHOOK_SCHEMES = {"json", "jsons", "xml", "xmls", "form", "forms"}
 _NTFY_SCHEMES = {"ntfy", "ntfys"}
 _WORD = re.compile(r"[a-z]{1,15}(?:[.\-_][a-z]{1,15})*")
