@@ -3,7 +3,8 @@
 A loopback feed server serves F feeds; a watchlist of K entities × 3 names (bench/match_bench.py's
 names) is written to a temporary folder; `poll_cycle` runs C times in this process, every feed
 forced due. Each parse worker builds one matcher when it starts, so new worker processes are
-matcher builds. Reported per cycle: seconds, workers started, peak RSS of the process tree.
+matcher builds. Reported per cycle: seconds, workers started, peak RSS and PSS (shared pages
+counted once) of the process tree.
 Usage: python bench/parse_pool_bench.py [--entities 34000] [--feeds 24] [--cycles 3]
 """
 
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from match_bench import make_names  # noqa: E402
-from proctree import tree_usage  # noqa: E402
+from proctree import tree_pss, tree_usage  # noqa: E402
 
 from monitor.cycle import poll_cycle  # noqa: E402
 from monitor.runtime import load_runtime  # noqa: E402
@@ -48,7 +49,7 @@ class _Sampler:
     """Peak tree RSS and workers not seen before, sampled every 0.1 s during a cycle."""
 
     def __init__(self, seen: set[int]) -> None:
-        self.seen, self.new, self.peak = seen, set(), 0
+        self.seen, self.new, self.peak, self.peak_pss = seen, set(), 0, 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -56,6 +57,7 @@ class _Sampler:
     def _run(self) -> None:
         while not self._done.wait(0.1):
             self.peak = max(self.peak, tree_usage([os.getpid()])[0])
+            self.peak_pss = max(self.peak_pss, tree_pss([os.getpid()]))
             self.new.update(_workers() - self.seen)
 
     def stop(self) -> None:
@@ -111,7 +113,9 @@ def main() -> None:
             print(json.dumps({"cycle": cycle, "feeds": stats.feeds_polled,
                               "seconds": round(seconds, 1), "workers_started": len(sampler.new),
                               "peak_tree_rss_mb": sampler.peak >> 20,
-                              "after_rss_mb": tree_usage([os.getpid()])[0] >> 20}), flush=True)
+                              "peak_tree_pss_mb": sampler.peak_pss >> 20,
+                              "after_rss_mb": tree_usage([os.getpid()])[0] >> 20,
+                              "after_pss_mb": tree_pss([os.getpid()]) >> 20}), flush=True)
         rt.close()
     server.stop()
 

@@ -92,7 +92,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     next batch of due feeds is claimed while the last one is still in flight."""
     loop = asyncio.get_running_loop()
     cores = os.cpu_count() or 1
-    pool = (PARSE_POOLS.get(rt.watchlists, cores)
+    pool = (await asyncio.to_thread(PARSE_POOLS.get, rt.watchlists, cores)  # may build
             if len(first) >= POOL_THRESHOLD and cores > 1 else None)
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = pool is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import time
@@ -88,3 +90,100 @@ def test_a_worker_killed_between_cycles_costs_no_feed(tmp_path, feed_server):
     finally:
         parsework.PARSE_POOLS.close()
         rt.close()
+
+
+_SYLLABLES = ("ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "vu", "ze", "bra", "dri", "fle",
+              "gro", "plu", "sta", "tre", "vik", "wen", "xo")
+
+
+def _word(n: int) -> str:
+    """A made-up word per number, four syllables: aliases nobody's text contains."""
+    parts = []
+    for _ in range(4):
+        n, digit = divmod(n, len(_SYLLABLES))
+        parts.append(_SYLLABLES[digit])
+    return "".join(parts).capitalize()
+
+
+def _big_watchlist(entities: int) -> list[Watchlist]:
+    """A generated watchlist of ``entities`` × 3 names, so the matcher is tens of MB."""
+    return [Watchlist("Big", "", tuple(
+        Entity(name=f"{_word(i)} {_word(i + 1)} Group",
+               aliases=(f"{_word(i)} Holdings", f"{_word(i + 2)}{_word(i)} Labs"))
+        for i in range(0, 3 * entities, 3)), "big.toml")]
+
+
+def _on_every_worker(pool, size: int, fn, *args) -> list:
+    """``fn(*args)`` once in each of ``size`` workers: each call waits for all to have begun."""
+    with multiprocessing.Manager() as manager:
+        barrier = manager.Barrier(size)
+        futures = [pool.submit(_after_barrier, barrier, fn, *args) for _ in range(size)]
+        return [f.result(timeout=120) for f in futures]
+
+
+def _after_barrier(barrier, fn, *args):
+    barrier.wait(timeout=60)
+    return fn(*args)
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """kB per field of /proc/PID/smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split()[:2]
+        fields[name.rstrip(":")] = int(value)
+    return fields
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_one_matcher_build_per_version_whatever_the_worker_count(size):
+    parsework.PARSE_POOLS.close()
+    small = _big_watchlist(50)
+    try:
+        pool = parsework.PARSE_POOLS.get(small, size)
+        origins = _on_every_worker(pool, size, parsework.matcher_origin)
+        builders = {built_by for built_by, _ in origins}
+        workers = {pid for _, pid in origins}
+        assert len(workers) == size and len(builders) == 1  # one build for all the workers
+        (builder,) = builders
+        assert builder not in workers and builder != os.getpid()
+        assert all(builder in _children(os.getpid()) and w in _children(builder)
+                   for w in workers)  # built in the fork server, before it forked them
+
+        pool = parsework.PARSE_POOLS.get([*small, Watchlist(
+            "Extra", "", (Entity(name="Acme Widgets"),), "extra.toml")], size)
+        again = {b for b, _ in _on_every_worker(pool, size, parsework.matcher_origin)}
+        assert len(again) == 1 and again != builders  # a new version: one new build
+    finally:
+        parsework.PARSE_POOLS.close()
+
+
+def test_workers_share_the_matcher_memory():
+    """With a 30,000-alias matcher, each worker's own (private) memory stays a fraction of
+    what it shares with the fork server, also after matching stories."""
+    parsework.PARSE_POOLS.close()
+    try:
+        pool = parsework.PARSE_POOLS.get(_big_watchlist(10_000), 2)
+        stories = b"".join(_rss(i) for i in range(20))
+        _on_every_worker(pool, 2, parsework.parse_and_match, stories, "https://x.example/", {})
+        workers = _workers()
+        assert len(workers) == 2
+        for pid in workers:
+            memory = _memory(pid)
+            shared = memory["Shared_Clean"] + memory["Shared_Dirty"]
+            private = memory["Private_Clean"] + memory["Private_Dirty"]
+            assert private < shared / 2, (pid, memory)
+    finally:
+        parsework.PARSE_POOLS.close()
+
+
+def test_fork_server_stop_api_still_exists():
+    """stop_fork_server relies on multiprocessing's private ForkServer._stop: fail loudly
+    here if a Python release renames or changes it."""
+    parsework.PARSE_POOLS.close()
+    multiprocessing.forkserver.ensure_running()
+    servers = [p for p in _children(os.getpid())
+               if b"multiprocessing.forkserver" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert len(servers) == 1
+    parsework.stop_fork_server()
+    assert not Path(f"/proc/{servers[0]}").exists()  # stopped and reaped
