@@ -20,7 +20,6 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 from monitor.gctune import tune_gc
@@ -133,13 +132,13 @@ class SharedPool:
             if self._pool is not None and (self._version != version or not _healthy(self._pool)):
                 self._end()
             if self._pool is None:
-                self._file = _start_fork_server(version[0])
-                self._pool, self._version = worker_pool(size), version
                 try:
+                    self._file = _start_fork_server(version[0])
+                    self._pool, self._version = worker_pool(size), version
                     self._pool.submit(os.getpid).result()  # the first worker: matcher built
-                except BrokenProcessPool:
-                    log.error("the parse workers could not start (matcher build failed); "
-                              "parsing in the daemon process")
+                except Exception:  # noqa: BLE001 - without workers the daemon parses itself
+                    log.exception("the parse workers could not start; parsing in the daemon "
+                                  "process")
                     self._end()
             return self._pool
 

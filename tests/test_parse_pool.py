@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -126,6 +128,16 @@ def _after_barrier(barrier, fn, *args):
     return fn(*args)
 
 
+def _fork_servers() -> list[int]:
+    """This process's children that run multiprocessing's fork server."""
+    found = []
+    for pid in _children(os.getpid()):
+        with contextlib.suppress(OSError):
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
+
+
 def _memory(pid: int) -> dict[str, int]:
     """kB per field of /proc/PID/smaps_rollup."""
     fields = {}
@@ -189,8 +201,26 @@ def test_fork_server_stop_api_still_exists():
     here if a Python release renames or changes it."""
     parsework.PARSE_POOLS.close()
     multiprocessing.forkserver.ensure_running()
-    servers = [p for p in _children(os.getpid())
-               if b"multiprocessing.forkserver" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    deadline = time.monotonic() + 10
+    while not (servers := _fork_servers()) and time.monotonic() < deadline:  # until its exec
+        time.sleep(0.05)
     assert len(servers) == 1
     parsework.stop_fork_server()
     assert not Path(f"/proc/{servers[0]}").exists()  # stopped and reaped
+
+
+def test_pool_that_cannot_start_leaves_parsing_and_matching_to_the_daemon(
+        tmp_path, feed_server, monkeypatch, caplog):
+    """No place to write the watchlists for the fork server: the cycle still matches all."""
+    parsework.PARSE_POOLS.close()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    feeds = [feed_server.add(f"/f{i}.xml", _rss(i)) for i in range(POOL_THRESHOLD + 4)]
+    rt = load_runtime(write_config(tmp_path, feeds))
+    try:
+        stats = poll_cycle(rt, force=True, deliver=False)
+        assert stats.hits == len(feeds) and stats.feeds_failed == 0
+        assert _workers() == set()
+        assert "the parse workers could not start" in caplog.text
+    finally:
+        parsework.PARSE_POOLS.close()
+        rt.close()
