@@ -9,7 +9,6 @@ before forking the workers: they share its memory instead of building one each.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -91,17 +90,28 @@ def worker_pool(size: int) -> ProcessPoolExecutor:
                                initializer=_init_worker, initargs=(os.getpid(),))
 
 
-def _start_fork_server(watchlists: Sequence[Watchlist]) -> str:
-    """Start a fork server that builds the matcher for these watchlists; returns the file
-    they were written to (private to this user), which it reads and a restart reads again."""
+def _start_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor:
+    """Start a fork server that builds the matcher for these watchlists, and a pool on it;
+    returns once the first worker forked, so once the matcher is built. The server reads the
+    watchlists from a file private to this user, deleted then: a server restarted later has
+    none, so its workers refuse to start and the pool is replaced."""
     fd, path = tempfile.mkstemp(prefix="ice-monitor-matcher-", suffix=".pickle")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(list(watchlists), f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.environ[MATCHER_FILE_ENV] = path
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["monitor.matcherhost"])
-    multiprocessing.forkserver.ensure_running()
-    return path
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(list(watchlists), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.environ[MATCHER_FILE_ENV] = path
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["monitor.matcherhost"])
+        multiprocessing.forkserver.ensure_running()
+        pool = worker_pool(size)
+        try:
+            pool.submit(os.getpid).result()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        return pool
+    finally:
+        os.environ.pop(MATCHER_FILE_ENV, None)
+        os.unlink(path)
 
 
 def stop_fork_server() -> None:
@@ -115,14 +125,14 @@ def stop_fork_server() -> None:
 class SharedPool:
     """The parse pool for the watchlists in force, kept across cycles.
 
-    Building a matcher of 100,000 aliases takes seconds in each worker, so the pool is only
-    replaced when the watchlists' content (or the size) changes, or after a worker died."""
+    Building a matcher of 100,000 aliases takes seconds, so the pool (and the fork server that
+    built its matcher) is only replaced when the watchlists' content (or the size) changes,
+    or after a worker died."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._version: tuple[tuple[Watchlist, ...], int] | None = None
-        self._file: str | None = None
 
     def get(self, watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor | None:
         """The pool for this version, started (and the previous one ended) if it changed;
@@ -133,13 +143,11 @@ class SharedPool:
                 self._end()
             if self._pool is None:
                 try:
-                    self._file = _start_fork_server(version[0])
-                    self._pool, self._version = worker_pool(size), version
-                    self._pool.submit(os.getpid).result()  # the first worker: matcher built
+                    self._pool, self._version = _start_pool(version[0], size), version
                 except Exception:  # noqa: BLE001 - without workers the daemon parses itself
                     log.exception("the parse workers could not start; parsing in the daemon "
                                   "process")
-                    self._end()
+                    stop_fork_server()
             return self._pool
 
     def discard(self, pool: ProcessPoolExecutor) -> None:
@@ -156,12 +164,8 @@ class SharedPool:
     def _end(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._file is not None:
             stop_fork_server()
-            os.environ.pop(MATCHER_FILE_ENV, None)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._file)
-        self._pool = self._version = self._file = None
+        self._pool = self._version = None
 
 
 def _healthy(pool: ProcessPoolExecutor) -> bool:

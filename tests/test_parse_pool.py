@@ -209,17 +209,27 @@ def test_fork_server_stop_api_still_exists():
     assert not Path(f"/proc/{servers[0]}").exists()  # stopped and reaped
 
 
-def test_pool_that_cannot_start_leaves_parsing_and_matching_to_the_daemon(
-        tmp_path, feed_server, monkeypatch, caplog):
-    """No place to write the watchlists for the fork server: the cycle still matches all."""
-    parsework.PARSE_POOLS.close()
+def _no_temporary_folder(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+
+
+def _unreadable_watchlists_file(monkeypatch, tmp_path: Path) -> None:
+    """The fork server cannot build: its workers have no matcher and refuse to start."""
+    monkeypatch.setattr(parsework.pickle, "dump", lambda obj, f, protocol: f.write(b"junk"))
+
+
+@pytest.mark.parametrize("fault", [_no_temporary_folder, _unreadable_watchlists_file])
+def test_pool_that_cannot_start_leaves_parsing_and_matching_to_the_daemon(
+        tmp_path, feed_server, monkeypatch, caplog, fault):
+    """The cycle still parses and matches every feed, in the daemon process."""
+    parsework.PARSE_POOLS.close()
+    fault(monkeypatch, tmp_path)
     feeds = [feed_server.add(f"/f{i}.xml", _rss(i)) for i in range(POOL_THRESHOLD + 4)]
     rt = load_runtime(write_config(tmp_path, feeds))
     try:
         stats = poll_cycle(rt, force=True, deliver=False)
         assert stats.hits == len(feeds) and stats.feeds_failed == 0
-        assert _workers() == set()
+        assert _workers() == set() and _fork_servers() == []
         assert "the parse workers could not start" in caplog.text
     finally:
         parsework.PARSE_POOLS.close()
