@@ -2,8 +2,10 @@
 
 A loopback feed server serves F feeds; a watchlist of K entities × 3 names (bench/match_bench.py's
 names) is written to a temporary folder; `poll_cycle` runs C times in this process, every feed
-forced due. Each parse worker builds one matcher when it starts, so new worker processes are
-matcher builds. Reported per cycle: seconds, workers started, peak RSS of the process tree.
+forced due. Where each fork server builds the matcher its workers share (one per watchlist
+version), new fork servers are the matcher builds; before, each new worker built one. Reported
+per cycle: seconds, workers and fork servers started, peak and after-cycle RSS and PSS (shared
+pages counted once) of the process tree.
 Usage: python bench/parse_pool_bench.py [--entities 34000] [--feeds 24] [--cycles 3]
 """
 
@@ -23,32 +25,46 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from match_bench import make_names  # noqa: E402
-from proctree import tree_usage  # noqa: E402
+from proctree import tree_pss, tree_usage  # noqa: E402
 
 from monitor.cycle import poll_cycle  # noqa: E402
 from monitor.runtime import load_runtime  # noqa: E402
 from tests.servers import FeedServer  # noqa: E402
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
 def _workers() -> set[int]:
     """Grandchildren of this process: the workers its fork server started."""
-    def children(pid: int) -> list[int]:
-        out: list[int] = []
-        for task in os.listdir(f"/proc/{pid}/task"):
-            try:
-                out += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text()
-                        .split()]
-            except OSError:
-                continue
-        return out
-    return {w for c in children(os.getpid()) for w in children(c)}
+    return {w for c in _children(os.getpid()) for w in _children(c)}
+
+
+def _fork_servers() -> set[int]:
+    """Children of this process that run a fork server (one per watchlist version)."""
+    found = set()
+    for pid in _children(os.getpid()):
+        try:
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:
+            continue
+    return found
 
 
 class _Sampler:
     """Peak tree RSS and workers not seen before, sampled every 0.1 s during a cycle."""
 
     def __init__(self, seen: set[int]) -> None:
-        self.seen, self.new, self.peak = seen, set(), 0
+        self.seen, self.new, self.peak, self.peak_pss = seen, set(), 0, 0
+        self.servers: set[int] = set()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -56,7 +72,9 @@ class _Sampler:
     def _run(self) -> None:
         while not self._done.wait(0.1):
             self.peak = max(self.peak, tree_usage([os.getpid()])[0])
+            self.peak_pss = max(self.peak_pss, tree_pss([os.getpid()]))
             self.new.update(_workers() - self.seen)
+            self.servers.update(_fork_servers() - self.seen)
 
     def stop(self) -> None:
         self._done.set()
@@ -107,11 +125,14 @@ def main() -> None:
             stats = poll_cycle(rt, force=True, deliver=False)
             seconds = time.monotonic() - started
             sampler.stop()
-            seen |= sampler.new
+            seen |= sampler.new | sampler.servers
             print(json.dumps({"cycle": cycle, "feeds": stats.feeds_polled,
                               "seconds": round(seconds, 1), "workers_started": len(sampler.new),
+                              "fork_servers_started": len(sampler.servers),
                               "peak_tree_rss_mb": sampler.peak >> 20,
-                              "after_rss_mb": tree_usage([os.getpid()])[0] >> 20}), flush=True)
+                              "peak_tree_pss_mb": sampler.peak_pss >> 20,
+                              "after_rss_mb": tree_usage([os.getpid()])[0] >> 20,
+                              "after_pss_mb": tree_pss([os.getpid()]) >> 20}), flush=True)
         rt.close()
     server.stop()
 

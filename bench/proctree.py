@@ -27,3 +27,20 @@ def tree_usage(pids: list[int]) -> tuple[int, float]:
         except (OSError, ValueError):
             continue
     return rss, ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_pss(pids: list[int]) -> int:
+    """Proportional set size (bytes) of ``pids`` and their descendants: unlike RSS, a page
+    that processes share (a matcher inherited by fork) is counted once in the sum."""
+    pss, stack = 0, list(pids)
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                pss += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) * 1024
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    stack += [int(c) for c in f.read().split()]
+        except (OSError, ValueError, StopIteration):
+            continue
+    return pss

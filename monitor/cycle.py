@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -92,19 +93,27 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     next batch of due feeds is claimed while the last one is still in flight."""
     loop = asyncio.get_running_loop()
     cores = os.cpu_count() or 1
-    pool = (PARSE_POOLS.get(rt.watchlists, cores)
-            if len(first) >= POOL_THRESHOLD and cores > 1 else None)
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
-    pool_alive = pool is not None
+    pool_alive = len(first) >= POOL_THRESHOLD and cores > 1
+    pool_ready: asyncio.Future[ProcessPoolExecutor | None] | None = None
     store = _StoreQueue(rt, stats, neardup, claims)
     slots = Slots(rt.config.polling)
 
     async def parse(result: FetchResult) -> ParsedFeed | None:
-        """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone."""
-        nonlocal pool_alive
+        """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone.
+        The pool is got at the first body (a cycle of 304s starts none), off the event loop:
+        a new watchlist version's matcher takes seconds to build."""
+        nonlocal pool_alive, pool_ready
+        pool = None
         try:
             args = (result.body, result.final_url or result.url, result.headers)
             if pool_alive:
+                if pool_ready is None:
+                    pool_ready = asyncio.ensure_future(
+                        asyncio.to_thread(PARSE_POOLS.get, rt.watchlists, cores))
+                pool = await pool_ready
+                pool_alive = pool is not None
+            if pool is not None:
                 return await loop.run_in_executor(pool, parse_and_match, *args)
             return parse_and_match(*args)
         except BrokenProcessPool:

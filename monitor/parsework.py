@@ -1,16 +1,21 @@
 """Parse workers: fetched bytes to entries with their watchlist matches, on every core.
 
-The pool's processes fork from a server process that imported only this module (parsing and
-matching; no database, HTTP or notification stack), so a worker costs ~50 MB of memory
-instead of a copy of the daemon, and starts in milliseconds. The pool outlives a cycle
-(PARSE_POOLS): a worker builds its matcher once per watchlist version, not once per cycle.
+The pool's processes fork from a server process that imported only parsing and matching (no
+database, HTTP or notification stack), so a worker costs ~50 MB of memory instead of a copy
+of the daemon, and starts in milliseconds. The pool outlives a cycle (PARSE_POOLS), and each
+watchlist version gets its own fork server, which builds the matcher once (monitor.matcherhost)
+before forking the workers: they share its memory instead of building one each.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import pickle
 import select
+import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +26,23 @@ from monitor.matching import Matcher
 from monitor.parser import ParsedFeed, parse_feed
 from monitor.watchlists import Watchlist
 
+log = logging.getLogger(__name__)
+
+MATCHER_FILE_ENV = "ICE_MONITOR_MATCHER_FILE"
+
 _matcher: Matcher | None = None
+_matcher_built_by: int | None = None
+
+
+def set_shared_matcher(matcher: Matcher) -> None:
+    """Install the matcher the fork server built; its workers inherit it."""
+    global _matcher, _matcher_built_by
+    _matcher, _matcher_built_by = matcher, os.getpid()
+
+
+def matcher_origin() -> tuple[int | None, int]:
+    """(pid of the process that built this process's matcher, own pid): shows sharing."""
+    return _matcher_built_by, os.getpid()
 
 
 def _exit_with(daemon_pid: int) -> None:
@@ -42,11 +63,12 @@ def _exit_with(daemon_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-daemon", daemon=True).start()
 
 
-def _init_worker(watchlists: Sequence[Watchlist], daemon_pid: int) -> None:
-    """Each worker builds its matcher once, so matching runs on every core too."""
-    global _matcher
+def _init_worker(daemon_pid: int) -> None:
+    """A worker matches with the matcher its fork server built; without one it must not
+    run (entries would go unmatched), so the pool breaks and the daemon parses instead."""
     _exit_with(daemon_pid)
-    _matcher = Matcher(watchlists)
+    if _matcher is None:
+        raise RuntimeError("the parse fork server has no matcher (see its error above)")
     tune_gc()
 
 
@@ -61,33 +83,71 @@ def parse_and_match(body: bytes, url: str, headers: dict[str, str]) -> ParsedFee
     return parsed
 
 
-def worker_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor:
-    """``size`` parse workers, forked from a lean server process started on first use."""
+def worker_pool(size: int) -> ProcessPoolExecutor:
+    """``size`` parse workers, forked from the fork server of the version in force."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
     return ProcessPoolExecutor(max_workers=size, mp_context=context,
-                               initializer=_init_worker, initargs=(list(watchlists), os.getpid()))
+                               initializer=_init_worker, initargs=(os.getpid(),))
+
+
+def _start_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor:
+    """Start a fork server that builds the matcher for these watchlists, and a pool on it;
+    returns once the first worker forked, so once the matcher is built. The server reads the
+    watchlists from a file private to this user, deleted then: a server restarted later has
+    none, so its workers refuse to start and the pool is replaced."""
+    fd, path = tempfile.mkstemp(prefix="ice-monitor-matcher-", suffix=".pickle")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(list(watchlists), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.environ[MATCHER_FILE_ENV] = path
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["monitor.matcherhost"])
+        multiprocessing.forkserver.ensure_running()
+        pool = worker_pool(size)
+        try:
+            pool.submit(os.getpid).result()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        return pool
+    finally:
+        os.environ.pop(MATCHER_FILE_ENV, None)
+        os.unlink(path)
+
+
+def stop_fork_server() -> None:
+    """Stop the fork server (and so free its matcher) once its workers have ended.
+
+    multiprocessing has no public call for this; the private one used is checked by
+    tests/test_parse_pool.py::test_fork_server_stop_api_still_exists."""
+    multiprocessing.forkserver._forkserver._stop()  # noqa: SLF001
 
 
 class SharedPool:
     """The parse pool for the watchlists in force, kept across cycles.
 
-    Building a matcher of 100,000 aliases takes seconds in each worker, so the pool is only
-    replaced when the watchlists' content (or the size) changes, or after a worker died."""
+    Building a matcher of 100,000 aliases takes seconds, so the pool (and the fork server that
+    built its matcher) is only replaced when the watchlists' content (or the size) changes,
+    or after a worker died."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._version: tuple[tuple[Watchlist, ...], int] | None = None
 
-    def get(self, watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor:
-        """The pool for this version, started (and the previous one ended) if it changed."""
+    def get(self, watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor | None:
+        """The pool for this version, started (and the previous one ended) if it changed;
+        None if its matcher could not be built. Blocks while the fork server builds it."""
         version = (tuple(watchlists), size)
         with self._lock:
             if self._pool is not None and (self._version != version or not _healthy(self._pool)):
                 self._end()
             if self._pool is None:
-                self._pool, self._version = worker_pool(version[0], size), version
+                try:
+                    self._pool, self._version = _start_pool(version[0], size), version
+                except Exception:  # noqa: BLE001 - without workers the daemon parses itself
+                    log.exception("the parse workers could not start; parsing in the daemon "
+                                  "process")
+                    stop_fork_server()
             return self._pool
 
     def discard(self, pool: ProcessPoolExecutor) -> None:
@@ -104,8 +164,8 @@ class SharedPool:
     def _end(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            stop_fork_server()
         self._pool = self._version = None
-
 
 
 def _healthy(pool: ProcessPoolExecutor) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,6 +89,148 @@ def test_a_worker_killed_between_cycles_costs_no_feed(tmp_path, feed_server):
         again = poll_cycle(rt, force=True, deliver=False)
         assert again.feeds_failed == 0 and again.feeds_polled == len(feeds)
         assert _workers().isdisjoint(workers)
+    finally:
+        parsework.PARSE_POOLS.close()
+        rt.close()
+
+
+_SYLLABLES = ("ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "vu", "ze", "bra", "dri", "fle",
+              "gro", "plu", "sta", "tre", "vik", "wen", "xo")
+
+
+def _word(n: int) -> str:
+    """A made-up word per number, four syllables: aliases nobody's text contains."""
+    parts = []
+    for _ in range(4):
+        n, digit = divmod(n, len(_SYLLABLES))
+        parts.append(_SYLLABLES[digit])
+    return "".join(parts).capitalize()
+
+
+def _big_watchlist(entities: int) -> list[Watchlist]:
+    """A generated watchlist of ``entities`` × 3 names, so the matcher is tens of MB."""
+    return [Watchlist("Big", "", tuple(
+        Entity(name=f"{_word(i)} {_word(i + 1)} Group",
+               aliases=(f"{_word(i)} Holdings", f"{_word(i + 2)}{_word(i)} Labs"))
+        for i in range(0, 3 * entities, 3)), "big.toml")]
+
+
+def _on_every_worker(pool, size: int, fn, *args) -> list:
+    """``fn(*args)`` once in each of ``size`` workers: each call waits for all to have begun."""
+    with multiprocessing.Manager() as manager:
+        barrier = manager.Barrier(size)
+        futures = [pool.submit(_after_barrier, barrier, fn, *args) for _ in range(size)]
+        return [f.result(timeout=120) for f in futures]
+
+
+def _after_barrier(barrier, fn, *args):
+    barrier.wait(timeout=60)
+    return fn(*args)
+
+
+def _fork_servers() -> list[int]:
+    """This process's children that run multiprocessing's fork server."""
+    found = []
+    for pid in _children(os.getpid()):
+        with contextlib.suppress(OSError):
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """kB per field of /proc/PID/smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split()[:2]
+        fields[name.rstrip(":")] = int(value)
+    return fields
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_one_matcher_build_per_version_whatever_the_worker_count(size):
+    parsework.PARSE_POOLS.close()
+    small = _big_watchlist(50)
+    try:
+        pool = parsework.PARSE_POOLS.get(small, size)
+        origins = _on_every_worker(pool, size, parsework.matcher_origin)
+        builders = {built_by for built_by, _ in origins}
+        workers = {pid for _, pid in origins}
+        assert len(workers) == size and len(builders) == 1  # one build for all the workers
+        (builder,) = builders
+        assert builder not in workers and builder != os.getpid()
+        assert all(builder in _children(os.getpid()) and w in _children(builder)
+                   for w in workers)  # built in the fork server, before it forked them
+
+        pool = parsework.PARSE_POOLS.get([*small, Watchlist(
+            "Extra", "", (Entity(name="Acme Widgets"),), "extra.toml")], size)
+        again = {b for b, _ in _on_every_worker(pool, size, parsework.matcher_origin)}
+        assert len(again) == 1 and again != builders  # a new version: one new build
+    finally:
+        parsework.PARSE_POOLS.close()
+
+
+def _worker_memory(watchlists: list[Watchlist]) -> list[tuple[int, int]]:
+    """(private kB, resident kB) of each of 2 workers after each parsed and matched stories."""
+    parsework.PARSE_POOLS.close()
+    try:
+        pool = parsework.PARSE_POOLS.get(watchlists, 2)
+        stories = b"".join(_rss(i) for i in range(20))
+        _on_every_worker(pool, 2, parsework.parse_and_match, stories, "https://x.example/", {})
+        workers = _workers()
+        assert len(workers) == 2
+        memory = [_memory(pid) for pid in workers]
+        return [(m["Private_Clean"] + m["Private_Dirty"], m["Rss"]) for m in memory]
+    finally:
+        parsework.PARSE_POOLS.close()
+
+
+def test_workers_share_the_matcher_memory():
+    """A 30,000-alias matcher adds ~100 MB to each worker's resident memory, but almost none
+    of it is the worker's own: it is the fork server's, shared, also after matching."""
+    small = _worker_memory(_big_watchlist(50))
+    big = _worker_memory(_big_watchlist(10_000))
+    for (private_small, rss_small), (private_big, rss_big) in zip(small, big, strict=True):
+        matcher = rss_big - rss_small
+        assert matcher > 50_000, (small, big)  # the big matcher is there
+        assert private_big - private_small < matcher / 5, (small, big)
+
+
+def test_fork_server_stop_api_still_exists():
+    """stop_fork_server relies on multiprocessing's private ForkServer._stop: fail loudly
+    here if a Python release renames or changes it."""
+    parsework.PARSE_POOLS.close()
+    multiprocessing.forkserver.ensure_running()
+    deadline = time.monotonic() + 10
+    while not (servers := _fork_servers()) and time.monotonic() < deadline:  # until its exec
+        time.sleep(0.05)
+    assert len(servers) == 1
+    parsework.stop_fork_server()
+    assert not Path(f"/proc/{servers[0]}").exists()  # stopped and reaped
+
+
+def _no_temporary_folder(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+
+
+def _unreadable_watchlists_file(monkeypatch, tmp_path: Path) -> None:
+    """The fork server cannot build: its workers have no matcher and refuse to start."""
+    monkeypatch.setattr(parsework.pickle, "dump", lambda obj, f, protocol: f.write(b"junk"))
+
+
+@pytest.mark.parametrize("fault", [_no_temporary_folder, _unreadable_watchlists_file])
+def test_pool_that_cannot_start_leaves_parsing_and_matching_to_the_daemon(
+        tmp_path, feed_server, monkeypatch, caplog, fault):
+    """The cycle still parses and matches every feed, in the daemon process."""
+    parsework.PARSE_POOLS.close()
+    fault(monkeypatch, tmp_path)
+    feeds = [feed_server.add(f"/f{i}.xml", _rss(i)) for i in range(POOL_THRESHOLD + 4)]
+    rt = load_runtime(write_config(tmp_path, feeds))
+    try:
+        stats = poll_cycle(rt, force=True, deliver=False)
+        assert stats.hits == len(feeds) and stats.feeds_failed == 0
+        assert _workers() == set() and _fork_servers() == []
+        assert "the parse workers could not start" in caplog.text
     finally:
         parsework.PARSE_POOLS.close()
         rt.close()
