@@ -199,7 +199,7 @@ class Outbox:
         elif recipient.digest:
             batches = [Batch(DIGEST, tuple(d.id for d in due))]
         else:
-            with self.db.session() as s:
+            with self.db.read() as s:
                 sent = messages_since(s, sub, chan, now - HOUR)
             batches = plan(recipient, due, now, sent)
         for batch in batches:
@@ -216,7 +216,7 @@ class Outbox:
         if recipient is None:
             return report
         for channel in recipient.channels:
-            with self.db.session() as s:
+            with self.db.read() as s:
                 ids = list(s.scalars(select(Delivery.id).where(
                     and_(Delivery.subscriber == name, Delivery.channel == channel.id),
                     claimable(now, self.lease)).order_by(Delivery.id)))
@@ -270,7 +270,7 @@ class Outbox:
         if recipient is None or channel is None:
             return None
         limits = limits_for(channel.url)
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = _load(s, ids)
             if kind == ALERT and len(rows) == 1:
                 story = rows[0].story

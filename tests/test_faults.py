@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -17,8 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from storage import connect
-from tests.conftest import WATCHLISTS
+from tests.conftest import WATCHLISTS, run_cli
 from tests.daemon import DaemonProcess, daemon_config, rss, wait_for
+from tests.delivery_helpers import config as delivery_config
+from tests.delivery_helpers import rss as delivery_rss
 from tests.servers import free_port
 
 
@@ -213,3 +216,27 @@ def test_kill_9_of_the_daemon_takes_its_parse_workers_with_it(tmp_path, feed_ser
     d.proc.wait(10)
     wait_for(lambda: not any(_alive(p) for p in children), timeout=5,
              what=f"the daemon's children {sorted(children)} to exit after kill -9")
+
+
+def test_cli_reads_answer_while_a_writer_holds_the_sqlite_lock(tmp_path, feed_server, webhook):
+    feed = feed_server.add("/d.xml", delivery_rss(2, "d"))
+    path = tmp_path / "m.db"
+    cfg = delivery_config(tmp_path, [feed], [{"name": "desk", "notify": [webhook.url],
+                                              "mode": "digest", "schedule": "0 8 * * 1-5"}],
+                          f"sqlite:///{path}")
+    assert run_cli("poll-once", "--config", str(cfg)).returncode == 0
+
+    writer = sqlite3.connect(path, isolation_level=None, timeout=30)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE feeds SET name = 'held by another writer'")
+    try:
+        for command in ("hits", "deliveries"):
+            started = time.monotonic()
+            out = run_cli(command, "--format", "json", "--config", str(cfg), timeout=60)
+            took = time.monotonic() - started
+            assert out.returncode == 0, out.stderr
+            assert len(json.loads(out.stdout)) >= 2, out.stdout
+            assert took < 10, f"monitor {command} took {took:.1f}s behind a writer"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
