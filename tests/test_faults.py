@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import threading
@@ -168,6 +169,23 @@ def test_healthz_fails_within_a_cycle_and_recovers_when_sqlite_is_unwritable(
     wait_for(lambda: d.get("/api/hits").json()["count"] == 2, timeout=15,
              what="a story stored after the fault")
     assert d.stop()[0] == 0
+
+
+def test_healthz_names_the_failing_job_and_error_type_but_not_its_text(
+        tmp_path, feed_server, daemon):
+    d, path = _started(tmp_path, feed_server, daemon)
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    db.execute("ALTER TABLE deliveries RENAME TO deliveries_away")
+    try:
+        wait_for(lambda: d.get("/healthz").status_code == 503, what="/healthz to fail")
+        reason = d.get("/healthz").json()["reason"]
+        assert re.fullmatch(r"the last (polling cycle|delivery pass) failed: OperationalError",
+                            reason), reason
+        assert "no such table: deliveries" in d.log()
+    finally:
+        db.execute("ALTER TABLE deliveries_away RENAME TO deliveries")
+        db.close()
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
 
 
 def _descendants(pid: int) -> set[int]:
