@@ -13,12 +13,15 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from monitor.web.headers import raw_header_lines
+
 log = logging.getLogger(__name__)
 
 ACCEPT_BACKLOG = 128  # also how many connections asyncio accepts in one burst
 FD_LOG_EVERY_S = 60.0
 
 BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        + raw_header_lines() +
         b"Retry-After: 5\r\nConnection: close\r\nContent-Length: 21\r\n\r\n"
         b"too many connections\n")
 
