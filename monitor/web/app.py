@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 
 from monitor import metrics
 from monitor.runtime import Runtime
-from monitor.watchlists import CONTROL_CHARS
+from monitor.text import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
 from monitor.web.headers import SecurityHeaders
 from monitor.web.page import render_index
