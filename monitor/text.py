@@ -47,6 +47,13 @@ _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
 CONTROL_CHARS = re.compile(f"[\t\n\r{_UNSAFE_CLASS}]")
 
 
+def error_line(exc: BaseException, limit: int = 200) -> str:
+    """``Type: first line of the message``, that line cut to ``limit``: for a one-line log or
+    skip reason (a database error goes on for lines of SQL and parameters)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:limit]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
 def clean_text(value: str) -> str:
     """``value`` without the characters no database, XML writer or reader should get.
 
