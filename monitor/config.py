@@ -14,6 +14,7 @@ from monitor.durations import parse_duration
 from monitor.problems import InvalidFiles, LineFinder, Problem, did_you_mean, toml_syntax_problem
 from monitor.subscriber_config import SUBSCRIBER_KEYS, parse_subscriber_options
 from notifiers.channels import Channel, Recipient, channel_id
+from notifiers.sender import DEFAULT_TIMEOUT
 
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_INTERVAL = 900.0
@@ -65,7 +66,7 @@ class DeliveryConfig:
     max_attempts: int = 10
     lease: float = 300.0
     templates_dir: Path | None = None
-    timeout: float = 30.0  # how long a target may take to answer one message
+    timeout: float = DEFAULT_TIMEOUT  # how long a target may take to answer one message
 
 
 @dataclass(frozen=True)
