@@ -160,7 +160,7 @@ def cmd_hits(args) -> int:
 
     rt = _load(args, warn=False)
     try:
-        with rt.db.session() as s:
+        with rt.db.read() as s:
             watchlist = args.watchlist and resolve_watchlist(
                 args.watchlist, [w.name for w in rt.watchlists], lambda: stored_watchlists(s))
             rows = list_hits(s, watchlist, args.entity, args.since, args.limit)

@@ -14,6 +14,7 @@ from monitor.durations import parse_duration
 from monitor.problems import InvalidFiles, LineFinder, Problem, did_you_mean, toml_syntax_problem
 from monitor.subscriber_config import SUBSCRIBER_KEYS, parse_subscriber_options
 from notifiers.channels import Channel, Recipient, channel_id
+from notifiers.sender import DEFAULT_TIMEOUT
 
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_INTERVAL = 900.0
@@ -28,9 +29,9 @@ _FEED_KEYS = {"url", "name", "interval"}
 _SUBSCRIBER_KEYS = {"name", "notify", "watchlists"} | SUBSCRIBER_KEYS
 _POLLING_KEYS = {"interval", "user_agent", "contact", "concurrency", "per_host", "timeout",
                  "max_bytes", "lease", "backlog"}
-DEFAULT_BACKLOG = 2 * 86400.0
 _DELIVERY_KEYS = {"retry_initial", "max_attempts", "lease", "templates_dir", "timeout"}
 _HTTP_KEYS = {"listen", "token", "public_url", "max_connections", "header_timeout"}
+DEFAULT_BACKLOG = 2 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class DeliveryConfig:
     max_attempts: int = 10
     lease: float = 300.0
     templates_dir: Path | None = None
-    timeout: float = 30.0  # how long a target may take to answer one message
+    timeout: float = DEFAULT_TIMEOUT  # how long a target may take to answer one message
 
 
 @dataclass(frozen=True)
@@ -166,13 +167,15 @@ class _Checker:
             return {}, line
         return value, line
 
-    def duration(self, table: dict[str, Any], key: str, line: int, default: float) -> float:
+    def duration(self, table: dict[str, Any], key: str, line: int, default: float,
+                 hint: str = "") -> float:
+        """``hint`` ends the error message: what else the key accepts."""
         if key not in table:
             return default
         try:
             return parse_duration(table[key])
         except ValueError as exc:
-            self.error(self.lines.key(key, line), f"{key}: {exc}")
+            self.error(self.lines.key(key, line), f"{key}: {exc}{hint}")
             return default
 
     def integer(self, table: dict[str, Any], key: str, line: int, default: int) -> int:
@@ -417,13 +420,11 @@ def _parse(c: _Checker, raw: dict[str, Any], base: Path, watchlist_names,
     )
     if "lease" in polling_raw:
         polling = replace(polling, lease=c.duration(polling_raw, "lease", pline, 0.0) or None)
-    if polling_raw.get("backlog") == "off":
+    if str(polling_raw.get("backlog")).lower() == "off":
         polling = replace(polling, backlog=None)
-    elif "backlog" in polling_raw:
-        try:
-            polling = replace(polling, backlog=parse_duration(polling_raw["backlog"]))
-        except ValueError as exc:
-            c.error(c.lines.key("backlog", pline), f'backlog: {exc}, or "off"')
+    else:
+        polling = replace(polling, backlog=c.duration(polling_raw, "backlog", pline,
+                                                      DEFAULT_BACKLOG, hint=', or "off"'))
     retention = (c.integer(storage, "retention_days", sline, 1)
                  if "retention_days" in storage else None)
     delivery_raw, dline = c.table(raw, "delivery")

@@ -27,6 +27,7 @@ from monitor.neardup import NearDupIndex
 from monitor.parser import ParsedFeed
 from monitor.parsework import PARSE_POOLS, parse_and_match
 from monitor.runtime import Runtime
+from monitor.text import error_line
 from storage import Feed
 from storage.leases import claim_feeds, release
 from storage.models import utcnow
@@ -270,9 +271,8 @@ def _store_many(rt: Runtime, batch: list[tuple[FetchResult, ParsedFeed | None]],
     try:
         report, outcomes = _store_tx(rt, batch, neardup, utcnow())
     except Exception as exc:  # noqa: BLE001 - fall back to one transaction per feed
-        reason = (str(exc).strip().splitlines() or [""])[0][:200]
-        log.warning("storing %d feeds together failed (%s: %s); storing each alone",
-                    len(batch), type(exc).__name__, reason)
+        log.warning("storing %d feeds together failed (%s); storing each alone",
+                    len(batch), error_line(exc))
         for result, parsed in batch:
             _store_one(rt, result, parsed, stats, neardup)
         return

@@ -50,7 +50,7 @@ class Daemon:
         self.started_at = self.loaded_at = utcnow()
         self.last_cycle_at: datetime | None = None
         self.last_refused: list[str] = []
-        self.failing: dict[str, str] = {}  # job ("polling cycle", "delivery pass") -> its error
+        self.failing: dict[str, str] = {}  # job ("polling cycle", "delivery pass") -> error type
         self.http = None
         self._next_due: datetime | None = None
         self._resync = True
@@ -117,9 +117,9 @@ class Daemon:
             self._outbox_lock.release()
 
     def _failed(self, job: str, exc: Exception) -> None:
-        """Remember why ``job`` failed: /healthz is unhealthy until it next succeeds."""
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
-        self.failing[job] = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        """Remember that ``job`` failed: /healthz is unhealthy until it next succeeds. Only the
+        error's type: /healthz is public and the text may name hosts or users (the log has it)."""
+        self.failing[job] = type(exc).__name__
 
     def _check_reload(self) -> None:
         if self.stopping.is_set():

@@ -65,7 +65,7 @@ def cmd_deliveries(args, rt) -> int:
         print(f"re-queued {n} deliver{'y' if n == 1 else 'ies'}")
         return 0
     labels = {(r.name, c.id): c.label for r in rt.config.subscribers for c in r.channels}
-    with rt.db.session() as s:
+    with rt.db.read() as s:
         records = ledger_rows(s, args.state, args.subscriber, args.limit, labels)
     _digest_send_times(records, rt.config.subscribers)
     columns = ["id", "state", "subscriber", "channel", "attempts", "next_attempt_at", "sent_at",

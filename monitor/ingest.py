@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from monitor import metrics
 from monitor.neardup import WINDOW_S, NearDupIndex, normalise, title_key
 from monitor.parser import Entry
+from monitor.text import error_line
 from monitor.urls import canonical_url
 from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
@@ -181,9 +182,8 @@ def ingest_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Entry]]]
 
 def _skip(report: IngestReport, feed: Feed, entry: Entry, exc: Exception) -> None:
     report.skipped += 1
-    reason = (str(exc).strip().splitlines() or [""])[0][:200]
-    log.warning("feed %s: entry %.200r skipped, it cannot be stored (%s: %s)", feed.url,
-                entry.key, type(exc).__name__, reason)
+    log.warning("feed %s: entry %.200r skipped, it cannot be stored (%s)", feed.url,
+                entry.key, error_line(exc))
 
 
 @dataclass(frozen=True)

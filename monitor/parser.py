@@ -16,7 +16,7 @@ import feedparser.api
 
 from monitor.fastparse import parse_fast
 from monitor.neardup import band_keys, normalise
-from monitor.text import clean_text, collapse, html_to_text
+from monitor.text import clean_text, collapse, error_line, html_to_text
 from monitor.urls import canonical_url, web_link
 
 MAX_ENTITY_CHARS = 64
@@ -198,7 +198,7 @@ def _read_entries(raw, read) -> tuple[list[Entry], dict]:
             entry = read(e)
         except Exception as exc:  # noqa: BLE001 - one bad entry must not lose its feed
             skipped += 1
-            reason = reason or f"{type(exc).__name__}: {exc}"[:200]
+            reason = reason or error_line(exc)
             continue
         if entry.title or entry.summary or entry.link:
             entries.append(entry)

@@ -40,8 +40,18 @@ class _TextExtractor(HTMLParser):
 # C0 controls but tab, LF and CR; DEL and C1; bidi embeddings, overrides and isolates; lone
 # surrogates; U+FFFE/U+FFFF. XML 1.0 (lxml), PostgreSQL (NUL) or UTF-8 (surrogates) refuse
 # them, and on a terminal, in a subject or a chat message they hide or reorder text.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff\ufffe\uffff]")
+_UNSAFE_CLASS = ("\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                 "\ud800-\udfff\ufffe\uffff")
+_UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
+# What no one-line value (a watchlist name, a query filter) holds: the above, tab and breaks too.
+CONTROL_CHARS = re.compile(f"[\t\n\r{_UNSAFE_CLASS}]")
+
+
+def error_line(exc: BaseException, limit: int = 200) -> str:
+    """``Type: first line of the message``, that line cut to ``limit``: for a one-line log or
+    skip reason (a database error goes on for lines of SQL and parameters)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:limit]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def clean_text(value: str) -> str:

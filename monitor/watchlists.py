@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from monitor.problems import (
     did_you_mean,
     toml_syntax_problem,
 )
+from monitor.text import CONTROL_CHARS
 
 FIELDS = ("title", "summary", "content")
 TOP_KEYS = {"name", "description", "entities"}
@@ -34,7 +34,6 @@ ENTITY_KEYS = {
 DEFAULT_MIN_SCORE = 0.8
 MAX_TYPO = 3
 MAX_NAME = 256  # hits.watchlist holds this many characters
-CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1: no name or filter holds them
 
 
 @dataclass(frozen=True)

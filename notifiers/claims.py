@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -49,15 +50,23 @@ def finish_sent(session: Session, token: str, now: datetime) -> int:
     return result.rowcount
 
 
-def finish_failed(session: Session, token: str, error: str, now: datetime,
-                  delay: Callable[[int], float], max_attempts: int) -> tuple[int, int]:
-    """Count a failed attempt: back to pending after ``delay(attempts)``, or failed for good.
+class Failure(NamedTuple):
+    """What ``finish_failed`` did: rows to retry and failed for good; of those retried, the
+    most attempts made and the soonest next attempt (None when nothing is retried)."""
 
-    Returns (retrying, failed) counts.
-    """
+    retrying: int
+    failed: int
+    attempts: int
+    next_at: datetime | None
+
+
+def finish_failed(session: Session, token: str, error: str, now: datetime,
+                  delay: Callable[[int], float], max_attempts: int) -> Failure:
+    """Count a failed attempt: back to pending after ``delay(attempts)``, or failed for good."""
     rows = list(session.scalars(select(Delivery).where(Delivery.claim == token,
                                                        Delivery.state == "sending")))
-    retrying = failed = 0
+    failed = 0
+    retried: list[Delivery] = []
     for d in rows:
         d.attempts += 1
         d.last_error = error
@@ -68,8 +77,9 @@ def finish_failed(session: Session, token: str, error: str, now: datetime,
         else:
             d.state = "pending"
             d.next_attempt_at = now + timedelta(seconds=delay(d.attempts))
-            retrying += 1
-    return retrying, failed
+            retried.append(d)
+    return Failure(len(retried), failed, max((d.attempts for d in retried), default=0),
+                   min((d.next_attempt_at for d in retried), default=None))
 
 
 def release(session: Session, token: str) -> int:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from notifiers.channels import Channel, Recipient
@@ -199,7 +199,7 @@ class Outbox:
         elif recipient.digest:
             batches = [Batch(DIGEST, tuple(d.id for d in due))]
         else:
-            with self.db.session() as s:
+            with self.db.read() as s:
                 sent = messages_since(s, sub, chan, now - HOUR)
             batches = plan(recipient, due, now, sent)
         for batch in batches:
@@ -216,7 +216,7 @@ class Outbox:
         if recipient is None:
             return report
         for channel in recipient.channels:
-            with self.db.session() as s:
+            with self.db.read() as s:
                 ids = list(s.scalars(select(Delivery.id).where(
                     and_(Delivery.subscriber == name, Delivery.channel == channel.id),
                     claimable(now, self.lease)).order_by(Delivery.id)))
@@ -248,21 +248,19 @@ class Outbox:
                 report.messages += 1
                 log.info("sent %s to %s via %s", what, sub, label)
                 return
-            retrying, failed = finish_failed(s, token, error, now, self.policy.delay,
-                                             self.policy.max_attempts)
-            attempts, next_at = s.execute(
-                select(func.max(Delivery.attempts), func.min(Delivery.next_attempt_at))
-                .where(Delivery.claim == token, Delivery.state == "pending")).one()
-        report.retrying += retrying
-        report.failed += failed
-        if failed:
+            failure = finish_failed(s, token, error, now, self.policy.delay,
+                                    self.policy.max_attempts)
+        report.retrying += failure.retrying
+        report.failed += failure.failed
+        if failure.failed:
             log.error("%s to %s via %s failed for good after %d attempts: %s", what, sub, label,
                       self.policy.max_attempts, error)
-        if retrying and next_at is not None:
-            wait = max(0, round((next_at - now).total_seconds()))
+        if failure.next_at is not None:
+            wait = max(0, round((failure.next_at - now).total_seconds()))
             log.warning("%s to %s via %s failed (attempt %d of %d): %s; next attempt at "
-                        "%s UTC (in %ds)", what, sub, label, attempts, self.policy.max_attempts,
-                        error, f"{next_at.astimezone(UTC):%H:%M:%S}", wait)
+                        "%s UTC (in %ds)", what, sub, label, failure.attempts,
+                        self.policy.max_attempts, error,
+                        f"{failure.next_at.astimezone(UTC):%H:%M:%S}", wait)
 
     def _compose(self, recipient: Recipient | None, channel: Channel | None, kind: str,
                  ids: Sequence[int], now: datetime) -> Message | None:
@@ -270,7 +268,7 @@ class Outbox:
         if recipient is None or channel is None:
             return None
         limits = limits_for(channel.url)
-        with self.db.session() as s:
+        with self.db.read() as s:
             rows = _load(s, ids)
             if kind == ALERT and len(rows) == 1:
                 story = rows[0].story

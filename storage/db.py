@@ -17,6 +17,12 @@ READ_ONLY = "monitor_read_only"  # execution option of the engine behind ``Datab
 _OPENED_READ_ONLY = "opened_read_only"  # pool record flag: SQLite fell back to a read-only open
 
 
+def reading(engine: Engine) -> Engine:
+    """The same engine for reads only: on SQLite its transactions begin deferred, so they
+    never wait for (or take) the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 @dataclass
 class Database:
     """An engine plus a session factory; ``session()`` commits on success, rolls back on error."""
@@ -26,7 +32,7 @@ class Database:
     reader: Engine = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reader = self.engine.execution_options(**{READ_ONLY: True})
+        self.reader = reading(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

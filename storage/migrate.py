@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
+from storage.db import reading
 from storage.errors import SchemaOutdated
 from storage.models import Base
 
@@ -44,7 +45,7 @@ def _current(conn: Connection) -> str | None:
 
 def current(engine: Engine) -> str | None:
     """The database's revision; None when it was never migrated (empty or pre-Alembic)."""
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:
         return _current(conn)
 
 
@@ -75,7 +76,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 def ensure_schema(engine: Engine, auto_upgrade: bool) -> None:
     """Upgrade (SQLite, or an empty database) or refuse a schema older or newer than the code."""
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:
         rev, empty = _current(conn), not _has_tables(conn)
     expected = head()
     if rev == expected:

@@ -22,14 +22,7 @@ from storage.leases import claim_feeds
 from storage.models import utcnow
 from storage.retention import prune
 from tests.conftest import WATCHLISTS
-from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures
-
-
-@pytest.fixture
-def db(any_url):  # noqa: F811
-    database = connect(any_url)
-    yield database
-    database.dispose()
+from tests.pgdb import pg_url  # noqa: F401 - fixture
 
 
 @pytest.fixture(scope="module")

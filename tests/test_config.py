@@ -36,6 +36,8 @@ def test_example_config_passes_check():
     ('[[subscribers]]\nname = "x"\nnotify = ["bogusscheme://token"]\n', 5, "apprise does not"),
     ('[storage]\nurl = "sqlite:///x.db"\nextra = true\n', 5, "unknown key 'extra'"),
     ('[feeds\n', 3, "TOML syntax"),
+    ('[polling]\nbacklog = "soon"\n', 4, 'backlog: expected a duration'),
+    ('[polling]\nbacklog = true\n', 4, 'or "off"'),
 ])
 def test_check_reports_file_and_line(tmp_path, body, line, fragment):
     path = _write(tmp_path, body)
@@ -79,6 +81,13 @@ def test_relative_paths_resolve_against_config_folder(tmp_path):
     assert config.storage_url == f"sqlite:///{sub.resolve() / 'data' / 'm.db'}"
     assert config.watchlists_dir == (sub / "lists").resolve()
     assert config.subscribers == () and config.feeds == ()
+
+
+@pytest.mark.parametrize(("value", "backlog"), [('"off"', None), ('"Off"', None),
+                                                ('"OFF"', None), ('"3h"', 3 * 3600.0)])
+def test_backlog_is_off_in_any_case_or_a_duration(tmp_path, value, backlog):
+    config, problems = check_config(_write(tmp_path, f"[polling]\nbacklog = {value}\n"))
+    assert problems == [] and config.polling.backlog == backlog
 
 
 def test_config_path_resolution(monkeypatch):

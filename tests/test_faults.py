@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sqlite3
 import subprocess
 import threading
@@ -17,8 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from storage import connect
-from tests.conftest import WATCHLISTS
+from tests.conftest import WATCHLISTS, run_cli
 from tests.daemon import DaemonProcess, daemon_config, rss, wait_for
+from tests.delivery_helpers import config as delivery_config
+from tests.delivery_helpers import rss as delivery_rss
 from tests.servers import free_port
 
 
@@ -131,15 +135,20 @@ def test_polling_stays_on_time_under_read_load(tmp_path, feed_server, daemon):
     for r in readers:
         r.start()
     start = time.time()
+
+    def polls_since_start() -> list[float]:
+        return [t for t, p in feed_server.times if p == "/n.xml" and t >= start]
+
     try:
-        time.sleep(6)
+        wait_for(lambda: len(polls_since_start()) >= 4, timeout=12,
+                 what="four polls under read load")
     finally:
         done.set()
         for r in readers:
             r.join()
-    polls = [t for t, p in feed_server.times if p == "/n.xml" and t >= start]
+    polls = polls_since_start()
     gaps = [b - a for a, b in zip([start, *polls], polls, strict=False)]
-    assert len(polls) >= 3 and max(gaps) < 3.5, f"polls under load: gaps {gaps}"
+    assert max(gaps) < 3.5, f"polls under load: gaps {gaps}"
 
 
 def test_healthz_fails_within_a_cycle_and_recovers_when_sqlite_is_unwritable(
@@ -156,7 +165,9 @@ def test_healthz_fails_within_a_cycle_and_recovers_when_sqlite_is_unwritable(
         reason = d.get("/healthz").json()["reason"]
         assert "cycle" in reason or "storage" in reason, reason
         assert took < 5, f"/healthz said ok for {took:.1f}s while cycles failed"
-        time.sleep(2)               # cycles keep failing while new connections open read-only
+        # cycles keep failing while new connections open read-only
+        wait_for(lambda: d.log().count("poll cycle failed") >= 2, timeout=15,
+                 what="a second failed cycle")
 
     feed_server.add("/n.xml", rss([("a", "ICE agents detain dozens", 0),
                                    ("b", "ICE opens a detention center", 0)]))
@@ -165,6 +176,23 @@ def test_healthz_fails_within_a_cycle_and_recovers_when_sqlite_is_unwritable(
     wait_for(lambda: d.get("/api/hits").json()["count"] == 2, timeout=15,
              what="a story stored after the fault")
     assert d.stop()[0] == 0
+
+
+def test_healthz_names_the_failing_job_and_error_type_but_not_its_text(
+        tmp_path, feed_server, daemon):
+    d, path = _started(tmp_path, feed_server, daemon)
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    db.execute("ALTER TABLE deliveries RENAME TO deliveries_away")
+    try:
+        wait_for(lambda: d.get("/healthz").status_code == 503, what="/healthz to fail")
+        reason = d.get("/healthz").json()["reason"]
+        assert re.fullmatch(r"the last (polling cycle|delivery pass) failed: OperationalError",
+                            reason), reason
+        assert "no such table: deliveries" in d.log()
+    finally:
+        db.execute("ALTER TABLE deliveries_away RENAME TO deliveries")
+        db.close()
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
 
 
 def _descendants(pid: int) -> set[int]:
@@ -213,3 +241,27 @@ def test_kill_9_of_the_daemon_takes_its_parse_workers_with_it(tmp_path, feed_ser
     d.proc.wait(10)
     wait_for(lambda: not any(_alive(p) for p in children), timeout=5,
              what=f"the daemon's children {sorted(children)} to exit after kill -9")
+
+
+def test_cli_reads_answer_while_a_writer_holds_the_sqlite_lock(tmp_path, feed_server, webhook):
+    feed = feed_server.add("/d.xml", delivery_rss(2, "d"))
+    path = tmp_path / "m.db"
+    cfg = delivery_config(tmp_path, [feed], [{"name": "desk", "notify": [webhook.url],
+                                              "mode": "digest", "schedule": "0 8 * * 1-5"}],
+                          f"sqlite:///{path}")
+    assert run_cli("poll-once", "--config", str(cfg)).returncode == 0
+
+    writer = sqlite3.connect(path, isolation_level=None, timeout=30)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE feeds SET name = 'held by another writer'")
+    try:
+        for command in ("hits", "deliveries"):
+            started = time.monotonic()
+            out = run_cli(command, "--format", "json", "--config", str(cfg), timeout=60)
+            took = time.monotonic() - started
+            assert out.returncode == 0, out.stderr
+            assert len(json.loads(out.stdout)) >= 2, out.stdout
+            assert took < 10, f"monitor {command} took {took:.1f}s behind a writer"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

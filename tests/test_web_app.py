@@ -66,6 +66,10 @@ def test_healthz_is_503_with_the_reason_when_scheduler_or_storage_is_down(tmp_pa
     broken = client.get("/healthz")
     assert broken.status_code == 503
     assert broken.json()["reason"].startswith("storage does not answer")
+    error = client.get("/api/hits")
+    assert error.status_code == 500
+    assert error.headers["x-content-type-options"] == "nosniff"
+    assert error.headers["x-frame-options"] == "DENY"
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and "monitor_storage_up 0.0" in metrics.text
 

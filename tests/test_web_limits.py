@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from monitor.web import HttpServer
+from monitor.web.headers import SECURITY_HEADERS
 from tests.conftest import ROOT
 from tests.servers import free_port
 
@@ -73,6 +74,11 @@ def test_idle_connections_are_capped_closed_after_the_header_timeout_and_logged_
     assert len(busy) == HELD - LIMIT and len(idle) == LIMIT, [d[:20] for d, _ in answers]
     assert all(HEADER_TIMEOUT * 0.9 <= t <= HEADER_TIMEOUT + 2 for t in idle), idle
     assert max(busy) < HEADER_TIMEOUT * 0.9, busy
+    refusals = {data.split(b"\r\n\r\n")[0].lower() for data, _ in answers
+                if data.startswith(b"HTTP/1.1 503 ")}
+    for name, value in SECURITY_HEADERS.items():
+        assert all(f"\r\n{name}: {value}\r\n".lower().encode() in head for head in refusals), (
+            name, refusals)
 
     assert httpx.get(f"http://{server.address}/", timeout=5).text == "ok"
     messages = [r.getMessage() for r in caplog.records if r.name == "monitor.web.server"]
@@ -114,6 +120,7 @@ import logging, resource, sys, time
 resource.setrlimit(resource.RLIMIT_NOFILE, (150, 150))
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s %(message)s")
 from monitor.web import HttpServer
+from monitor.web.headers import SECURITY_HEADERS
 from tests.test_web_limits import _ok
 server = HttpServer(_ok, "127.0.0.1", int(sys.argv[1]), max_connections=100, header_timeout=1)
 server.start()

@@ -195,6 +195,8 @@ BAD_PARAMETERS = [
     "/api/hits?since=9999-12-31T23:59:59-05:00",
     "/api/hits?entity=%00",
     "/api/hits?watchlist=%00",
+    "/api/hits?entity=Stonegate%E2%80%AE",      # U+202E: a bidi override reorders what follows
+    "/?watchlist=ICE%E2%81%A6",                 # U+2066: a bidi isolate
     "/api/hits?limit=0",
     "/?watchlist=%00",
     "/watchlists/%00/hits.atom",

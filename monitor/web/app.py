@@ -12,17 +12,16 @@ from urllib.parse import quote
 
 from markupsafe import escape
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from monitor import metrics
 from monitor.runtime import Runtime
-from monitor.watchlists import CONTROL_CHARS
+from monitor.text import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
+from monitor.web.headers import SecurityHeaders
 from monitor.web.page import render_index
 from storage.queries import (
     UnknownWatchlist,
@@ -36,8 +35,6 @@ from storage.reports import recent_story_hits
 
 MAX_LIMIT = 1000
 FEED_ENTRIES = 50
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "no-referrer"}
 
 
 class DaemonView(Protocol):
@@ -177,23 +174,6 @@ def index(request: Request) -> Response:
     return HTMLResponse(page, headers={"Content-Security-Policy": _csp(nonce)})
 
 
-class SecurityHeaders:
-    """Adds ``SECURITY_HEADERS`` to every HTTP response (no sniffing, no framing, no referrer)."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in SECURITY_HEADERS.items():
-                    headers.setdefault(key, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
-
-
 def _authorized(request: Request) -> Response | None:
     """None when the bearer token matches the config's; else the refusal to send."""
     token = _daemon(request).runtime.config.http.token
@@ -215,8 +195,9 @@ def reload(request: Request) -> Response:
                     status_code=200 if ok else 422, media_type="application/json")
 
 
-def create_app(daemon: DaemonView) -> Starlette:
-    """The ASGI app serving ``daemon``'s current runtime (it follows reloads)."""
+def create_app(daemon: DaemonView) -> ASGIApp:
+    """The ASGI app serving ``daemon``'s current runtime (it follows reloads); the security
+    headers wrap Starlette whole, so its 500s carry them too."""
     app = Starlette(routes=[
         Route("/", index, name="index"),
         Route("/healthz", healthz),
@@ -224,6 +205,6 @@ def create_app(daemon: DaemonView) -> Starlette:
         Route("/api/hits", api_hits),
         Route("/api/reload", reload, methods=["POST"]),
         Route("/watchlists/{name:path}/hits.atom", atom, name="atom"),
-    ], middleware=[Middleware(SecurityHeaders)])
+    ])
     app.state.daemon = daemon
-    return app
+    return SecurityHeaders(app)

@@ -13,12 +13,16 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from monitor.config import HttpConfig
+from monitor.web.headers import raw_header_lines
+
 log = logging.getLogger(__name__)
 
 ACCEPT_BACKLOG = 128  # also how many connections asyncio accepts in one burst
 FD_LOG_EVERY_S = 60.0
 
 BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        + raw_header_lines() +
         b"Retry-After: 5\r\nConnection: close\r\nContent-Length: 21\r\n\r\n"
         b"too many connections\n")
 
@@ -136,8 +140,9 @@ def bind(host: str, port: int) -> socket.socket:
 class HttpServer:
     """Serves an ASGI app until ``stop``; its thread never keeps the process alive."""
 
-    def __init__(self, app, host: str, port: int, max_connections: int = 100,
-                 header_timeout: float = 10.0):
+    def __init__(self, app, host: str, port: int,
+                 max_connections: int = HttpConfig.max_connections,
+                 header_timeout: float = HttpConfig.header_timeout):
         self.address = f"{host}:{port}"
         self.sock = bind(host, port)
         self.limits = ConnectionLimits(max_connections, header_timeout)
