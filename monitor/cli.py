@@ -121,11 +121,13 @@ def cmd_check(args) -> int:
 
 def cmd_poll_once(args) -> int:
     from monitor.cycle import poll_cycle
+    from monitor.parsework import PARSE_POOLS
 
     rt = _load(args)
     try:
         stats = poll_cycle(rt, force=True)
     finally:
+        PARSE_POOLS.close()
         rt.close()
     if args.json:
         print(json.dumps(stats.as_dict()))
