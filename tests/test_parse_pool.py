@@ -7,6 +7,8 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -234,3 +236,14 @@ def test_pool_that_cannot_start_leaves_parsing_and_matching_to_the_daemon(
     finally:
         parsework.PARSE_POOLS.close()
         rt.close()
+
+
+def test_parse_workers_import_no_database_or_http_stack() -> None:
+    """What the fork server preloads is in every worker's memory: it stays parsing and
+    matching (a package __init__ pulling in SQLAlchemy cost ~67 MB across the tree)."""
+    code = ("import sys, monitor.matcherhost; "
+            "print(sorted(m for m in ('sqlalchemy', 'aiohttp', 'apprise', 'storage.models') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == "[]"
