@@ -119,7 +119,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
             return parse_and_match(*args)
         except BrokenProcessPool:
             pool_alive = False
-            PARSE_POOLS.discard(pool)
+            await asyncio.to_thread(PARSE_POOLS.discard, pool)  # waits for the fork server
             log.error("a parse worker died on %s; parsing in this process for the rest of the "
                       "cycle", result.url)
             return ParsedFeed([], error="the parse worker died on this feed")
