@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 from monitor.durations import parse_duration
 from monitor.problems import InvalidFiles, LineFinder, Problem, did_you_mean, toml_syntax_problem
 from monitor.subscriber_config import SUBSCRIBER_KEYS, parse_subscriber_options
-from notifiers.channels import Channel, Recipient, channel_id
-from notifiers.sender import DEFAULT_TIMEOUT
+from notifiers.channels import DEFAULT_TIMEOUT, Channel, Recipient, channel_id
 
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_INTERVAL = 900.0

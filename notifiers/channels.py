@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+DEFAULT_TIMEOUT = 30.0  # seconds a target may take to answer ([delivery] timeout)
+
 SLACK_SCHEMES = {"slack", "mmost", "mmosts", "rocket", "rockets"}
 EMAIL_SCHEMES = {"mailto", "mailtos", "ses", "sendgrid", "mailgun", "sparkpost", "resend",
                  "smtp2go", "brevo", "o365", "azure"}

@@ -175,6 +175,11 @@ def _marked(hit: AlertHit, before: str, after: str, esc: Callable[[str], str]) -
     return esc(head) + before + esc(match) + after + esc(tail)
 
 
+def _bold(esc: Callable[[str], str]) -> Callable[[AlertHit], MdSafe]:
+    """The ``mark_bold`` filter for one dialect: the match in bold, feed text escaped by ``esc``."""
+    return lambda h: MdSafe(_marked(h, "**", "**", esc))
+
+
 class Renderer:
     """Jinja2 environments: admin templates in ``template_dir`` override the packaged ones.
 
@@ -191,12 +196,11 @@ class Renderer:
         filters = {
             "mark_html": lambda h: Markup(_marked(h, "<mark>", "</mark>", _html)),
             "mark_text": lambda h: _marked(h, "«", "»", str),
-            "mark_bold": lambda h: MdSafe(_marked(h, "**", "**", md_escape)),
+            "mark_bold": _bold(md_escape),
             "md_url": md_url, "clip": clip, "web_link": web_link}
         for env in (self.env, self.md_env, self.slack_env):
             env.filters.update(filters)
-        self.slack_env.filters["mark_bold"] = lambda h: MdSafe(_marked(h, "**", "**",
-                                                                       slack_escape))
+        self.slack_env.filters["mark_bold"] = _bold(slack_escape)
 
     def _template(self, name: str):
         env = (self.slack_env if name.endswith(".slack.md") else

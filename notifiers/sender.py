@@ -11,12 +11,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
-from notifiers.channels import Channel
+from notifiers.channels import DEFAULT_TIMEOUT, Channel
 from notifiers.messages import Message
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 30.0  # seconds a target may take to answer ([delivery] timeout)
 MIN_SECRET_PART = 4
 _SECRET_KEY = re.compile(r"key|token|secret|pass|pwd|auth|sig|session|code", re.IGNORECASE)
 _DELIMITERS = re.compile(r"[/?&=@#]|:(?!\d+(?:[/?#]|$))")  # a port stays one piece
