@@ -22,10 +22,10 @@ from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
 from storage import Feed, Hit, Story, StorySource
 from storage.models import StoryFingerprint, utcnow
+from storage.reports import published_or_found
 
 log = logging.getLogger(__name__)
 
-FUTURE_SLACK = timedelta(days=1)
 CHUNK = 5000  # bound parameters per IN (...) look-up, well under SQLite's and psycopg's limits
 
 
@@ -89,13 +89,6 @@ def _stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
                                .where(Story.canonical_url.in_(chunk)))
         found.update((url, sid) for url, sid in rows)
     return found
-
-
-def published_or_seen(published: datetime | None, now: datetime) -> datetime:
-    """A feed's date if it is plausible; else (missing, or days in the future) first-seen time."""
-    if published is None or published > now + FUTURE_SLACK:
-        return now
-    return published
 
 
 def _unstorable(exc: Exception) -> bool:
@@ -196,7 +189,7 @@ class _Backlog:
 
     def quiet(self, story: _NewStory) -> bool:
         return (self.backlog_s is not None and story.feed.id in self.first_poll
-                and published_or_seen(story.entry.published, self.now)
+                and published_or_found(story.entry.published, self.now)
                 < self.now - timedelta(seconds=self.backlog_s))
 
 
@@ -279,7 +272,7 @@ def _insert_stories(session: Session, new: list[_NewStory], now: datetime) -> No
         return
     rows = [{"canonical_url": n.url, "link": n.entry.link or n.entry.site,
              "title": n.entry.title[:2000], "summary": n.entry.summary[:10000],
-             "published_at": published_or_seen(n.entry.published, now),
+             "published_at": published_or_found(n.entry.published, now),
              "first_seen_at": now, "feed_id": n.feed.id} for n in new]
     table = Story.__table__
     if session.get_bind().dialect.name == "sqlite":

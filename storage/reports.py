@@ -34,10 +34,16 @@ class DailyCounts:
         return self.by_watchlist.get(name, [0] * len(self.days))
 
 
-def story_day(published: datetime | None, found: datetime, tz: tzinfo) -> date:
-    """The day a story counts on: published, unless missing or after it was found (a bad date)."""
+def published_or_found(published: datetime | None, found: datetime) -> datetime:
+    """A story's date: published, unless missing or more than a day after it was found (a
+    feed's bad date); stored as the story's ``published_at`` and counted in every chart."""
     plausible = published is not None and published <= found + PLAUSIBLE_SLACK
-    return (published if plausible else found).astimezone(tz).date()
+    return published if plausible else found
+
+
+def story_day(published: datetime | None, found: datetime, tz: tzinfo) -> date:
+    """The day a story counts on (see ``published_or_found``), in the reader's time zone."""
+    return published_or_found(published, found).astimezone(tz).date()
 
 
 def stories_per_day(session: Session, days: int, now: datetime | None = None,
