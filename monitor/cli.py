@@ -245,18 +245,13 @@ def _feed_row(f, url: str, now: datetime) -> dict:
 def cmd_feeds(args) -> int:
     if args.action:
         return cmd_feeds_opml(args)
-    from sqlalchemy import select
-
     from monitor.feeds import sync_feeds
-    from storage import Feed
     from storage.models import utcnow
 
     rt = _load(args, warn=False)
     try:
         with rt.db.session() as s:
-            sync_feeds(s, rt.config.feeds)
-            configured = {f.url for f in rt.config.feeds}
-            rows = [f for f in s.scalars(select(Feed).order_by(Feed.id)) if f.url in configured]
+            rows = sync_feeds(s, rt.config.feeds)  # the configured feeds, in the config's order
             now = utcnow()
             records = ([_feed_record(f) for f in rows] if args.format == "json" else
                        [_feed_row(f, url, now)
