@@ -116,8 +116,8 @@ def make_articles(n: int, names: list[tuple[str, ...]], seed: int = 11):
 
 
 def run_matcher(names, articles):
+    from monitor.config.watchlists import Entity, Watchlist
     from monitor.matching import Matcher
-    from monitor.watchlists import Entity, Watchlist
 
     entities = tuple(Entity(name=f"E{i}", aliases=ns) for i, ns in enumerate(names))
     matcher = Matcher([Watchlist("bench", "", entities, "<bench>")])

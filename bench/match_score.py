@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.watchlists import load_watchlists  # noqa: E402
+from monitor.config.watchlists import load_watchlists  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "match-dev.jsonl"
 ENTITIES = ("Amazon", "ICE", "Wayfair", "CoreCivic", "GEO Group")
@@ -38,7 +38,7 @@ def monitor_match(items: list[dict], watchlists: Path, in_process: bool) -> list
         for it in items
     )
     if in_process:
-        from monitor.matching import match_stream
+        from monitor.cli.match import match_stream
 
         out = io.StringIO()
         code = match_stream(watchlists, io.StringIO(payload), out)

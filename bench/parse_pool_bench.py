@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from match_bench import make_names  # noqa: E402
 from proctree import tree_pss, tree_usage  # noqa: E402
 
-from monitor.cycle import poll_cycle  # noqa: E402
-from monitor.runtime import load_runtime  # noqa: E402
-from tests.servers import FeedServer  # noqa: E402
+from monitor.pipeline.cycle import poll_cycle  # noqa: E402
+from monitor.service.runtime import load_runtime  # noqa: E402
+from tests.support.servers import FeedServer  # noqa: E402
 
 
 def _children(pid: int) -> list[int]:

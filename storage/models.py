@@ -64,7 +64,7 @@ class Feed(Base):
     last_new_story_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Lease: the worker polling this feed right now, until when (see storage.leases).
+    # Lease: the worker polling this feed right now, until when (see storage.sources).
     lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -91,7 +91,7 @@ class Story(Base):
 
 class StorySource(Base):
     """A feed's copy of a story; (feed, entry key) is what makes re-polling idempotent. A feed
-    that re-issues a story's link under new GUIDs adds no row (see monitor.ingest)."""
+    that re-issues a story's link under new GUIDs adds no row (see monitor.pipeline.store)."""
 
     __tablename__ = "story_sources"
     __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_source_feed_entry"),)
@@ -161,7 +161,7 @@ class Delivery(Base):
 
 
 class StoryFingerprint(Base):
-    """A story's near-duplicate band keys (see monitor.neardup), for its first days only."""
+    """A story's near-duplicate band keys (see monitor.dedup.neardup), for its first days only."""
 
     __tablename__ = "story_fingerprints"
 

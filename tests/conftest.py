@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from storage import Database, connect
-from tests.pgdb import any_url, pg_url  # noqa: F401 - fixtures, for db below
-from tests.servers import FeedServer, SmtpServer, WebhookReceiver
+from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures, for db below
+from tests.support.servers import FeedServer, SmtpServer, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -1,6 +1,5 @@
 """Organisation matching: typo-tolerant, rule-checked and explainable."""
 
-from monitor.matching.engine import Hit, Matcher, NearMiss
-from monitor.matching.stream import match_stream
+from monitor.matching.engine import Match, Matcher, NearMiss
 
-__all__ = ["Hit", "Matcher", "NearMiss", "match_stream"]
+__all__ = ["Match", "Matcher", "NearMiss"]

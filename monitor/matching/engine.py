@@ -23,7 +23,7 @@ from monitor.text import collapse
 from notifiers.snippets import quote, word_span
 
 if TYPE_CHECKING:
-    from monitor.watchlists import Watchlist
+    from monitor.config.watchlists import Watchlist
 
 FIELD_ORDER = ("title", "summary", "content")
 SNIPPET = 60
@@ -40,7 +40,7 @@ _SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
 
 
 @dataclass(frozen=True)
-class Hit:
+class Match:
     """An accepted match, with enough detail to explain itself in an alert or to an admin."""
 
     watchlist: str
@@ -175,20 +175,20 @@ class Matcher:
                    if key not in FUNCTION_WORDS]
         self._anchors.update(anchors or alias.word_ids)
 
-    def match(self, title: str, summary: str = "", content: str = "") -> list[Hit]:
+    def match(self, title: str, summary: str = "", content: str = "") -> list[Match]:
         """Best hit per (watchlist, entity): highest score, then title, summary, content."""
         return self.explain(title, summary, content, near_misses=False)[0]
 
     def explain(
         self, title: str, summary: str = "", content: str = "", near_misses: bool = True
-    ) -> tuple[list[Hit], list[NearMiss]]:
+    ) -> tuple[list[Match], list[NearMiss]]:
         """Hits plus candidates that rules vetoed, so an admin can see why a story was missed."""
         fields = [
             (name, _bounded(html_to_text(value or "")))
             for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
         ]
         story = _Story(fields)
-        hits: list[Hit] = []
+        hits: list[Match] = []
         misses: list[NearMiss] = []
         for name, text in fields:
             if not text or not self._screen(text):
@@ -314,7 +314,7 @@ class Matcher:
         return accepted
 
     def _record(self, verdict: Veto | str, alias: _Alias, field: _Field, start: int, end: int,
-                edits: int, hits: list[Hit], misses: list[NearMiss]) -> None:
+                edits: int, hits: list[Match], misses: list[NearMiss]) -> None:
         lo, hi = field.spans[start][0], field.spans[end - 1][1]
         matched = field.text[lo:hi]
         entity = alias.rules.entity.name
@@ -323,7 +323,7 @@ class Matcher:
             misses.append(NearMiss(alias.watchlist, entity, alias.text, matched, field.name,
                                    lo, hi, score, verdict.rule, verdict.detail))
             return
-        hits.append(Hit(alias.watchlist, entity, alias.text, matched, field.name, lo, hi,
+        hits.append(Match(alias.watchlist, entity, alias.text, matched, field.name, lo, hi,
                         score, verdict, _snippet(field.text, lo, hi)))
 
 
@@ -346,16 +346,16 @@ def _snippet(text: str, lo: int, hi: int) -> str:
     return collapse(quote(text, start, end))
 
 
-def _best(hits: list[Hit]) -> list[Hit]:
+def _best(hits: list[Match]) -> list[Match]:
     """One hit per (watchlist, entity), preferring exact, longer aliases, then earlier fields."""
-    best: dict[tuple[str, str], Hit] = {}
+    best: dict[tuple[str, str], Match] = {}
     for hit in sorted(hits, key=lambda h: (-h.score, FIELD_ORDER.index(h.field),
                                            -len(h.alias), h.start)):
         best.setdefault((hit.watchlist, hit.entity), hit)
     return list(best.values())
 
 
-def _dedupe(misses: list[NearMiss], hits: list[Hit]) -> list[NearMiss]:
+def _dedupe(misses: list[NearMiss], hits: list[Match]) -> list[NearMiss]:
     """Drop repeats, and misses inside an accepted hit ("GEO" within "GEO Group")."""
     covered = [(h.entity, h.field, h.start, h.end) for h in hits]
     seen: dict[tuple[str, str, str, str, int], NearMiss] = {}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from monitor.matching.normalize import alias_keys
 
 if TYPE_CHECKING:
-    from monitor.watchlists import Entity
+    from monitor.config.watchlists import Entity
 
 FIELD_BREAK = " | "
 """Separates fields in the story key string so no phrase spans a title and a summary."""

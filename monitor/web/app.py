@@ -17,13 +17,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from monitor import metrics
-from monitor.runtime import Runtime
+from monitor.service import metrics
+from monitor.service.runtime import Runtime
 from monitor.text import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
 from monitor.web.headers import SecurityHeaders
 from monitor.web.page import render_index
-from storage.queries import (
+from storage.hits import (
     UnknownWatchlist,
     find_name,
     list_hits,

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from feedgen.feed import FeedGenerator
 
+from monitor.config.watchlists import Watchlist
+from monitor.dedup.canonical import web_link
 from monitor.text import clean_text
-from monitor.urls import web_link
-from monitor.watchlists import Watchlist
 from storage.models import utcnow
 from storage.reports import StoryHits
 

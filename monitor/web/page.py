@@ -9,9 +9,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from monitor.runtime import Runtime
+from monitor.service.runtime import Runtime
+from storage.hits import list_hits
 from storage.links import web_link
-from storage.queries import list_hits
 from storage.reports import CHART_NOTE, stories_per_day
 
 CHART_DAYS = 30

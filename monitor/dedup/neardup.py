@@ -1,0 +1,179 @@
+"""Near-duplicate stories across feeds: syndicated wire copy under other URLs, lightly edited.
+
+Each story gets a MinHash signature of its title and the start of its summary, cut into bands
+(locality-sensitive hashing): two texts whose word sets overlap by ~70% share a band key with
+probability ~0.98, unrelated ones almost never. Band keys of recent stories live in an in-memory
+index, so finding candidates costs a few dict look-ups per entry; candidates are then confirmed
+with rapidfuzz on the normalised texts, which keeps same-topic but different stories apart.
+Loading the index from the database is ``monitor.pipeline.store.recent_index``: parse workers import
+this module and must not pull in the database stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+BANDS = 6
+ROWS = 2
+SUMMARY_WORDS = 60
+MIN_TOKENS = 6
+OVERLAP_THRESHOLD = 0.8
+TITLE_THRESHOLD = 70.0
+WINDOW_S = 3 * 24 * 3600.0
+BUCKET_CAP = 32
+MAX_CHECKS = 8
+
+TextLoader = Callable[[Sequence[int]], dict[int, tuple[str, str]]]  # id -> (text, title_key)
+
+_UNPACK = struct.Struct(f"<{BANDS * ROWS}I").unpack
+_HASHES: dict[str, tuple[int, ...]] = {}
+_WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d+")
+_STOP = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he",
+    "her", "his", "in", "is", "it", "its", "of", "on", "or", "that", "the", "their", "they",
+    "this", "to", "was", "were", "will", "with", "after", "over", "says", "said", "new",
+})
+
+
+def normalise(title: str, summary: str) -> str:
+    """Lower-cased, accent-free words of the title and summary start, without stop words."""
+    text = unicodedata.normalize("NFKD", f"{title} {summary}".lower())
+    words = _WORD.findall(text)
+    title_len = len(_WORD.findall(title))
+    words = words[: title_len + SUMMARY_WORDS]
+    return " ".join(w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit()))
+
+
+def _token_hashes(token: str) -> tuple[int, ...]:
+    """BANDS*ROWS independent 32-bit hashes of a word from one digest (cached: words repeat)."""
+    value = _HASHES.get(token)
+    if value is None:
+        if len(_HASHES) > 200_000:
+            _HASHES.clear()
+        digest = hashlib.blake2b(token.encode(), digest_size=4 * BANDS * ROWS).digest()
+        value = _HASHES[token] = _UNPACK(digest)
+    return value
+
+
+def band_keys(text: str) -> tuple[int, ...]:
+    """LSH band keys of a normalised text; empty when it is too short to judge."""
+    tokens = set(text.split())
+    if len(tokens) < MIN_TOKENS:
+        return ()
+    sig = list(map(min, zip(*map(_token_hashes, tokens), strict=True)))
+    return tuple(((band + 1) << 56) ^ (sig[band * ROWS] << 24) ^ sig[band * ROWS + 1]
+                 for band in range(BANDS))
+
+
+def _numbers(title: str) -> set[str]:
+    return set(_DIGITS.findall(title))
+
+
+def title_key(title: str) -> str:
+    """The title as token_sort_ratio compares it (lower-cased words, sorted), computed once."""
+    return " ".join(sorted(title.lower().split()))
+
+
+def same_story(a: str, b: str, title_a: str, title_b: str) -> bool:
+    """Same story with small edits: most words shared (one may be a trimmed copy), like titles.
+
+    Numbers in the titles must agree: "ICE detains 40" and "ICE detains 12" are two stories,
+    and wire copy is edited for length, not for its figures.
+    """
+    if _numbers(title_a) != _numbers(title_b):
+        return False
+    return (fuzz.ratio(title_key(title_a), title_key(title_b)) >= TITLE_THRESHOLD
+            and _shared_words(frozenset(a.split()), frozenset(b.split())))
+
+
+def _shared_words(words_a: frozenset[str], words_b: frozenset[str]) -> bool:
+    if not words_a or not words_b:
+        return False
+    return len(words_a & words_b) / min(len(words_a), len(words_b)) >= OVERLAP_THRESHOLD
+
+
+@dataclass
+class NearDupIndex:
+    """Band key → recent story ids, plus their texts (loaded on demand) to confirm a candidate.
+
+    A bucket keeps its newest ``BUCKET_CAP`` stories and a lookup checks at most ``MAX_CHECKS``
+    candidates, so boilerplate-heavy feeds cannot make dedup quadratic.
+    """
+
+    buckets: dict[int, list[int]] = field(default_factory=dict)
+    texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # (text, title_key)
+
+    def add(self, story_id: int, keys: Iterable[int], text: str | None = None,
+            title: str = "") -> None:
+        buckets = self.buckets
+        for key in keys:
+            bucket = buckets.get(key)
+            if bucket is None:
+                buckets[key] = [story_id]
+                continue
+            bucket.append(story_id)
+            if len(bucket) > BUCKET_CAP:
+                del bucket[0]
+        if text is not None:
+            self.texts[story_id] = (text, title_key(title))
+
+    def candidates(self, keys: Sequence[int], also: NearDupIndex | None = None) -> list[int]:
+        """Story ids sharing a band (here or in ``also``): at most MAX_CHECKS, those sharing
+        the most bands when there are more."""
+        found = [bucket for bucket in map(self.buckets.get, keys) if bucket]
+        if also is not None and also.buckets:
+            found += [bucket for bucket in map(also.buckets.get, keys) if bucket]
+        if not found:
+            return []
+        if len(found) == 1:
+            return found[0][-MAX_CHECKS:]
+        counts: dict[int, int] = {}
+        for bucket in found:
+            for sid in bucket:
+                counts[sid] = counts.get(sid, 0) + 1
+        if len(counts) <= MAX_CHECKS:
+            return list(counts)
+        return sorted(counts, key=counts.__getitem__, reverse=True)[:MAX_CHECKS]
+
+    def find(self, text: str, title: str, keys: Sequence[int],
+             also: NearDupIndex | None = None, load: TextLoader | None = None) -> int | None:
+        """The id of a recent story this text duplicates, or None.
+
+        ``also``: a second index searched in the same pass (a transaction's own new stories);
+        its ids must not collide with this index's. ``load``: fetches the texts of candidates
+        known only by their keys (stories of earlier runs), in the caller's transaction."""
+        if not keys:
+            return None
+        ids = self.candidates(keys, also)
+        if not ids:
+            return None
+        texts = self.texts
+        others = also.texts if also is not None else {}
+        missing = [i for i in ids if i not in texts and i not in others]
+        if missing and load is not None:
+            texts.update(load(missing))
+        titles = {}
+        for sid in ids:
+            known = texts.get(sid) or others.get(sid)
+            if known:
+                titles[sid] = known[1]
+        # same_story, cheapest test first: titles rarely look alike (one C call for them all)
+        alike = process.extract(title_key(title), titles, scorer=fuzz.ratio,
+                                score_cutoff=TITLE_THRESHOLD, limit=None)
+        if not alike:
+            return None
+        numbers, mine = _numbers(title), frozenset(text.split())
+        for _, _, sid in alike:
+            other_text, other_title = texts.get(sid) or others[sid]
+            if _numbers(other_title) == numbers and _shared_words(
+                    mine, frozenset(other_text.split())):
+                return sid
+        return None

@@ -1,0 +1,108 @@
+"""Everything a running monitor needs, built from one config file (refused if invalid)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from pathlib import Path
+
+from monitor.config import Config, FeedConfig, check_config
+from monitor.config.problems import InvalidFiles, Problem, as_given
+from monitor.config.watchlists import Watchlist, check_watchlists
+from monitor.matching import Matcher
+from monitor.service.logs import add_secrets
+from notifiers.messages import Renderer
+from notifiers.outbox import Outbox, RetryPolicy
+from notifiers.sender import send
+from storage import Database, connect
+from storage.migrate import ensure_schema
+from storage.sources import worker_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Config, watchlists, matcher, database and outbox, wired together."""
+
+    config: Config
+    watchlists: list[Watchlist]
+    matcher: Matcher
+    db: Database
+    outbox: Outbox
+    worker: str = field(default_factory=worker_id)  # owner name of the feed leases it takes
+
+    @cached_property
+    def feeds_by_url(self) -> dict[str, FeedConfig]:
+        """Configured feeds by URL."""
+        return {f.url: f for f in self.config.feeds}
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[Problem]]:
+    """Validate the config and the watchlists it points at (read once); collect every problem.
+
+    Names are checked against the watchlists only when all of them loaded: a broken file is
+    reported once, as the root cause, not again as every subscriber's unknown watchlist."""
+    loaded: dict[Path, tuple[list[Watchlist], list[Problem]]] = {}
+
+    def read(directory: Path) -> list[Watchlist] | None:
+        if directory not in loaded:
+            loaded[directory] = check_watchlists(as_given(config_path, directory))
+        watchlists, problems = loaded[directory]
+        return None if problems else watchlists
+
+    def names(directory: Path) -> set[str] | None:
+        watchlists = read(directory)
+        return None if watchlists is None else {w.name for w in watchlists}
+
+    def entity_names(directory: Path) -> set[str] | None:
+        watchlists = read(directory)
+        return None if watchlists is None else {e.name for w in watchlists for e in w.entities}
+
+    config, problems = check_config(config_path, names, entity_names)
+    if config is None:
+        return None, [], problems
+    watchlists, wl_problems = loaded[config.watchlists_dir]
+    return config, watchlists, problems + wl_problems
+
+
+def load_runtime(config_path: Path, warn: bool = True) -> Runtime:
+    """Build a Runtime, or raise InvalidFiles with every problem (file:line: message).
+
+    ``warn=False`` for read-only commands: disabled channels matter only to what sends."""
+    config, watchlists, problems = check_all(config_path)
+    if problems or config is None:
+        raise InvalidFiles(problems)
+    add_secrets(config.secrets())
+    for warning in config.warnings if warn else ():
+        log.warning("%s", warning)
+    db = connect(config.storage_url, create=False)
+    try:
+        # SQLite (one machine) upgrades itself; a shared server waits for `monitor db upgrade`.
+        ensure_schema(db.engine, auto_upgrade=db.engine.dialect.name == "sqlite")
+    except Exception:
+        db.dispose()
+        raise
+    return assemble(config, watchlists, db)
+
+
+def assemble(config: Config, watchlists: list[Watchlist], db: Database,
+             worker: str | None = None) -> Runtime:
+    """Wire a validated config to a database: matcher, outbox with its templates and lease.
+
+    The one place a Runtime is built, at start and on every reload (``worker`` keeps the
+    lease owner's name across a reload)."""
+    policy = RetryPolicy(initial=config.delivery.retry_initial,
+                         max_attempts=config.delivery.max_attempts)
+    outbox = Outbox(db, config.subscribers, policy,
+                    renderer=Renderer(config.delivery.templates_dir), lease=config.delivery.lease,
+                    sender=partial(send, timeout=config.delivery.timeout))
+    rt = Runtime(config=config, watchlists=watchlists, matcher=Matcher(watchlists), db=db,
+                 outbox=outbox)
+    if worker is not None:
+        rt.worker = worker
+    return rt

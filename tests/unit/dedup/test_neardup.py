@@ -1,0 +1,76 @@
+"""Near-duplicate detection: wire copy with small edits is one story; different facts are not."""
+
+from __future__ import annotations
+
+from monitor.dedup.neardup import NearDupIndex, band_keys, normalise, same_story
+
+WIRE = ("ICE detains 40 workers in Houston raid",
+        "Immigration agents detained 40 people at a construction site on Tuesday, officials said.")
+
+
+def _key(title: str, summary: str):
+    text = normalise(title, summary)
+    return text, band_keys(text)
+
+
+def test_lightly_edited_copy_is_the_same_story():
+    a, _ = _key(*WIRE)
+    b, _ = _key("ICE detains 40 workers in Houston raid - AP",
+                "Immigration agents detained 40 people at a construction site Tuesday, "
+                "officials said on Wednesday.")
+    assert same_story(a, b, WIRE[0], "ICE detains 40 workers in Houston raid - AP")
+
+
+def test_different_figures_or_topics_are_different_stories():
+    a, _ = _key(*WIRE)
+    other_number, _ = _key("ICE detains 12 workers in Houston raid", WIRE[1].replace("40", "12"))
+    assert not same_story(a, other_number, WIRE[0], "ICE detains 12 workers in Houston raid")
+    other_city, _ = _key("ICE detains 40 workers in Dallas", "Agents arrested 40 at a plant.")
+    assert not same_story(a, other_city, WIRE[0], "ICE detains 40 workers in Dallas")
+
+
+def test_index_finds_the_copy_and_not_the_unrelated():
+    index = NearDupIndex()
+    text, keys = _key(*WIRE)
+    index.add(7, keys, text, WIRE[0])
+    copy_text, copy_keys = _key(WIRE[0], WIRE[1] + " More follows.")
+    assert index.find(copy_text, WIRE[0], copy_keys) == 7
+    other_title = WIRE[0].replace("40", "12")
+    other_text, other_keys = _key(other_title, WIRE[1])
+    assert index.find(other_text, other_title, other_keys) is None
+    unrelated_text, unrelated_keys = _key("Wayfair cuts jobs", "The retailer will lay off staff.")
+    assert index.find(unrelated_text, "Wayfair cuts jobs", unrelated_keys) is None
+
+
+def test_rolled_back_stories_never_reach_the_index(tmp_path):
+    """The index learns a story only once its transaction commits; else copies would attach
+    to a story that does not exist and be dropped."""
+    import pytest
+
+    from monitor.config.watchlists import load_watchlists
+    from monitor.matching import Matcher
+    from monitor.pipeline.store import ingest_entries
+    from monitor.sources.feed.parser import make_entry
+    from storage import Feed, connect
+    from tests.conftest import WATCHLISTS
+
+    db = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    matcher = Matcher(load_watchlists(WATCHLISTS))
+    with db.session() as s:
+        feed = Feed(url="https://a.example/rss", name="A")
+        s.add(feed)
+        s.flush()
+        feed_id = feed.id
+    entry = make_entry("g1", "https://a.example/1", WIRE[0], WIRE[1], "", None)
+    index = NearDupIndex()
+    with pytest.raises(RuntimeError), db.session() as s:
+        report = ingest_entries(s, s.get(Feed, feed_id), [entry], matcher, [], index)
+        assert report.new_stories == 1
+        raise RuntimeError("the commit fails")
+    assert index.find(entry.dedup_text, entry.title, entry.dedup_keys) is None
+    with db.session() as s:
+        report = ingest_entries(s, s.get(Feed, feed_id), [entry], matcher, [], index)
+    assert report.fingerprints, report
+    report.committed(index)
+    assert index.find(entry.dedup_text, entry.title, entry.dedup_keys) is not None
+    db.dispose()
