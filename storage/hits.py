@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.errors import MonitorError
 from storage.links import web_link
 from storage.models import Feed, Hit, Story, StorySource
 
@@ -25,7 +26,7 @@ def parse_since(value: str) -> datetime:
         raise ValueError(f"not an ISO date or time: {value!r}") from exc
 
 
-class UnknownWatchlist(LookupError):
+class UnknownWatchlist(MonitorError, LookupError):
     """A watchlist name that is neither configured nor in the stored hits."""
 
     def __init__(self, name: str, known: Iterable[str]):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.config import FeedConfig
+from storage.errors import MonitorError
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class OpmlFeed:
     title: str
 
 
-class OpmlError(ValueError):
+class OpmlError(MonitorError, ValueError):
     """The file is not OPML we can read."""
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.errors import MonitorError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -22,7 +24,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class InvalidFiles(Exception):
+class InvalidFiles(MonitorError):
     """Raised when config or watchlists are invalid; carries every problem found."""
 
     def __init__(self, problems: list[Problem]):

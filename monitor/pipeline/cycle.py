@@ -25,7 +25,7 @@ from monitor.pipeline.pool import PARSE_POOLS, parse_and_match
 from monitor.pipeline.store import IngestReport, ingest_feeds, recent_index
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
-from monitor.sources.feed.parser import ParsedFeed
+from monitor.sources.entry import Parsed
 from monitor.sources.state import adopt_title, record_fetch, sync_feeds
 from monitor.text import error_line
 from storage import Feed
@@ -100,7 +100,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     store = _StoreQueue(rt, stats, neardup, claims)
     slots = Slots(rt.config.polling)
 
-    async def parse(result: FetchResult) -> ParsedFeed | None:
+    async def parse(result: FetchResult) -> Parsed | None:
         """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone.
         The pool is got at the first body (a cycle of 304s starts none), off the event loop:
         a new watchlist version's matcher takes seconds to build."""
@@ -122,10 +122,10 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
             await asyncio.to_thread(PARSE_POOLS.discard, pool)  # waits for the fork server
             log.error("a parse worker died on %s; parsing in this process for the rest of the "
                       "cycle", result.url)
-            return ParsedFeed([], error="the parse worker died on this feed")
+            return Parsed([], error="the parse worker died on this feed")
         except Exception as exc:  # noqa: BLE001 - one hostile feed must not end the cycle
             log.exception("parsing %s failed", result.url)
-            return ParsedFeed([], error=f"parse failed: {type(exc).__name__}: {exc}"[:500])
+            return Parsed([], error=f"parse failed: {type(exc).__name__}: {exc}"[:500])
 
     async def one(session, req: FetchRequest) -> None:
         async with backlog:
@@ -197,12 +197,12 @@ class _StoreQueue:
     def __init__(self, rt: Runtime, stats: CycleStats, neardup: NearDupIndex | None,
                  claims: _Claims) -> None:
         self.rt, self.stats, self.neardup, self.claims = rt, stats, neardup, claims
-        self.ready: list[tuple[FetchResult, ParsedFeed | None]] = []
+        self.ready: list[tuple[FetchResult, Parsed | None]] = []
         self.wake = asyncio.Event()
         self.stored = asyncio.Event()  # set after each transaction
         self.closed = False
 
-    def put(self, result: FetchResult, parsed: ParsedFeed | None) -> None:
+    def put(self, result: FetchResult, parsed: Parsed | None) -> None:
         self.ready.append((result, parsed))
         self.wake.set()
 
@@ -224,7 +224,7 @@ class _StoreQueue:
             if self.closed:
                 return
 
-    def _take(self) -> list[tuple[FetchResult, ParsedFeed | None]]:
+    def _take(self) -> list[tuple[FetchResult, Parsed | None]]:
         """The oldest ready feeds, up to STORE_FEEDS feeds or STORE_ENTRIES entries."""
         entries = 0
         for count, (_, parsed) in enumerate(self.ready, start=1):
@@ -235,10 +235,10 @@ class _StoreQueue:
         return batch
 
 
-Outcome = tuple[FetchResult, ParsedFeed | None, bool]  # (result, parsed, feed failed)
+Outcome = tuple[FetchResult, Parsed | None, bool]  # (result, parsed, feed failed)
 
 
-def _store_tx(rt: Runtime, batch: Sequence[tuple[FetchResult, ParsedFeed | None]],
+def _store_tx(rt: Runtime, batch: Sequence[tuple[FetchResult, Parsed | None]],
               neardup: NearDupIndex | None,
               now) -> tuple[IngestReport | None, list[Outcome]]:
     """One transaction: the feeds' entries and health. The report is published (near-duplicate
@@ -264,7 +264,7 @@ def _store_tx(rt: Runtime, batch: Sequence[tuple[FetchResult, ParsedFeed | None]
     return report, outcomes
 
 
-def _store_many(rt: Runtime, batch: list[tuple[FetchResult, ParsedFeed | None]],
+def _store_many(rt: Runtime, batch: list[tuple[FetchResult, Parsed | None]],
                 stats: CycleStats, neardup: NearDupIndex | None) -> None:
     """Store several feeds' entries and health in one transaction; if that fails for any
     reason, each feed is stored alone, so a failure stays with the feed that caused it."""
@@ -292,7 +292,7 @@ def _tally(stats: CycleStats, report: IngestReport | None) -> None:
     stats.deliveries_queued += report.deliveries
 
 
-def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
+def _count(stats: CycleStats, result: FetchResult, parsed: Parsed | None,
            failed: bool) -> None:
     stats.feeds_polled += 1
     if parsed is not None and (parsed.skipped or parsed.shared_guids):
@@ -305,7 +305,7 @@ def _count(stats: CycleStats, result: FetchResult, parsed: ParsedFeed | None,
         stats.feeds_not_modified += 1
 
 
-def _note_entries(stats: CycleStats, url: str, parsed: ParsedFeed) -> None:
+def _note_entries(stats: CycleStats, url: str, parsed: Parsed) -> None:
     """Count (and say) what a feed's odd entries cost: none of them takes its feed down."""
     stats.entries_skipped += parsed.skipped
     stats.entries_sharing_guid += parsed.shared_guids
@@ -317,7 +317,7 @@ def _note_entries(stats: CycleStats, url: str, parsed: ParsedFeed) -> None:
                  "(keyed by GUID and link)", url, parsed.shared_guids)
 
 
-def _store_one(rt: Runtime, result: FetchResult, parsed: ParsedFeed | None,
+def _store_one(rt: Runtime, result: FetchResult, parsed: Parsed | None,
                stats: CycleStats, neardup: NearDupIndex | None = None) -> None:
     """Store one feed's entries and health in one transaction; failures stay with that feed.
 

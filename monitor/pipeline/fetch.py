@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from monitor.config import PollingConfig
+from storage.errors import MonitorError
 
 
 @dataclass
@@ -46,7 +47,7 @@ class FetchResult:
         return self.status == 304
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(MonitorError):
     """The response exceeded ``max_bytes`` after decompression."""
 
 

@@ -25,7 +25,8 @@ from dataclasses import replace
 from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
 from monitor.service.gctune import tune_gc
-from monitor.sources.feed.parser import ParsedFeed, parse_feed
+from monitor.sources.entry import Parsed
+from monitor.sources.feed.parser import parse_feed
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _init_worker(daemon_pid: int) -> None:
     tune_gc()
 
 
-def parse_and_match(body: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+def parse_and_match(body: bytes, url: str, headers: dict[str, str]) -> Parsed:
     """Parse a fetched document; in a worker, also match every entry (else the store does)."""
     parsed = parse_feed(body, url, headers)
     if _matcher is not None and parsed.entries:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from monitor.dedup.canonical import canonical_url
 from monitor.dedup.neardup import WINDOW_S, NearDupIndex, normalise, title_key
 from monitor.service import metrics
-from monitor.sources.feed.parser import Entry
+from monitor.sources.entry import Entry
 from monitor.text import error_line
 from notifiers.channels import Recipient
 from notifiers.outbox import enqueue

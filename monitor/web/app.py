@@ -23,6 +23,7 @@ from monitor.text import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
 from monitor.web.headers import SecurityHeaders
 from monitor.web.page import render_index
+from storage.errors import MonitorError
 from storage.hits import (
     UnknownWatchlist,
     find_name,
@@ -48,7 +49,7 @@ class DaemonView(Protocol):
     def reload(self, reason: str) -> tuple[bool, list[str]]: ...
 
 
-class BadRequest(Exception):
+class BadRequest(MonitorError):
     """A query parameter that cannot be used; answered with 400 and the reason."""
 
 

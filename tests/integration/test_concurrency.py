@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
 from monitor.pipeline.store import ingest_entries
-from monitor.sources.feed.parser import Entry, entry_key
+from monitor.sources.entry import Entry, entry_key
 from monitor.sources.state import sync_feeds
 from notifiers import Channel, Recipient
 from notifiers.claims import claim

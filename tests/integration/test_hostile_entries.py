@@ -22,7 +22,8 @@ from monitor.matching import Matcher
 from monitor.pipeline.store import ingest_feeds
 from monitor.service.daemon import Daemon
 from monitor.service.runtime import load_runtime
-from monitor.sources.feed.parser import make_entry, parse_feed
+from monitor.sources.entry import make_entry
+from monitor.sources.feed.parser import parse_feed
 from monitor.web import HttpServer, create_app
 from notifiers import Channel, Recipient
 from notifiers.content import build_alert, build_digest

@@ -21,6 +21,8 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from lxml import etree
 
+from storage.errors import MonitorError
+
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_comments=True, remove_pis=True)
 
@@ -54,7 +56,7 @@ _DATE_KEYS = {"published": "published_parsed", "updated": "updated_parsed",
               "created": "created_parsed"}
 
 
-class Unsupported(Exception):
+class Unsupported(MonitorError):
     """The document needs feedparser."""
 
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import calendar
-import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
 import feedparser.api
 
-from monitor.dedup.canonical import canonical_url, web_link
-from monitor.dedup.neardup import band_keys, normalise
+from monitor.dedup.canonical import web_link
+from monitor.sources.entry import Entry, Parsed, entry_key, make_entry
 from monitor.sources.feed.fastparse import parse_fast
 from monitor.text import clean_text, collapse, error_line, html_to_text
 
@@ -43,50 +42,6 @@ def _replace_doctype_bounded(data: bytes):
 
 feedparser.api.replace_doctype = _replace_doctype_bounded
 
-MAX_KEY_BYTES = 1000  # longer GUIDs are hashed so the unique index stays within limits
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One story as a feed presents it, reduced to plain text."""
-
-    key: str
-    guid: str | None
-    link: str | None
-    title: str
-    summary: str
-    content: str
-    published: datetime | None
-    dedup_text: str = ""
-    dedup_keys: tuple[int, ...] = ()
-    canonical: str | None = None
-    matches: tuple | None = None
-    site: str | None = None  # the feed's site, shown instead of a link that was not http(s)
-
-
-@dataclass(frozen=True)
-class ParsedFeed:
-    """Entries plus what went wrong, if anything (a broken feed keeps what it has)."""
-
-    entries: list[Entry]
-    title: str = ""
-    error: str | None = None
-    fast: bool = False  # parsed by the lxml fast path rather than feedparser
-    skipped: int = 0  # entries that could not be read (the others are kept)
-    skip_reason: str | None = None  # why the first of them could not
-    shared_guids: int = 0  # distinct entries that shared a GUID, each kept under a key of its own
-
-
-def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> str:
-    """Identity of an entry within its feed: GUID, else link, else a hash of its text."""
-    for candidate in (guid, link):
-        if candidate:
-            if len(candidate.encode()) <= MAX_KEY_BYTES:
-                return candidate
-            return "sha1:" + hashlib.sha1(candidate.encode()).hexdigest()
-    return "sha1:" + hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
-
-
 def _resolve(base_url: str, link: object) -> str | None:
     """Absolute link, or None when it is missing or not a usable URL."""
     if not isinstance(link, str) or not link.strip():
@@ -95,21 +50,6 @@ def _resolve(base_url: str, link: object) -> str | None:
         return urljoin(base_url, link.strip())
     except ValueError:
         return None
-
-
-def make_entry(guid: str | None, link: str | None, title: str, summary: str, content: str,
-               published: datetime | None, site: str | None = None) -> Entry:
-    """An Entry with its identity key and near-duplicate fingerprint.
-
-    Only an http(s) link is kept; an entry whose link was another scheme's (``javascript:``,
-    ``data:``…) links to ``site``, its feed's site, instead (its key stays the same)."""
-    guid = clean_text(guid) if guid else guid
-    link = clean_text(link) if link else None
-    web = web_link(link)
-    text = normalise(title, summary or content[:2000])
-    return Entry(entry_key(guid, link, title, summary), guid, web, title, summary, content,
-                 published, text, band_keys(text), canonical_url(web),
-                 site=site if link and web is None else None)
 
 
 def _struct_to_dt(value) -> datetime | None:
@@ -138,19 +78,19 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
     return head == b"{"
 
 
-def parse_json_feed(body: bytes, base_url: str) -> ParsedFeed:
+def parse_json_feed(body: bytes, base_url: str) -> Parsed:
     """JSON Feed 1.0/1.1, which feedparser does not read."""
     try:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return ParsedFeed([], error=f"invalid JSON feed: {exc}")
+        return Parsed([], error=f"invalid JSON feed: {exc}")
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        return ParsedFeed([], error="JSON document is not a JSON Feed (no items list)")
+        return Parsed([], error="JSON document is not a JSON Feed (no items list)")
     site = _site(base_url, doc.get("home_page_url"))
     entries, skipped = _read_entries(
         (item for item in doc["items"] if isinstance(item, dict)),
         lambda item: _entry_from_json(item, base_url, site))
-    return ParsedFeed(entries, title=clean_text(str(doc.get("title") or "")), **skipped)
+    return Parsed(entries, title=clean_text(str(doc.get("title") or "")), **skipped)
 
 
 def _entry_from_json(item: dict, base_url: str, site: str | None) -> Entry:
@@ -178,19 +118,19 @@ def _entry_from_feedparser(e, base_url: str, site: str | None) -> Entry:
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None, *,
-               fast: bool = True) -> ParsedFeed:
+               fast: bool = True) -> Parsed:
     """Parse a fetched document; never raises, never touches the network or disk.
 
     ``fast``: try the lxml fast path first (feedparser stays the reference and the fallback)."""
     try:
         return _parse(body, url, headers, fast)
     except Exception as exc:  # noqa: BLE001 - a hostile feed must not stop the cycle
-        return ParsedFeed([], error=f"unparseable feed: {type(exc).__name__}: {exc}")
+        return Parsed([], error=f"unparseable feed: {type(exc).__name__}: {exc}")
 
 
 def _read_entries(raw, read) -> tuple[list[Entry], dict]:
     """``read`` applied to each raw entry; one that fails is skipped and counted (never its
-    feed); one with nothing to show is left out. Returns the entries and ParsedFeed's counts."""
+    feed); one with nothing to show is left out. Returns the entries and Parsed's counts."""
     entries = []
     skipped, reason = 0, None
     for e in raw:
@@ -229,14 +169,14 @@ def _site(url: str, link: object) -> str | None:
     return web_link(_resolve(url, link))
 
 
-def _parse(body: bytes, url: str, headers: dict[str, str] | None, fast: bool) -> ParsedFeed:
+def _parse(body: bytes, url: str, headers: dict[str, str] | None, fast: bool) -> Parsed:
     parsed = _parse_document(body, url, headers, fast)
     entries, shared = _distinct_keys(parsed.entries)
     return replace(parsed, entries=entries, shared_guids=shared) if shared else parsed
 
 
 def _parse_document(body: bytes, url: str, headers: dict[str, str] | None,
-                    fast: bool) -> ParsedFeed:
+                    fast: bool) -> Parsed:
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if _looks_like_json(body, headers.get("content-type", "")):
         return parse_json_feed(body, url)
@@ -245,7 +185,7 @@ def _parse_document(body: bytes, url: str, headers: dict[str, str] | None,
         site = _site(url, quick.link)
         entries, skipped = _read_entries(quick.entries,
                                          lambda e: _entry_from_feedparser(e, url, site))
-        return ParsedFeed(entries, title=html_to_text(quick.title), fast=True, **skipped)
+        return Parsed(entries, title=html_to_text(quick.title), fast=True, **skipped)
     response_headers = {"content-location": url}
     if "content-type" in headers:
         response_headers["content-type"] = headers["content-type"]
@@ -257,5 +197,5 @@ def _parse_document(body: bytes, url: str, headers: dict[str, str] | None,
     if not entries and not skipped["skipped"] and not doc.get("version"):
         reason = doc.get("bozo_exception")
         error = f"not a feed: {reason}" if reason else "not a feed (no entries found)"
-    return ParsedFeed(entries, title=html_to_text(doc.feed.get("title", "")), error=error,
+    return Parsed(entries, title=html_to_text(doc.feed.get("title", "")), error=error,
                       **skipped)

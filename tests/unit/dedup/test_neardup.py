@@ -50,7 +50,7 @@ def test_rolled_back_stories_never_reach_the_index(tmp_path):
     from monitor.config.watchlists import load_watchlists
     from monitor.matching import Matcher
     from monitor.pipeline.store import ingest_entries
-    from monitor.sources.feed.parser import make_entry
+    from monitor.sources.entry import make_entry
     from storage import Feed, connect
     from tests.conftest import WATCHLISTS
 

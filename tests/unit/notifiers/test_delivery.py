@@ -15,7 +15,7 @@ from monitor.config.subscribers import cron_trigger, cron_weekdays
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
 from monitor.pipeline.store import ingest_entries
-from monitor.sources.feed.parser import Entry, entry_key
+from monitor.sources.entry import Entry, entry_key
 from notifiers.channels import Channel, QuietHours, Recipient
 from notifiers.claims import claim, finish_sent
 from notifiers.content import sparkline

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
 from monitor.pipeline.store import ingest_entries
-from monitor.sources.feed.parser import Entry, entry_key
+from monitor.sources.entry import Entry, entry_key
 from notifiers.channels import Channel, Recipient
 from notifiers.content import build_alert, build_digest
 from notifiers.messages import Renderer

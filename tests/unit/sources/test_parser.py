@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from monitor.dedup.canonical import canonical_url
-from monitor.sources.feed.parser import entry_key, parse_feed
+from monitor.sources.entry import entry_key
+from monitor.sources.feed.parser import parse_feed
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
 <item><title>Bad port</title><link>http://a.example:abc/x</link><guid>g1</guid></item>

@@ -12,7 +12,7 @@ from monitor.config.watchlists import load_watchlists
 from monitor.dedup.neardup import NearDupIndex
 from monitor.matching import Matcher
 from monitor.pipeline.store import ingest_entries, ingest_feeds
-from monitor.sources.feed.parser import Entry, entry_key, make_entry
+from monitor.sources.entry import Entry, entry_key, make_entry
 from notifiers import Channel, Recipient
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
 from storage.hits import list_hits

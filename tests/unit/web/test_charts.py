@@ -11,7 +11,7 @@ from sqlalchemy import update
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
 from monitor.pipeline.store import ingest_entries
-from monitor.sources.feed.parser import Entry, entry_key
+from monitor.sources.entry import Entry, entry_key
 from storage import Story, connect
 from storage.reports import stories_per_day
 from tests.conftest import WATCHLISTS

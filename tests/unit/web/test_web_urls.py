@@ -20,7 +20,7 @@ from sqlalchemy import select
 from monitor.pipeline.store import ingest_entries
 from monitor.service.daemon import Daemon
 from monitor.service.runtime import load_runtime
-from monitor.sources.feed.parser import Entry, entry_key
+from monitor.sources.entry import Entry, entry_key
 from monitor.web import HttpServer, create_app
 from storage import Feed, Hit
 from tests.conftest import WATCHLISTS, run_cli

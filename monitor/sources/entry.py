@@ -1,0 +1,69 @@
+"""What every source kind produces: entries with their identity, and what went wrong."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.dedup.canonical import canonical_url, web_link
+from monitor.dedup.neardup import band_keys, normalise
+from monitor.text import clean_text
+
+MAX_KEY_BYTES = 1000  # longer GUIDs are hashed so the unique index stays within limits
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One story as a feed presents it, reduced to plain text."""
+
+    key: str
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    content: str
+    published: datetime | None
+    dedup_text: str = ""
+    dedup_keys: tuple[int, ...] = ()
+    canonical: str | None = None
+    matches: tuple | None = None
+    site: str | None = None  # the feed's site, shown instead of a link that was not http(s)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Entries plus what went wrong, if anything (a broken feed keeps what it has)."""
+
+    entries: list[Entry]
+    title: str = ""
+    error: str | None = None
+    fast: bool = False  # parsed by the lxml fast path rather than feedparser
+    skipped: int = 0  # entries that could not be read (the others are kept)
+    skip_reason: str | None = None  # why the first of them could not
+    shared_guids: int = 0  # distinct entries that shared a GUID, each kept under a key of its own
+
+
+def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> str:
+    """Identity of an entry within its feed: GUID, else link, else a hash of its text."""
+    for candidate in (guid, link):
+        if candidate:
+            if len(candidate.encode()) <= MAX_KEY_BYTES:
+                return candidate
+            return "sha1:" + hashlib.sha1(candidate.encode()).hexdigest()
+    return "sha1:" + hashlib.sha1(f"{title}\n{summary}".encode()).hexdigest()
+
+
+def make_entry(guid: str | None, link: str | None, title: str, summary: str, content: str,
+               published: datetime | None, site: str | None = None) -> Entry:
+    """An Entry with its identity key and near-duplicate fingerprint.
+
+    Only an http(s) link is kept; an entry whose link was another scheme's (``javascript:``,
+    ``data:``…) links to ``site``, its feed's site, instead (its key stays the same)."""
+    guid = clean_text(guid) if guid else guid
+    link = clean_text(link) if link else None
+    web = web_link(link)
+    text = normalise(title, summary or content[:2000])
+    return Entry(entry_key(guid, link, title, summary), guid, web, title, summary, content,
+                 published, text, band_keys(text), canonical_url(web),
+                 site=site if link and web is None else None)
