@@ -20,7 +20,7 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
         self.skipping = 0
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
             self.skipping += 1
         elif tag in _BLOCK:
@@ -78,9 +78,9 @@ def collapse(text: str) -> str:
 _TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)(?:[^<>"']|"[^"<>]*"|'[^'<>]*')*>""")
 
 
-def _simple_text(value: str) -> str | None:
-    """The same text as the HTMLParser route for plain tag soup (no comments, scripts, stray
-    ``<``), several times faster; None when the fragment needs the real parser."""
+def quick_text(value: str) -> str | None:
+    """The same text as ``parser_text`` for plain tag soup (no comments, scripts, stray ``<``),
+    several times faster; None when the fragment needs the real parser."""
     parts = []
     last = 0
     for m in _TAG.finditer(value):
@@ -101,20 +101,25 @@ def _simple_text(value: str) -> str | None:
     return _clean_collapsed(collapse("".join(parts)))
 
 
+def parser_text(value: str) -> str:
+    """Visible text by the standard library's HTML parser: the route for any markup."""
+    parser = _TextExtractor()
+    parser.feed(value)
+    parser.close()
+    return _clean_collapsed(collapse("".join(parser.parts)))
+
+
 def html_to_text(value: str | None) -> str:
-    """Visible text of an HTML fragment (plain text passes through, entities decoded), without
-    control characters (see ``clean_text``)."""
+    """Visible text of an HTML fragment (plain text passes through, entities decoded), collapsed
+    and without control characters (see ``clean_text``): what is stored, shown and matched."""
     if not value:
         return ""
     if "<" not in value:
         return _clean_collapsed(collapse(html.unescape(value)))
-    quick = _simple_text(value)
+    quick = quick_text(value)
     if quick is not None:
         return quick
-    parser = _TextExtractor()
     try:
-        parser.feed(value)
-        parser.close()
+        return parser_text(value)
     except Exception:  # noqa: BLE001 - malformed markup must not lose the story
         return _clean_collapsed(collapse(html.unescape(re.sub(r"<[^>]*>", " ", value))))
-    return _clean_collapsed(collapse("".join(parser.parts)))

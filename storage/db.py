@@ -13,14 +13,9 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-READ_ONLY = "monitor_read_only"  # execution option of the engine behind ``Database.read()``
+from storage.readonly import READ_ONLY, reading
+
 _OPENED_READ_ONLY = "opened_read_only"  # pool record flag: SQLite fell back to a read-only open
-
-
-def reading(engine: Engine) -> Engine:
-    """The same engine for reads only: on SQLite its transactions begin deferred, so they
-    never wait for (or take) the write lock."""
-    return engine.execution_options(**{READ_ONLY: True})
 
 
 @dataclass

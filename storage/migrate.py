@@ -14,9 +14,9 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
-from storage.db import reading
 from storage.errors import SchemaOutdated
 from storage.models import Base
+from storage.readonly import reading
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema the foundation created with create_all, before Alembic

@@ -15,8 +15,8 @@ from monitor.matching.normalize import (
     alias_keys,
     fold,
     fold_accents,
-    html_to_text,
     is_all_caps,
+    match_text,
 )
 from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
 from monitor.text import collapse
@@ -184,7 +184,7 @@ class Matcher:
     ) -> tuple[list[Match], list[NearMiss]]:
         """Hits plus candidates that rules vetoed, so an admin can see why a story was missed."""
         fields = [
-            (name, _bounded(html_to_text(value or "")))
+            (name, _bounded(match_text(value or "")))
             for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
         ]
         story = _Story(fields)

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from monitor.text import html_to_text as visible_text
+from monitor.text import html_to_text
 
 # Folded words too common to screen on (English and Spanish, as the shipped aliases use).
 FUNCTION_WORDS = frozenset({
@@ -31,12 +31,11 @@ _QUOTE_MAP = str.maketrans(
 )
 
 
-def html_to_text(text: str) -> str:
-    """Visible text (the parser's own reduction) with curly quotes and hyphens straightened.
-
-    Plain text skips the HTML step, so offsets into it stay those of the input."""
+def match_text(text: str) -> str:
+    """The text a match's offsets point into: ``html_to_text`` of markup, but plain text as
+    given (not collapsed, so offsets stay the input's); curly quotes and hyphens straightened."""
     if "<" in text or "&" in text:
-        text = visible_text(text)
+        text = html_to_text(text)
     return text.translate(_QUOTE_MAP)
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from monitor.config.watchlists import Entity, Watchlist, load_watchlists
 from monitor.matching import Match, Matcher
-from monitor.matching.normalize import html_to_text, is_all_caps
+from monitor.matching.normalize import is_all_caps, match_text
+from monitor.text import html_to_text
 
 ROOT = Path(__file__).resolve().parents[3]
 DEV = ROOT.parent / "shared" / "match-dev.jsonl"
@@ -102,7 +103,7 @@ def test_required_context(matcher: Matcher) -> None:
 
 def test_hit_explains_itself(matcher: Matcher) -> None:
     [hit] = matcher.match("Shareholders vote", "Critics say <b>Wayfair&#39;s</b> plan is weak.")
-    text = html_to_text("Critics say <b>Wayfair&#39;s</b> plan is weak.")
+    text = match_text("Critics say <b>Wayfair&#39;s</b> plan is weak.")
     assert (hit.watchlist, hit.entity, hit.alias, hit.field) == ("Wayfair", "Wayfair", "Wayfair",
                                                                  "summary")
     assert text[hit.start:hit.end] == hit.matched == "Wayfair"
@@ -189,3 +190,11 @@ def test_snippets_are_cut_between_words_and_marked(matcher):
     inner = hit.context.strip("…").split()
     assert all(w.startswith("alpha") and len(w) == 7 for w in inner if w not in
                ("Wayfair", "sold", "beds")), hit.context
+
+
+def test_match_text_is_html_to_text_but_keeps_plain_offsets_and_straightens_quotes() -> None:
+    markup = "Critics say <b>Wayfair\u2019s</b>  plan&nbsp;is weak."
+    assert match_text(markup) == html_to_text(markup).replace("\u2019", "'")
+    plain = "  GEO\u2011Group\u2019s  plan "
+    assert match_text(plain) == "  GEO-Group's  plan "
+    assert html_to_text(plain) == "GEO\u2011Group\u2019s plan"

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.sources.feed.fastparse import parse_fast
 from monitor.sources.feed.parser import parse_feed
-from monitor.text import _simple_text, _TextExtractor, collapse, html_to_text
+from monitor.text import html_to_text, parser_text, quick_text
 from tests.support.corpus import CORPUS
 
 CORPORA = [CORPUS / "feedparser-tests", CORPUS / "real-feeds"]
@@ -142,13 +142,6 @@ def test_entities_never_expand_on_the_fast_path():
     assert not parsed.fast and all(len(e.title) < 100 for e in parsed.entries)
 
 
-def _html_parser_text(value: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(value)
-    parser.close()
-    return collapse("".join(parser.parts))
-
-
 @pytest.mark.parametrize("fragment", [
     '<p>One <a href="/x?a=1&amp;b=2">two</a></p><P>three&nbsp;&amp; four</P>',
     "<div class=x>a</div>b<br/>c<i>d</i>e &lt;tag&gt; caf&#233;",
@@ -157,8 +150,8 @@ def _html_parser_text(value: str) -> str:
     "<title>t<b>x</b></title>", "1 < 2 and <p>3</p>", "&bogus; &amp &#x41;<br>",
 ])
 def test_html_to_text_quick_route_agrees_with_the_html_parser(fragment):
-    quick = _simple_text(fragment)
-    assert html_to_text(fragment) == _html_parser_text(fragment)
+    quick = quick_text(fragment)
+    assert html_to_text(fragment) == parser_text(fragment)
     if "<!--" in fragment or "script" in fragment or "unclosed" in fragment:
         assert quick is None
     if fragment.startswith("<p>One"):
