@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from storage.readonly import READ_ONLY, reading
 
@@ -45,7 +46,7 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn, record) -> None:
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT (RELEASE would commit a savepoint
     # of a transaction it never began); SQLAlchemy's recipe: let SQLAlchemy emit BEGIN itself.
     dbapi_conn.isolation_level = None
@@ -57,7 +58,7 @@ def _sqlite_pragmas(dbapi_conn, record) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     # Writers: IMMEDIATE takes the write lock up front: a deferred transaction that reads,
     # then writes, fails at once with "database is locked" when another one did the same.
     # Readers begin deferred and never wait for the lock (WAL gives them a snapshot).
@@ -76,16 +77,17 @@ def _sqlite_file_guard(engine: Engine, path: str) -> None:
     such a connection is replaced once it could write, and a write error drops the pool."""
 
     @event.listens_for(engine, "connect")
-    def note_read_only(_dbapi_conn, record) -> None:
+    def note_read_only(_dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         record.info[_OPENED_READ_ONLY] = not _writable(path)
 
     @event.listens_for(engine, "checkout")
-    def replace_read_only(_dbapi_conn, record, _proxy) -> None:
+    def replace_read_only(_dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry,
+                          _proxy: PoolProxiedConnection) -> None:
         if record.info.get(_OPENED_READ_ONLY) and _writable(path):
             raise exc.DisconnectionError("the database file is writable again")
 
     @event.listens_for(engine, "handle_error")
-    def drop_pool_on_write_failure(ctx) -> None:
+    def drop_pool_on_write_failure(ctx: ExceptionContext) -> None:
         error = ctx.original_exception
         if isinstance(error, sqlite3.OperationalError) and (
                 "readonly database" in str(error) or "disk I/O error" in str(error)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -36,7 +37,10 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
 
 def head() -> str:
     """The revision this code expects."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if revision is None:
+        raise SchemaOutdated("the packaged migrations have no head revision")
+    return revision
 
 
 def _current(conn: Connection) -> str | None:
@@ -53,7 +57,7 @@ def _has_tables(conn: Connection) -> bool:
     return inspect(conn).has_table("feeds")
 
 
-def schema_diffs(conn: Connection) -> list:
+def schema_diffs(conn: Connection) -> list[Any]:
     """Differences between the database and the models (tables of other apps ignored)."""
     diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                              Base.metadata)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -249,7 +249,8 @@ class Matcher:
             self._raw[raw] = found
         return found
 
-    def _candidates(self, field: _Field, joins: bool):
+    def _candidates(self, field: _Field,
+                    joins: bool) -> Iterator[tuple[_Alias, int, int, int]]:
         """Yield ``(alias, first_word, end_word, edits)`` for every alias spelled at a position."""
         matches, n_words = field.matches, len(field.matches)
         for i, found in enumerate(matches):

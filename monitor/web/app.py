@@ -54,7 +54,8 @@ class BadRequest(MonitorError):
 
 
 def _daemon(request: Request) -> DaemonView:
-    return request.app.state.daemon
+    daemon: DaemonView = request.app.state.daemon
+    return daemon
 
 
 def _since(value: str | None) -> datetime | None:

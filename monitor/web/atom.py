@@ -52,4 +52,5 @@ def watchlist_feed(watchlist: Watchlist, stories: Sequence[StoryHits], self_url:
         for entity in dict.fromkeys(e for e, _, _ in story.entities):
             fe.category(term=entity, label=entity)
         fe.summary(clean_text(_summary(story)))
-    return fg.atom_str(pretty=True)
+    atom: bytes = fg.atom_str(pretty=True)
+    return atom

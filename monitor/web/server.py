@@ -8,9 +8,11 @@ import logging
 import socket
 import threading
 import time
+from typing import Any
 
 import h11
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from monitor.config import HttpConfig
@@ -46,7 +48,7 @@ class ConnectionLimits:
             log.warning("HTTP: %d connections open, the limit ([http] max_connections); new "
                         "ones get 503 until some close", open_now)
 
-    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """asyncio logs every accept that fails for lack of file descriptors with a traceback,
         hundreds a second: say it once a minute instead, in one line."""
         exc = context.get("exception")
@@ -140,7 +142,7 @@ def bind(host: str, port: int) -> socket.socket:
 class HttpServer:
     """Serves an ASGI app until ``stop``; its thread never keeps the process alive."""
 
-    def __init__(self, app, host: str, port: int,
+    def __init__(self, app: ASGIApp, host: str, port: int,
                  max_connections: int = HttpConfig.max_connections,
                  header_timeout: float = HttpConfig.header_timeout):
         self.address = f"{host}:{port}"
