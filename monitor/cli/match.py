@@ -1,17 +1,47 @@
-"""Body of `monitor match`: JSON Lines in, exactly one JSON line out per input line, in order."""
+"""``monitor match``: JSON Lines in, exactly one JSON line out per input line, in order."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from monitor.config.problems import InvalidFiles
-from monitor.matching.engine import Matcher
+from monitor.cli.common import EXIT_INVALID, Commands, config_path, print_problems
+from monitor.config.problems import InvalidFiles, as_given
+
+if TYPE_CHECKING:
+    from monitor.matching.engine import Matcher
 
 TEXT_FIELDS = ("title", "summary", "content")
+
+
+def register(commands: Commands) -> None:
+    """Add ``match [--watchlists DIR] [--explain]``."""
+    match = commands.add("match", "match JSON Lines stories on stdin against watchlists",
+                         cmd_match)
+    match.add_argument("--watchlists", help="directory of watchlist TOML files "
+                                              "(default: the config's [watchlists] dir)")
+    match.add_argument("--explain", action="store_true", help="also show vetoed near-misses")
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    """Match stdin against ``--watchlists``, else the config's watchlists folder."""
+    from monitor.config import load_config
+
+    if args.watchlists:
+        directory = Path(args.watchlists)
+    else:
+        path = config_path(args)
+        if not path.is_file():
+            print(f"{path}: config file not found: pass --watchlists DIR, or the config "
+                  "with --config PATH or MONITOR_CONFIG", file=sys.stderr)
+            return EXIT_INVALID
+        config = load_config(path)
+        directory = as_given(config.path, config.watchlists_dir)
+    return match_stream(directory, sys.stdin, sys.stdout, explain=args.explain)
 
 
 def _item_fields(item: Any) -> tuple[Any, dict[str, str], str | None]:
@@ -52,13 +82,13 @@ def match_stream(watchlists_dir: Path, infile: TextIO, outfile: TextIO,
                  explain: bool = False) -> int:
     """Stream stories through the matcher; 2 for invalid watchlists, else 0."""
     from monitor.config.watchlists import load_watchlists
+    from monitor.matching.engine import Matcher
 
     try:
         watchlists = load_watchlists(Path(watchlists_dir))
     except InvalidFiles as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+        print_problems(exc.problems)
+        return EXIT_INVALID
     if not watchlists:
         print(f"{watchlists_dir}: no watchlists found; every story will have no hits",
               file=sys.stderr)

@@ -1,0 +1,70 @@
+"""``monitor hits``: the stored hits, newest first, as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import Any
+
+from monitor.cli.common import EXIT_INVALID, Commands, runtime, write_records
+
+CSV_COLUMNS = ["created_at", "watchlist", "entity", "matched", "title", "source", "link", "id",
+               "field", "score", "context", "published_at", "sources"]
+TABLE_COLUMNS = ["created_at", "published", "watchlist", "entity", "matched", "title", "sources",
+                 "link"]
+
+
+def register(commands: Commands) -> None:
+    """Add ``hits [--watchlist W] [--entity E] [--since DATE] [--limit N] [--format F]``."""
+    hits = commands.add("hits", "list stored hits", cmd_hits)
+    hits.add_argument("--watchlist")
+    hits.add_argument("--entity")
+    hits.add_argument("--since", type=parse_since, help="ISO date or time (UTC if no zone)")
+    hits.add_argument("--limit", type=int, default=100)
+    hits.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+
+def parse_since(value: str) -> datetime:
+    """``--since`` accepts a date or an ISO 8601 time; naive values are UTC."""
+    from storage.hits import parse_since as parse
+
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def cmd_hits(args: argparse.Namespace) -> int:
+    """Print the hits; an unknown ``--watchlist`` exits 2 naming the known ones."""
+    from storage.hits import UnknownWatchlist, list_hits, resolve_watchlist, stored_watchlists
+
+    with runtime(args, warn=False) as rt:
+        try:
+            with rt.db.read() as s:
+                watchlist = args.watchlist and resolve_watchlist(
+                    args.watchlist, [w.name for w in rt.watchlists],
+                    lambda: stored_watchlists(s))
+                rows = list_hits(s, watchlist, args.entity, args.since, args.limit)
+        except UnknownWatchlist as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_INVALID
+    write_hits([r.as_dict() for r in rows], args.format)
+    return 0
+
+
+def write_hits(records: list[dict[str, Any]], fmt: str) -> None:
+    """JSON keeps every field; CSV and the table name the sources; the table cuts times."""
+    if fmt == "json":
+        write_records(records, [], "json")
+        return
+    for r in records:
+        r["sources"] = ", ".join(source["name"] for source in r["sources"])
+    if fmt == "csv":
+        write_records(records, CSV_COLUMNS, "csv")
+        return
+    for r in records:
+        r["created_at"] = r["created_at"][:16].replace("T", " ")
+        r["published"] = (r["published_at"] or "–")[:16].replace("T", " ")
+    write_records(records, TABLE_COLUMNS, "table",
+                  widths={"title": 60, "link": 50, "sources": 30})
