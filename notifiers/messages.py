@@ -7,11 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from apprise import NotifyFormat
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    select_autoescape,
+)
 from markupsafe import Markup, escape
 
 from notifiers.snippets import ELLIPSIS, word_span
@@ -187,12 +195,16 @@ class Renderer:
     ``md_escape`` and Slack by ``slack_escape`` on every ``{{ }}``; plain text is left as it is."""
 
     def __init__(self, template_dir: Path | None = None):
-        loaders = [FileSystemLoader(str(template_dir))] if template_dir else []
+        loaders: list[BaseLoader] = [FileSystemLoader(str(template_dir))] if template_dir else []
         loaders.append(PackageLoader("notifiers", "templates"))
-        options = {"loader": ChoiceLoader(loaders), "trim_blocks": True, "lstrip_blocks": True}
-        self.env = Environment(autoescape=select_autoescape(["html", "html.j2"]), **options)
-        self.md_env = Environment(finalize=md_escape, **options)
-        self.slack_env = Environment(finalize=slack_escape, **options)
+        loader = ChoiceLoader(loaders)
+
+        def make_env(**options: Any) -> Environment:
+            return Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, **options)
+
+        self.env = make_env(autoescape=select_autoescape(["html", "html.j2"]))
+        self.md_env = make_env(finalize=md_escape)
+        self.slack_env = make_env(finalize=slack_escape)
         filters = {
             "mark_html": lambda h: Markup(_marked(h, "<mark>", "</mark>", _html)),
             "mark_text": lambda h: _marked(h, "«", "»", str),
