@@ -194,7 +194,7 @@ def ledger(session: Session, state: str | None, subscriber: str | None,
 def count_by_state(session: Session) -> dict[str, int]:
     """How many deliveries are in each state (states with none are absent)."""
     return dict(session.execute(select(Delivery.state, func.count())
-                                .group_by(Delivery.state)).tuples().all())
+                                .group_by(Delivery.state)).all())
 
 
 def queue_depth(session: Session, now: datetime) -> int:

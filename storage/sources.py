@@ -55,7 +55,7 @@ def release(feed: Feed, owner: str) -> None:
 def count_by_state(session: Session) -> dict[str, int]:
     """How many feeds are in each state (states with none are absent)."""
     return dict(session.execute(select(Feed.state, func.count())
-                                .group_by(Feed.state)).tuples().all())
+                                .group_by(Feed.state)).all())
 
 
 def last_polled_at(session: Session) -> datetime | None:
