@@ -8,11 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy.orm import Session
-
 from notifiers.channels import Recipient
 from notifiers.messages import Alert, AlertHit, clip, local_time
-from storage import Hit, Story
+from storage import Hit, Session, Story
 from storage.reports import CHART_NOTE, stories_per_day
 
 BARS = "▁▂▃▄▅▆▇█"

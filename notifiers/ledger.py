@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from notifiers.claims import requeue
-from storage import Delivery, Story
+from storage import Session, deliveries
 from storage.links import web_link
 from storage.models import utcnow
 
@@ -17,14 +13,6 @@ def ledger_rows(session: Session, state: str | None, subscriber: str | None, lim
                 labels: dict[tuple[str, str], str]) -> list[dict]:
     """Deliveries newest first; ``labels`` maps (subscriber, channel id) to a safe label.
     A story link that is not http(s) (an old row) is null."""
-    q = (select(Delivery, Story.title, Story.link).join(Story, Delivery.story_id == Story.id)
-         .order_by(Delivery.created_at.desc(), Delivery.id.desc()))
-    if state:
-        q = q.where(Delivery.state == state)
-    if subscriber:
-        q = q.where(Delivery.subscriber == subscriber)
-    if limit:
-        q = q.limit(limit)
     return [{
         "id": d.id, "state": d.state, "subscriber": d.subscriber,
         "channel": labels.get((d.subscriber, d.channel), f"#{d.channel[:6]} (not configured)"),
@@ -33,9 +21,9 @@ def ledger_rows(session: Session, state: str | None, subscriber: str | None, lim
         "next_attempt_at": d.next_attempt_at.isoformat() if d.state == "pending" else None,
         "sent_at": d.sent_at.isoformat() if d.sent_at else None,
         "last_error": d.last_error,
-    } for d, title, link in session.execute(q)]
+    } for d, title, link in deliveries.ledger(session, state, subscriber, limit)]
 
 
 def retry(session: Session, ids: Sequence[int] | None) -> int:
     """Re-queue the given deliveries (None: every failed one) to be sent at the next pass."""
-    return requeue(session, ids, utcnow())
+    return deliveries.requeue(session, ids, utcnow())

@@ -12,17 +12,13 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
-
 from notifiers.channels import Channel, Recipient
-from notifiers.claims import claim, claimable, finish_failed, finish_sent, messages_since
 from notifiers.content import build_alert, build_digest, sample_alert
 from notifiers.limits import fit, limits_for
 from notifiers.messages import Message, Renderer
 from notifiers.pacing import ALERT, DIGEST, FLOOD, HELD, Batch, Due, plan
 from notifiers.sender import send
-from storage import Database, Delivery, Story, StorySource
+from storage import Database, Session, deliveries
 from storage.models import utcnow
 
 __all__ = ["DeliveryReport", "Outbox", "RetryPolicy", "Sender", "build_alert", "enqueue"]
@@ -48,6 +44,12 @@ class RetryPolicy:
         """Seconds to wait after ``attempts`` failures, with ±20% jitter."""
         base = min(self.cap, self.initial * 2 ** max(0, attempts - 1))
         return base * random.uniform(0.8, 1.2)
+
+    def retry_at(self, now: datetime, attempts: int) -> datetime | None:
+        """When to try again after ``attempts`` failures at ``now``; None: failed for good."""
+        if attempts >= self.max_attempts:
+            return None
+        return now + timedelta(seconds=self.delay(attempts))
 
 
 @dataclass
@@ -80,22 +82,10 @@ def enqueue(session: Session, story_id: int, hits: Iterable[Routable],
             recipients: Sequence[Recipient]) -> int:
     """Add one pending delivery per channel of every subscriber whose routing a hit passes."""
     hits = list(hits)
-    count = 0
-    for recipient in recipients:
-        if not any(recipient.wants_hit(h.watchlist, h.entity, h.score) for h in hits):
-            continue
-        for channel in recipient.channels:
-            session.add(Delivery(story_id=story_id, subscriber=recipient.name,
-                                 channel=channel.id))
-            count += 1
-    return count
-
-
-def _load(session: Session, ids: Sequence[int]) -> list[Delivery]:
-    story = selectinload(Delivery.story)
-    return list(session.scalars(select(Delivery).where(Delivery.id.in_(list(ids))).options(
-        story.selectinload(Story.hits), story.selectinload(Story.feed),
-        story.selectinload(Story.sources).selectinload(StorySource.feed))))
+    targets = [(recipient.name, channel.id) for recipient in recipients
+               if any(recipient.wants_hit(h.watchlist, h.entity, h.score) for h in hits)
+               for channel in recipient.channels]
+    return deliveries.add_pending(session, story_id, targets)
 
 
 class Outbox:
@@ -125,22 +115,9 @@ class Outbox:
         out another's; a digest subscriber's rows wait for the schedule unless retried.
         """
         digests = [r.name for r in self.recipients.values() if r.digest]
-        due = and_(claimable(now, self.lease),
-                   or_(Delivery.state == "sending", Delivery.next_attempt_at <= now),
-                   or_(Delivery.subscriber.not_in(digests), Delivery.attempts > 0,
-                       Delivery.state == "sending"))
-        groups: dict[tuple[str, str], list[Due]] = {}
         with self.db.read() as s:
-            channels = s.execute(select(Delivery.subscriber, Delivery.channel).where(due)
-                                 .distinct().order_by(Delivery.subscriber, Delivery.channel))
-            for sub, chan in channels.all():
-                rows = s.execute(
-                    select(Delivery.id, Delivery.created_at, Delivery.attempts)
-                    .where(due, Delivery.subscriber == sub, Delivery.channel == chan)
-                    .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
-                groups[(sub, chan)] = [Due(did, created, attempts)
-                                       for did, created, attempts in rows]
-        return groups
+            groups = deliveries.due_by_channel(s, now, self.lease, digests, limit)
+        return {key: [Due(*row) for row in rows] for key, rows in groups.items()}
 
     def deliver_due(self, now: datetime | None = None, limit: int = 500,
                     should_stop: Callable[[], bool] | None = None) -> DeliveryReport:
@@ -200,7 +177,7 @@ class Outbox:
             batches = [Batch(DIGEST, tuple(d.id for d in due))]
         else:
             with self.db.read() as s:
-                sent = messages_since(s, sub, chan, now - HOUR)
+                sent = deliveries.messages_since(s, sub, chan, now - HOUR)
             batches = plan(recipient, due, now, sent)
         for batch in batches:
             if stopped():
@@ -217,9 +194,7 @@ class Outbox:
             return report
         for channel in recipient.channels:
             with self.db.read() as s:
-                ids = list(s.scalars(select(Delivery.id).where(
-                    and_(Delivery.subscriber == name, Delivery.channel == channel.id),
-                    claimable(now, self.lease)).order_by(Delivery.id)))
+                ids = deliveries.claimable_ids(s, name, channel.id, now, self.lease)
             if ids:
                 self.send_batch(name, channel.id, Batch(DIGEST, tuple(ids)), now, report)
         return report
@@ -228,7 +203,7 @@ class Outbox:
                    report: DeliveryReport) -> None:
         """Claim, compose, send and record one message; a crash before the record re-sends it."""
         with self.db.session() as s:
-            token, ids = claim(s, batch.ids, now, self.lease)
+            token, ids = deliveries.claim(s, batch.ids, now, self.lease)
         if not ids:
             return
         recipient = self.recipients.get(sub)
@@ -244,12 +219,12 @@ class Outbox:
         label = channel.label if channel else chan
         with self.db.session() as s:
             if error is None:
-                report.sent += finish_sent(s, token, now)
+                report.sent += deliveries.finish_sent(s, token, now)
                 report.messages += 1
                 log.info("sent %s to %s via %s", what, sub, label)
                 return
-            failure = finish_failed(s, token, error, now, self.policy.delay,
-                                    self.policy.max_attempts)
+            failure = deliveries.finish_failed(s, token, error,
+                                               partial(self.policy.retry_at, now))
         report.retrying += failure.retrying
         report.failed += failure.failed
         if failure.failed:
@@ -269,7 +244,7 @@ class Outbox:
             return None
         limits = limits_for(channel.url)
         with self.db.read() as s:
-            rows = _load(s, ids)
+            rows = deliveries.with_stories(s, ids)
             if kind == ALERT and len(rows) == 1:
                 story = rows[0].story
                 alert = build_alert(story, story.hits, recipient)

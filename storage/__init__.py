@@ -5,7 +5,7 @@ from typing import Any
 
 _EXPORTS = {"Database": "storage.db", "connect": "storage.db", "Base": "storage.models",
             "Delivery": "storage.models", "Feed": "storage.models", "Hit": "storage.models",
-            "Story": "storage.models", "StorySource": "storage.models"}
+            "Story": "storage.models", "StorySource": "storage.models", "Session": "storage.db"}
 
 __all__ = sorted(_EXPORTS)
 

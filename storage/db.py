@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
@@ -44,6 +44,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def ping(session: Session) -> None:
+    """Raise unless the database answers a trivial query (health checks)."""
+    session.execute(text("SELECT 1"))
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:

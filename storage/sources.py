@@ -8,7 +8,7 @@ import socket
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Feed
@@ -48,3 +48,22 @@ def release(feed: Feed, owner: str) -> None:
     """End ``owner``'s lease on ``feed`` (a lease taken over by another worker is left alone)."""
     if feed.lease_owner == owner:
         feed.lease_owner, feed.lease_until = None, None
+
+
+# --- Feed counts and times for the service (metrics, health, the daemon's scheduler) ---
+
+def count_by_state(session: Session) -> dict[str, int]:
+    """How many feeds are in each state (states with none are absent)."""
+    return dict(session.execute(select(Feed.state, func.count())
+                                .group_by(Feed.state)).all())
+
+
+def last_polled_at(session: Session) -> datetime | None:
+    """When any feed was last polled; None before the first poll."""
+    return session.scalar(select(func.max(Feed.last_polled_at)))
+
+
+def next_poll_times(session: Session, urls: Collection[str]) -> list[datetime]:
+    """When each feed of ``urls`` that is not disabled is next due."""
+    return [t for url, t, state in session.execute(
+        select(Feed.url, Feed.next_poll_at, Feed.state)) if url in urls and state != "disabled"]

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select, text
 
 from monitor.config.subscribers import cron_trigger
 from monitor.pipeline.cycle import poll_cycle
@@ -19,8 +18,9 @@ from monitor.service import metrics
 from monitor.service.health import GRACE
 from monitor.service.reload import FileWatcher, describe_changes, rebuild
 from monitor.service.runtime import Runtime
-from storage import Feed
+from storage.db import ping
 from storage.models import utcnow
+from storage.sources import next_poll_times
 from storage.stories import prune
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ class Daemon:
         """When the next configured feed is due (a minute from now if none is)."""
         urls = {f.url for f in rt.config.feeds}
         with rt.db.read() as s:
-            times = [t for url, t, state in s.execute(
-                select(Feed.url, Feed.next_poll_at, Feed.state))
-                if url in urls and state != "disabled"]
+            times = next_poll_times(s, urls)
         return min(times, default=utcnow() + timedelta(seconds=IDLE_RECHECK_S))
 
     def _poll(self) -> None:
@@ -170,7 +168,7 @@ class Daemon:
         else:
             try:
                 with rt.db.read() as s:
-                    s.execute(text("SELECT 1"))
+                    ping(s)
             except Exception as exc:  # noqa: BLE001 - any storage failure is unhealthy
                 reason = f"storage does not answer: {type(exc).__name__}"
         failing = dict(self.failing)

@@ -7,11 +7,11 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
-from sqlalchemy import func, select, text
-
 from monitor.config import Config, HttpConfig
-from storage import Database, Feed
+from storage import Database
+from storage.db import ping
 from storage.models import utcnow
+from storage.sources import last_polled_at
 
 GRACE = timedelta(minutes=5)
 
@@ -20,8 +20,8 @@ def check_health(config: Config, db: Database) -> tuple[bool, str]:
     """(healthy, reason): stale when no feed was polled within its interval plus a grace period."""
     try:
         with db.read() as s:
-            s.execute(text("SELECT 1"))
-            last = s.scalar(select(func.max(Feed.last_polled_at)))
+            ping(s)
+            last = last_polled_at(s)
     except Exception as exc:  # noqa: BLE001 - any storage failure is unhealthy
         return False, f"storage does not answer: {type(exc).__name__}"
     if not config.feeds:

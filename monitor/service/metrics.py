@@ -16,9 +16,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
-from sqlalchemy import func, select
 
-from storage import Database, Delivery, Feed
+from storage import Database, deliveries, sources
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -89,12 +88,9 @@ class StorageCollector:
         up = GaugeMetricFamily("monitor_storage_up", "1 when storage answered this scrape")
         try:
             with self.database().read() as s:
-                by_state = dict(s.execute(select(Delivery.state, func.count())
-                                          .group_by(Delivery.state)).tuples().all())
-                due = s.scalar(select(func.count()).select_from(Delivery).where(
-                    Delivery.state == "pending", Delivery.next_attempt_at <= utcnow()))
-                feeds = dict(s.execute(select(Feed.state, func.count())
-                                       .group_by(Feed.state)).tuples().all())
+                by_state = deliveries.count_by_state(s)
+                due = deliveries.queue_depth(s, utcnow())
+                feeds = sources.count_by_state(s)
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even when storage doesn't
             log.warning("metrics: storage does not answer: %s", type(exc).__name__)
             up.add_metric([], 0)
@@ -102,13 +98,13 @@ class StorageCollector:
             return
         up.add_metric([], 1)
         yield up
-        deliveries = GaugeMetricFamily("monitor_deliveries", "Deliveries in the outbox by state",
-                                       labels=["state"])
+        outbox = GaugeMetricFamily("monitor_deliveries", "Deliveries in the outbox by state",
+                                   labels=["state"])
         for state in sorted({"pending", "sent", "failed"} | set(by_state)):
-            deliveries.add_metric([state], by_state.get(state, 0))
-        yield deliveries
+            outbox.add_metric([state], by_state.get(state, 0))
+        yield outbox
         yield GaugeMetricFamily("monitor_delivery_queue_depth",
-                                "Pending deliveries whose time has come", value=due or 0)
+                                "Pending deliveries whose time has come", value=due)
         feed_states = GaugeMetricFamily("monitor_feeds", "Known feeds by state", labels=["state"])
         for state in sorted({"ok", "failing", "disabled"} | set(feeds)):
             feed_states.add_metric([state], feeds.get(state, 0))

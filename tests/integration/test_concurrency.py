@@ -15,9 +15,9 @@ from monitor.pipeline.store import ingest_entries
 from monitor.sources.entry import Entry, entry_key
 from monitor.sources.state import sync_feeds
 from notifiers import Channel, Recipient
-from notifiers.claims import claim
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
+from storage.deliveries import claim
 from storage.models import utcnow
 from storage.sources import claim_feeds
 from storage.stories import prune

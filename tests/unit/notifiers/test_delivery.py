@@ -17,7 +17,6 @@ from monitor.matching import Matcher
 from monitor.pipeline.store import ingest_entries
 from monitor.sources.entry import Entry, entry_key
 from notifiers.channels import Channel, QuietHours, Recipient
-from notifiers.claims import claim, finish_sent
 from notifiers.content import sparkline
 from notifiers.limits import Limits, cut, fit
 from notifiers.messages import Message, Renderer
@@ -25,6 +24,7 @@ from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.pacing import Due, plan
 from notifiers.sender import send
 from storage import Delivery, Hit
+from storage.deliveries import claim, finish_sent
 from tests.conftest import WATCHLISTS
 from tests.support.delivery_helpers import news_feed
 from tests.support.servers import WebhookReceiver
