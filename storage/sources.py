@@ -48,3 +48,8 @@ def release(feed: Feed, owner: str) -> None:
     """End ``owner``'s lease on ``feed`` (a lease taken over by another worker is left alone)."""
     if feed.lease_owner == owner:
         feed.lease_owner, feed.lease_until = None, None
+
+
+def feeds_by_id(session: Session, ids: Collection[int]) -> dict[int, Feed]:
+    """The feed rows with these ids (a feed deleted meanwhile is simply absent)."""
+    return {f.id: f for f in session.scalars(select(Feed).where(Feed.id.in_(list(ids))))}

@@ -121,11 +121,13 @@ def cmd_check(args) -> int:
 
 def cmd_poll_once(args) -> int:
     from monitor.pipeline.cycle import poll_cycle
+    from monitor.pipeline.deliver import deliver_due
     from monitor.pipeline.pool import PARSE_POOLS
 
     rt = _load(args)
     try:
         stats = poll_cycle(rt, force=True)
+        deliver_due(rt, stats=stats)
     finally:
         PARSE_POOLS.close()
         rt.close()
