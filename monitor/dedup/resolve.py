@@ -56,7 +56,8 @@ class Resolved(Generic[C]):
 
 def resolve(session: Session, fresh: Sequence[tuple[Feed, C]],
             neardup: NearDupIndex | None) -> Resolved[C]:
-    """The story of each of ``fresh`` (entries unknown to their feed), in order."""
+    """Which story each of ``fresh`` (entries unknown to their feed) joins, and the source
+    rows to record; new stories are created in ``fresh``'s order."""
     found: Resolved[C] = Resolved()
     by_url = stories_by_url(session, sorted({p.canonical for _, p in fresh if p.canonical}))
     pending: dict[str, NewStory[C]] = {}
