@@ -122,7 +122,7 @@ def main() -> None:
         for cycle in range(1, args.cycles + 1):
             sampler = _Sampler(seen)
             started = time.monotonic()
-            stats = poll_cycle(rt, force=True, deliver=False)
+            stats = poll_cycle(rt, force=True)
             seconds = time.monotonic() - started
             sampler.stop()
             seen |= sampler.new | sampler.servers

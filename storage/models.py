@@ -93,7 +93,7 @@ class Story(Base):
 
 class StorySource(Base):
     """A feed's copy of a story; (feed, entry key) is what makes re-polling idempotent. A feed
-    that re-issues a story's link under new GUIDs adds no row (see monitor.pipeline.store)."""
+    that re-issues a story's link under new GUIDs adds no row (see monitor.dedup.resolve)."""
 
     __tablename__ = "story_sources"
     __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_source_feed_entry"),)

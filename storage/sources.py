@@ -50,6 +50,11 @@ def release(feed: Feed, owner: str) -> None:
         feed.lease_owner, feed.lease_until = None, None
 
 
+def feeds_by_id(session: Session, ids: Collection[int]) -> dict[int, Feed]:
+    """The feed rows with these ids (a feed deleted meanwhile is simply absent)."""
+    return {f.id: f for f in session.scalars(select(Feed).where(Feed.id.in_(list(ids))))}
+
+
 # --- Feed counts and times for the service (metrics, health, the daemon's scheduler) ---
 
 def count_by_state(session: Session) -> dict[str, int]:

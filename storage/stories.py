@@ -1,15 +1,25 @@
-"""Retention: forget stories older than ``retention_days`` with their hits and sources."""
+"""Stories and what is written with them (sources, hits, fingerprints); retention.
+
+Storing new entries and the near-duplicate index read and write here: the pipeline decides,
+this module holds the SQL.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
+from sqlalchemy.exc import IntegrityError as IntegrityError  # re-exported: a lost insert race
+from sqlalchemy.exc import OperationalError as OperationalError  # re-exported: deadlock, lock
+from sqlalchemy.orm import Session as Session  # re-exported for callers' type hints
 
 from storage.db import Database
-from storage.models import Delivery, Story
+from storage.models import Delivery, Hit, Story, StoryFingerprint, StorySource
 
 BATCH = 2000
+CHUNK = 5000  # bound parameters per IN (...) look-up, well under SQLite's and psycopg's limits
 
 
 def prune(db: Database, older_than: datetime) -> int:
@@ -29,3 +39,106 @@ def prune(db: Database, older_than: datetime) -> int:
             s.execute(delete(Story).where(Story.id.in_(ids)),
                       execution_options={"synchronize_session": False})
         total += len(ids)
+
+
+def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    """``values`` in slices of ``size``: one IN (...) look-up each."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def unstorable(exc: Exception) -> bool:
+    """An error caused by an entry's own values, which no retry fixes (not a database outage)."""
+    if isinstance(exc, DataError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False
+    if isinstance(exc, StatementError):
+        exc = exc.orig
+    return isinstance(exc, ValueError | OverflowError)  # UnicodeEncodeError is a ValueError
+
+
+def known_entry_keys(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The (feed id, entry key) pairs already stored as sources."""
+    feed_ids = sorted({f for f, _ in pairs})
+    known = set()
+    for keys in chunks(sorted({k for _, k in pairs})):
+        rows = session.execute(select(StorySource.feed_id, StorySource.entry_key).where(
+            StorySource.feed_id.in_(feed_ids), StorySource.entry_key.in_(keys)))
+        known.update(row for row in map(tuple, rows) if row in pairs)
+    return known
+
+
+def stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
+    """Story id by canonical link, for the links already stored."""
+    found: dict[str, int] = {}
+    for chunk in chunks(urls):
+        rows = session.execute(select(Story.canonical_url, Story.id)
+                               .where(Story.canonical_url.in_(chunk)))
+        found.update((url, sid) for url, sid in rows)
+    return found
+
+
+def story_texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(title, summary) of stored stories by id."""
+    rows = session.execute(select(Story.id, Story.title, Story.summary)
+                           .where(Story.id.in_(list(ids))))
+    return {sid: (title, summary) for sid, title, summary in rows}
+
+
+def story_feeds(session: Session, story_ids: list[int]) -> set[tuple[int, int]]:
+    """The (story id, feed id) pairs recorded as sources of these stories."""
+    seen: set[tuple[int, int]] = set()
+    for ids in chunks(story_ids):
+        seen.update(map(tuple, session.execute(
+            select(StorySource.story_id, StorySource.feed_id).where(
+                StorySource.story_id.in_(ids)))))
+    return seen
+
+
+def insert_stories(session: Session, rows: list[dict]) -> list[int]:
+    """One multi-row INSERT of story rows; returns their ids, in order."""
+    if not rows:
+        return []
+    table = Story.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot pair RETURNING rows with parameter sets, so SQLAlchemy would insert
+        # row by row. Every SQLite transaction here holds the write lock (BEGIN IMMEDIATE),
+        # so numbering from max(id) + 1 is exactly what SQLite itself would do, in one go.
+        start = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+        ids = list(range(start + 1, start + 1 + len(rows)))
+        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids,
+                                                                            strict=True)])
+        return ids
+    return list(session.scalars(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+
+
+def insert_sources(session: Session, rows: list[dict]) -> None:
+    """Story source rows (story_id, feed_id, entry_key, link, seen_at)."""
+    if rows:
+        session.execute(insert(StorySource.__table__), rows)
+
+
+def insert_hits(session: Session, rows: list[dict]) -> None:
+    """Hit rows written with their new stories."""
+    if rows:
+        session.execute(insert(Hit.__table__), rows)
+
+
+def insert_fingerprints(session: Session, rows: Iterable[tuple[int, Sequence[int]]],
+                        now: datetime) -> None:
+    """New stories' near-duplicate band keys, as (story id, keys)."""
+    values = [{"story_id": sid, "keys": " ".join(map(str, keys)), "created_at": now}
+              for sid, keys in rows]
+    if values:
+        session.execute(insert(StoryFingerprint.__table__), values)
+
+
+def recent_fingerprints(db: Database, since: datetime) -> list[tuple[int, tuple[int, ...]]]:
+    """(story id, band keys) of stories fingerprinted since ``since``; older ones are deleted."""
+    with db.session() as s:
+        s.execute(delete(StoryFingerprint).where(StoryFingerprint.created_at < since))
+        rows = s.execute(select(StoryFingerprint.story_id, StoryFingerprint.keys)
+                         .where(StoryFingerprint.created_at >= since)).all()
+    return [(story_id, tuple(int(k) for k in keys.split())) for story_id, keys in rows]

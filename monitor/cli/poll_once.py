@@ -17,11 +17,13 @@ def register(commands: Commands) -> None:
 def cmd_poll_once(args: argparse.Namespace) -> int:
     """Poll every feed once (due or not), deliver, print the summary with ``--json``."""
     from monitor.pipeline.cycle import poll_cycle
+    from monitor.pipeline.deliver import deliver_due
     from monitor.pipeline.pool import PARSE_POOLS
 
     rt = load_runtime(args)
     try:
         stats = poll_cycle(rt, force=True)
+        deliver_due(rt, stats=stats)
     finally:
         PARSE_POOLS.close()
         rt.close()

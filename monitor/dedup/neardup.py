@@ -5,8 +5,8 @@ Each story gets a MinHash signature of its title and the start of its summary, c
 probability ~0.98, unrelated ones almost never. Band keys of recent stories live in an in-memory
 index, so finding candidates costs a few dict look-ups per entry; candidates are then confirmed
 with rapidfuzz on the normalised texts, which keeps same-topic but different stories apart.
-Loading the index from the database is ``monitor.pipeline.store.recent_index``: parse workers import
-this module and must not pull in the database stack.
+Loading the index from the database and adding committed stories is ``monitor.dedup.recent``:
+parse workers import this module and must not pull in the database stack.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import struct
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -41,6 +42,15 @@ _STOP = frozenset({
     "her", "his", "in", "is", "it", "its", "of", "on", "or", "that", "the", "their", "they",
     "this", "to", "was", "were", "will", "with", "after", "over", "says", "said", "new",
 })
+
+
+class Fingerprint(NamedTuple):
+    """What the index keeps of a stored story: its band keys, and its text to confirm a match."""
+
+    story_id: int
+    keys: tuple[int, ...]
+    text: str
+    title: str
 
 
 def normalise(title: str, summary: str) -> str:

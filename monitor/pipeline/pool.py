@@ -1,4 +1,4 @@
-"""Parse workers: fetched bytes to entries with their watchlist matches, on every core.
+"""Parse workers: fetched bytes to prepared entries (matched against watchlists), every core.
 
 The pool's processes fork from a server process that imported only parsing and matching (no
 database, HTTP or notification stack), so a worker costs ~50 MB of memory instead of a copy
@@ -20,12 +20,11 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 
 from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
+from monitor.pipeline.prepare import PreparedFeed, prepare_feed
 from monitor.service.gctune import tune_gc
-from monitor.sources.entry import Parsed
 from monitor.sources.feed.parser import parse_feed
 
 log = logging.getLogger(__name__)
@@ -74,15 +73,18 @@ def _init_worker(daemon_pid: int) -> None:
     tune_gc()
 
 
-def parse_and_match(body: bytes, url: str, headers: dict[str, str]) -> Parsed:
-    """Parse a fetched document; in a worker, also match every entry (else the store does)."""
-    parsed = parse_feed(body, url, headers)
-    if _matcher is not None and parsed.entries:
-        match = _matcher.match
-        parsed = replace(parsed, entries=[
-            replace(e, matches=tuple(match(e.title, e.summary, e.content)))
-            for e in parsed.entries])
-    return parsed
+def parse_and_prepare(matcher: Matcher, body: bytes, url: str,
+                      headers: dict[str, str]) -> PreparedFeed:
+    """Parse a fetched document, then prepare its entries: the same two steps whether they run
+    in a worker or, without a pool, in the daemon process."""
+    return prepare_feed(parse_feed(body, url, headers), matcher)
+
+
+def parse_in_worker(body: bytes, url: str, headers: dict[str, str]) -> PreparedFeed:
+    """``parse_and_prepare`` with the matcher this worker's fork server built."""
+    if _matcher is None:
+        raise RuntimeError("this process has no shared matcher: it is not a parse worker")
+    return parse_and_prepare(_matcher, body, url, headers)
 
 
 def worker_pool(size: int) -> ProcessPoolExecutor:

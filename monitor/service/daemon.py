@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.config.subscribers import cron_trigger
 from monitor.pipeline.cycle import poll_cycle
+from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.pool import PARSE_POOLS
 from monitor.service import metrics
 from monitor.service.health import GRACE
@@ -86,7 +87,7 @@ class Daemon:
             self._resync = False
             rt = self.rt
             try:
-                stats = poll_cycle(rt, deliver=False, stop=self.stopping)
+                stats = poll_cycle(rt, stop=self.stopping)
                 self.last_cycle_at = utcnow()
                 self._next_due = self._soonest_due(rt)
             except Exception as exc:  # noqa: BLE001 - the daemon outlives any one bad cycle
@@ -105,8 +106,7 @@ class Daemon:
         if self.stopping.is_set() or not self._outbox_lock.acquire(blocking=wait):
             return
         try:
-            metrics.observe_deliveries(
-                self.rt.outbox.deliver_due(should_stop=self.stopping.is_set))
+            deliver_due(self.rt, should_stop=self.stopping.is_set)
             self.failing.pop("delivery pass", None)
         except Exception as exc:  # noqa: BLE001 - retried on the next tick
             log.exception("delivery pass failed")

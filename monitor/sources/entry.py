@@ -6,16 +6,16 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.dedup.canonical import canonical_url, web_link
-from monitor.dedup.neardup import band_keys, normalise
 from monitor.text import clean_text
+from storage.links import web_link
 
 MAX_KEY_BYTES = 1000  # longer GUIDs are hashed so the unique index stays within limits
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One story as a feed presents it, reduced to plain text."""
+    """One story as its source presents it, reduced to plain text (what is derived from it for
+    dedup and matching is ``monitor.pipeline.prepare.Prepared``)."""
 
     key: str
     guid: str | None
@@ -24,10 +24,6 @@ class Entry:
     summary: str
     content: str
     published: datetime | None
-    dedup_text: str = ""
-    dedup_keys: tuple[int, ...] = ()
-    canonical: str | None = None
-    matches: tuple | None = None
     site: str | None = None  # the feed's site, shown instead of a link that was not http(s)
 
 
@@ -56,14 +52,12 @@ def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> s
 
 def make_entry(guid: str | None, link: str | None, title: str, summary: str, content: str,
                published: datetime | None, site: str | None = None) -> Entry:
-    """An Entry with its identity key and near-duplicate fingerprint.
+    """An Entry with its identity key.
 
     Only an http(s) link is kept; an entry whose link was another scheme's (``javascript:``,
     ``data:``…) links to ``site``, its feed's site, instead (its key stays the same)."""
     guid = clean_text(guid) if guid else guid
     link = clean_text(link) if link else None
     web = web_link(link)
-    text = normalise(title, summary or content[:2000])
     return Entry(entry_key(guid, link, title, summary), guid, web, title, summary, content,
-                 published, text, band_keys(text), canonical_url(web),
-                 site=site if link and web is None else None)
+                 published, site=site if link and web is None else None)

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
-from monitor.pipeline.store import ingest_entries
+from monitor.pipeline.prepare import prepare
+from monitor.pipeline.store import store_entries
 from monitor.sources.entry import Entry, entry_key
 from monitor.sources.state import sync_feeds
 from notifiers import Channel, Recipient
@@ -97,13 +98,13 @@ def test_racing_workers_store_one_story(pg_url, matcher):  # noqa: F811
 
     def second_worker() -> None:
         with db.session() as s:
-            outcome["b"] = ingest_entries(s, s.get(Feed, feed_b),
-                                          [_entry("b1", "ICE raid", story + "?utm_source=b")],
-                                          matcher, RECIPIENTS)
+            outcome["b"] = store_entries(s, s.get(Feed, feed_b), prepare(
+                [_entry("b1", "ICE raid", story + "?utm_source=b")], matcher), RECIPIENTS)
 
     with db.session() as s:  # worker A has written the story but not committed yet
-        outcome["a"] = ingest_entries(s, s.get(Feed, feed_a),
-                                      [_entry("a1", "ICE raid", story)], matcher, RECIPIENTS)
+        outcome["a"] = store_entries(s, s.get(Feed, feed_a),
+                                     prepare([_entry("a1", "ICE raid", story)], matcher),
+                                     RECIPIENTS)
         thread = threading.Thread(target=second_worker)
         thread.start()
         time.sleep(0.5)  # B now waits on A's uncommitted row in the unique index
@@ -125,8 +126,9 @@ def test_claimed_delivery_is_not_sent_by_another_worker(pg_url, matcher, webhook
     recipients = [Recipient("desk", (Channel("c1", webhook.url),))]
     (feed_id,) = _feeds(db, 1)
     with db.session() as s:
-        ingest_entries(s, s.get(Feed, feed_id), [_entry("1", "ICE raid", "https://n.example/1")],
-                       matcher, recipients)
+        store_entries(s, s.get(Feed, feed_id),
+                      prepare([_entry("1", "ICE raid", "https://n.example/1")], matcher),
+                      recipients)
         ids = list(s.scalars(select(Delivery.id)))
     worker_a = Outbox(db, recipients, RetryPolicy())
     worker_b = Outbox(db, recipients, RetryPolicy())
@@ -149,11 +151,11 @@ def test_retention_prunes_old_stories_but_not_pending_alerts(db, matcher):
     old = utcnow() - timedelta(days=40)
     with db.session() as s:
         feed = s.get(Feed, feed_id)
-        ingest_entries(s, feed, [_entry("1", "ICE raid", "https://n.example/1"),
-                                 _entry("2", "ICE audit", "https://n.example/2"),
-                                 _entry("3", "Ice storm warning", "https://n.example/3"),
-                                 _entry("4", "ICE today", "https://n.example/4")],
-                       matcher, RECIPIENTS)
+        store_entries(s, feed, prepare([_entry("1", "ICE raid", "https://n.example/1"),
+                                        _entry("2", "ICE audit", "https://n.example/2"),
+                                        _entry("3", "Ice storm warning", "https://n.example/3"),
+                                        _entry("4", "ICE today", "https://n.example/4")],
+                                       matcher), RECIPIENTS)
         s.flush()
         for st in s.scalars(select(Story).where(Story.link != "https://n.example/4")):
             st.first_seen_at = old
@@ -173,9 +175,9 @@ def test_digest_is_sent_once_by_racing_workers(pg_url, matcher, webhook):  # noq
                             schedule="0 8 * * *", timezone="UTC")]
     (feed_id,) = _feeds(db, 1)
     with db.session() as s:
-        ingest_entries(s, s.get(Feed, feed_id),
-                       [_entry(str(i), f"ICE raid in town {i}", f"https://n.example/{i}")
-                        for i in range(5)], matcher, recipients)
+        store_entries(s, s.get(Feed, feed_id), prepare(
+            [_entry(str(i), f"ICE raid in town {i}", f"https://n.example/{i}")
+             for i in range(5)], matcher), recipients)
     workers = [Outbox(db, recipients, RetryPolicy()) for _ in range(3)]
     start = threading.Barrier(len(workers))
     reports = []

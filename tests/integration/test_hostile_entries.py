@@ -18,8 +18,11 @@ from lxml import etree
 from sqlalchemy import create_engine, func, insert, select, text
 
 from monitor.config.watchlists import load_watchlists
+from monitor.dedup.canonical import canonical_url
+from monitor.dedup.recent import remember
 from monitor.matching import Matcher
-from monitor.pipeline.store import ingest_feeds
+from monitor.pipeline.prepare import prepare
+from monitor.pipeline.store import store_feeds
 from monitor.service.daemon import Daemon
 from monitor.service.runtime import load_runtime
 from monitor.sources.entry import make_entry
@@ -99,7 +102,7 @@ def test_only_http_links_are_kept_by_both_parsers(document, fast):
     *hostile, ok = parsed.entries
     for entry, raw in zip(hostile, HOSTILE_LINKS, strict=True):
         if entry.link is None:
-            assert (entry.site, entry.canonical) == (SITE, None)
+            assert (entry.site, canonical_url(entry.link)) == (SITE, None)
         else:  # Atom's attribute keeps the tab: a relative link on the feed's own host
             assert "\t" in raw and entry.link.startswith("https://news.example/feeds/java")
     assert sum(e.link is None for e in hostile) >= len(HOSTILE_LINKS) - 1
@@ -336,7 +339,7 @@ def test_an_entry_that_cannot_be_stored_is_skipped_and_counted(any_url, matcher,
             feed = Feed(url="https://n.example/rss", name="N")
             s.add(feed)
             s.flush()
-            report = ingest_feeds(s, [(feed, entries)], matcher, recipients)
+            report = store_feeds(s, [(feed, prepare(entries, matcher))], recipients)
         assert (report.skipped, report.new_stories, report.deliveries) == (1, 2, 2)
         assert "entry '2' skipped, it cannot be stored" in caplog.text
         with db.session() as s:
@@ -531,10 +534,10 @@ def test_a_near_duplicate_from_the_same_feed_keeps_its_source_row(tmp_path, matc
             feed = Feed(url="https://n.example/rss", name="N")
             s.add(feed)
             s.flush()
-            ingest_feeds(s, [(feed, [first])], matcher, []).committed(index)
+            remember(index, store_feeds(s, [(feed, prepare([first], matcher))], []).fingerprints)
         with db.session() as s:
             feed = s.get(Feed, feed.id)
-            report = ingest_feeds(s, [(feed, [copy, churned])], matcher, [], index)
+            report = store_feeds(s, [(feed, prepare([copy, churned], matcher))], [], index)
         assert (report.new_stories, report.near_duplicates, report.new_sources) == (0, 1, 1)
         with db.session() as s:
             assert sorted(s.scalars(select(StorySource.entry_key))) == ["g1", "g2"]

@@ -48,8 +48,10 @@ def test_rolled_back_stories_never_reach_the_index(tmp_path):
     import pytest
 
     from monitor.config.watchlists import load_watchlists
+    from monitor.dedup.recent import remember
     from monitor.matching import Matcher
-    from monitor.pipeline.store import ingest_entries
+    from monitor.pipeline.prepare import prepare
+    from monitor.pipeline.store import store_entries
     from monitor.sources.entry import make_entry
     from storage import Feed, connect
     from tests.conftest import WATCHLISTS
@@ -61,16 +63,17 @@ def test_rolled_back_stories_never_reach_the_index(tmp_path):
         s.add(feed)
         s.flush()
         feed_id = feed.id
-    entry = make_entry("g1", "https://a.example/1", WIRE[0], WIRE[1], "", None)
+    (entry,) = prepare([make_entry("g1", "https://a.example/1", WIRE[0], WIRE[1], "", None)],
+                       matcher)
     index = NearDupIndex()
     with pytest.raises(RuntimeError), db.session() as s:
-        report = ingest_entries(s, s.get(Feed, feed_id), [entry], matcher, [], index)
+        report = store_entries(s, s.get(Feed, feed_id), [entry], [], index)
         assert report.new_stories == 1
         raise RuntimeError("the commit fails")
-    assert index.find(entry.dedup_text, entry.title, entry.dedup_keys) is None
+    assert index.find(entry.text, entry.entry.title, entry.keys) is None
     with db.session() as s:
-        report = ingest_entries(s, s.get(Feed, feed_id), [entry], matcher, [], index)
+        report = store_entries(s, s.get(Feed, feed_id), [entry], [], index)
     assert report.fingerprints, report
-    report.committed(index)
-    assert index.find(entry.dedup_text, entry.title, entry.dedup_keys) is not None
+    remember(index, report.fingerprints)
+    assert index.find(entry.text, entry.entry.title, entry.keys) is not None
     db.dispose()

@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from monitor.config.subscribers import cron_trigger, cron_weekdays
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
-from monitor.pipeline.store import ingest_entries
+from monitor.pipeline.prepare import prepare
+from monitor.pipeline.store import store_entries
 from monitor.sources.entry import Entry, entry_key
 from notifiers.channels import Channel, QuietHours, Recipient
 from notifiers.content import sparkline
@@ -44,7 +45,7 @@ def _store(db, matcher, recipients, titles, at: datetime, prefix="s") -> None:
                for i, t in enumerate(titles)]
     with db.session() as s:
         feed = news_feed(s)
-        ingest_entries(s, feed, entries, matcher, recipients)
+        store_entries(s, feed, prepare(entries, matcher), recipients)
     with db.session() as s:
         s.execute(update(Delivery).where(Delivery.state == "pending", Delivery.created_at > at)
                   .values(created_at=at, next_attempt_at=at))

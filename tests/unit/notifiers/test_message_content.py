@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
-from monitor.pipeline.store import ingest_entries
+from monitor.pipeline.prepare import prepare
+from monitor.pipeline.store import store_entries
 from monitor.sources.entry import Entry, entry_key
 from notifiers.channels import Channel, Recipient
 from notifiers.content import build_alert, build_digest
@@ -50,7 +51,7 @@ def _story(db, matcher, recipients, title, summary, at, published, key) -> None:
                   title, summary, "", published)
     with db.session() as s:
         feed = news_feed(s)
-        ingest_entries(s, feed, [entry], matcher, recipients)
+        store_entries(s, feed, prepare([entry], matcher), recipients)
     with db.session() as s:
         s.execute(update(Delivery).where(Delivery.state == "pending", Delivery.created_at > at)
                   .values(created_at=at, next_attempt_at=at))

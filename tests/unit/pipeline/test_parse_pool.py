@@ -53,21 +53,21 @@ def test_workers_and_their_matchers_live_across_cycles_of_one_version(tmp_path, 
     feeds = [feed_server.add(f"/f{i}.xml", _rss(i)) for i in range(POOL_THRESHOLD + 4)]
     rt = load_runtime(write_config(tmp_path, feeds))
     try:
-        first = poll_cycle(rt, force=True, deliver=False)
+        first = poll_cycle(rt, force=True)
         assert first.hits == len(feeds)
         workers = _workers()
         assert workers, "the pool's workers (and the matcher each built) ended with the cycle"
-        poll_cycle(rt, force=True, deliver=False)
+        poll_cycle(rt, force=True)
         assert _workers() == workers  # no new worker, so no new matcher build
 
         reloaded = assemble(rt.config, [*rt.watchlists, Watchlist(
             "Extra", "", (Entity(name="Acme Widgets"),), "extra.toml")], rt.db)
-        assert poll_cycle(reloaded, force=True, deliver=False).feeds_polled == len(feeds)
+        assert poll_cycle(reloaded, force=True).feeds_polled == len(feeds)
         fresh = _workers()
         assert fresh and fresh.isdisjoint(workers)  # a new version: new workers, old ones gone
 
         same = assemble(rt.config, list(reloaded.watchlists), rt.db)  # equal content
-        poll_cycle(same, force=True, deliver=False)
+        poll_cycle(same, force=True)
         assert _workers() == fresh
     finally:
         parsework.PARSE_POOLS.close()
@@ -81,14 +81,14 @@ def test_a_worker_killed_between_cycles_costs_no_feed(tmp_path, feed_server):
     feeds = [feed_server.add(f"/f{i}.xml", _rss(i)) for i in range(POOL_THRESHOLD + 4)]
     rt = load_runtime(write_config(tmp_path, feeds))
     try:
-        poll_cycle(rt, force=True, deliver=False)
+        poll_cycle(rt, force=True)
         workers = _workers()
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while victim in _workers() and time.monotonic() < deadline:  # until the server reaps it
             time.sleep(0.05)
-        again = poll_cycle(rt, force=True, deliver=False)
+        again = poll_cycle(rt, force=True)
         assert again.feeds_failed == 0 and again.feeds_polled == len(feeds)
         assert _workers().isdisjoint(workers)
     finally:
@@ -178,7 +178,7 @@ def _worker_memory(watchlists: list[Watchlist]) -> list[tuple[int, int]]:
     try:
         pool = parsework.PARSE_POOLS.get(watchlists, 2)
         stories = b"".join(_rss(i) for i in range(20))
-        _on_every_worker(pool, 2, parsework.parse_and_match, stories, "https://x.example/", {})
+        _on_every_worker(pool, 2, parsework.parse_in_worker, stories, "https://x.example/", {})
         workers = _workers()
         assert len(workers) == 2
         memory = [_memory(pid) for pid in workers]
@@ -229,7 +229,7 @@ def test_pool_that_cannot_start_leaves_parsing_and_matching_to_the_daemon(
     feeds = [feed_server.add(f"/f{i}.xml", _rss(i)) for i in range(POOL_THRESHOLD + 4)]
     rt = load_runtime(write_config(tmp_path, feeds))
     try:
-        stats = poll_cycle(rt, force=True, deliver=False)
+        stats = poll_cycle(rt, force=True)
         assert stats.hits == len(feeds) and stats.feeds_failed == 0
         assert _workers() == set() and _fork_servers() == []
         assert "the parse workers could not start" in caplog.text

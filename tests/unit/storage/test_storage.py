@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from monitor.config.watchlists import load_watchlists
 from monitor.dedup.neardup import NearDupIndex
 from monitor.matching import Matcher
-from monitor.pipeline.store import ingest_entries, ingest_feeds
+from monitor.pipeline.prepare import prepare
+from monitor.pipeline.store import store_entries, store_feeds
 from monitor.sources.entry import Entry, entry_key, make_entry
 from notifiers import Channel, Recipient
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
@@ -57,7 +58,7 @@ def _feed(db, url="https://a.example/rss") -> int:
 
 def _ingest(db, feed_id, entries, matcher):
     with db.session() as s:
-        return ingest_entries(s, s.get(Feed, feed_id), entries, matcher, RECIPIENTS)
+        return store_entries(s, s.get(Feed, feed_id), prepare(entries, matcher), RECIPIENTS)
 
 
 def test_story_stored_once_and_repoll_is_idempotent(db, matcher):
@@ -129,14 +130,14 @@ def test_feeds_stored_together_share_stories_and_keep_their_own_counts(db, match
     a, b, c = (_feed(db, f"https://{name}.example/rss") for name in "abc")
     with db.session() as s:
         fa, fb, fc = (s.get(Feed, i) for i in (a, b, c))
-        report = ingest_feeds(s, [
+        report = store_feeds(s, [(feed, prepare(entries, matcher)) for feed, entries in [
             (fa, [make_entry("a1", "https://n.example/raid?utm_source=a", *WIRE, "", None),
                   make_entry("a2", "https://a.example/storm", "Ice storm closes schools",
                              "Snow and ice across the state.", "", None)]),
             (fb, [make_entry("b1", "https://n.example/raid", *WIRE, "", None)]),
             (fc, [make_entry("c1", "https://c.example/copy", WIRE[0] + " - Outlet C",
                              WIRE[1] + " More follows.", "", None)]),
-        ], matcher, RECIPIENTS, NearDupIndex())
+        ]], RECIPIENTS, NearDupIndex())
     assert (report.entries, report.new_stories, report.new_sources) == (4, 2, 2)
     assert report.near_duplicates >= 1
     assert (report.hits, report.deliveries) == (1, 3)

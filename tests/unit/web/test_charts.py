@@ -10,7 +10,8 @@ from sqlalchemy import update
 
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
-from monitor.pipeline.store import ingest_entries
+from monitor.pipeline.prepare import prepare
+from monitor.pipeline.store import store_entries
 from monitor.sources.entry import Entry, entry_key
 from storage import Story, connect
 from storage.reports import stories_per_day
@@ -28,7 +29,7 @@ def _ingest(db, matcher, stories: list[tuple[str, str, datetime | None]]) -> Non
                for k, t, p in stories]
     with db.session() as s:
         feed = news_feed(s)
-        ingest_entries(s, feed, entries, matcher, [])
+        store_entries(s, feed, prepare(entries, matcher), [])
 
 
 STORIES = [("a", "ICE agents detain dozens in dawn raid", NOW - timedelta(days=3)),

@@ -17,7 +17,8 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
-from monitor.pipeline.store import ingest_entries
+from monitor.pipeline.prepare import prepare
+from monitor.pipeline.store import store_entries
 from monitor.service.daemon import Daemon
 from monitor.service.runtime import load_runtime
 from monitor.sources.entry import Entry, entry_key
@@ -55,8 +56,9 @@ def _store_story(daemon: Daemon) -> None:
             feed = Feed(url=url, name=name)
             s.add(feed)
             s.flush()
-            ingest_entries(s, feed, [_entry(name, title, "https://news.example/stonegate?x=1")],
-                           rt.matcher, rt.config.subscribers)
+            store_entries(s, feed, prepare(
+                [_entry(name, title, "https://news.example/stonegate?x=1")], rt.matcher),
+                rt.config.subscribers)
 
 
 def _serve(tmp_path: Path, storage_url: str, http_extra: str = ""

@@ -1,0 +1,28 @@
+"""What a polling cycle did, counted by its stages; ``poll-once --json`` prints it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class CycleStats:
+    """What a cycle did; ``poll-once --json`` prints this."""
+
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    feeds_fast_parsed: int = 0  # parsed by the lxml fast path, not feedparser
+    entries: int = 0
+    entries_skipped: int = 0  # unreadable or unstorable entries (their feeds were kept)
+    entries_sharing_guid: int = 0  # distinct entries that shared a GUID, kept apart
+    new_stories: int = 0
+    backlog_not_alerted: int = 0  # stories with hits older than [polling] backlog, first poll
+    hits: int = 0
+    deliveries_queued: int = 0
+    notifications_sent: int = 0
+    notifications_failed: int = 0
+    duration_s: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
