@@ -103,7 +103,7 @@ def _load(args, warn: bool = True):
 
 
 def cmd_check(args) -> int:
-    from monitor.service.runtime import check_all
+    from monitor.config.check import check_all
 
     path = resolve_config_path(args.config)
     config, watchlists, problems = check_all(path)

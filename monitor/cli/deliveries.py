@@ -41,7 +41,7 @@ def _subscriber(rt, name: str):
 def _digest_send_times(records: list[dict], subscribers) -> None:
     """A digest row waits for its schedule, not for ``next_attempt_at`` (its creation time):
     show the schedule's next run. A retried digest (attempts > 0) keeps its retry time."""
-    from monitor.config.subscribers import cron_trigger
+    from monitor.service.schedule import cron_trigger
     from storage.models import utcnow
 
     now = utcnow()

@@ -12,13 +12,13 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, text
 
-from monitor.config.subscribers import cron_trigger
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.pool import PARSE_POOLS
 from monitor.service import metrics
 from monitor.service.health import GRACE
 from monitor.service.reload import FileWatcher, describe_changes, rebuild
 from monitor.service.runtime import Runtime
+from monitor.service.schedule import cron_trigger
 from storage import Feed
 from storage.models import utcnow
 from storage.stories import prune
