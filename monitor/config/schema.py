@@ -97,9 +97,14 @@ def schema_fields(schema: type) -> list[Field]:
     return [f for f in fields(schema) if _SCHEMA in f.metadata]
 
 
+def declared_keys(schema: type) -> dict[str, Key]:
+    """A section's keys by name, as declared."""
+    return {f.name: f.metadata[_SCHEMA] for f in schema_fields(schema)}
+
+
 def key_names(schema: type) -> list[str]:
     """The keys a section accepts: anything else in its table is refused."""
-    return [f.name for f in schema_fields(schema)]
+    return list(declared_keys(schema))
 
 
 @dataclass(frozen=True)
