@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +42,31 @@ class ConfigReader(Reader):
         self.secrets: list[str] = []
 
 
+class Earlier:
+    """The entries of an array of tables accepted so far, so that a key can refuse a value an
+    earlier entry has (a repeated feed URL) without rescanning them all."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self._index: dict[str, set[Any]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        for name, values in self._index.items():
+            values.add(row[name])
+
+    def has(self, name: str, value: Any) -> bool:
+        if name not in self._index:
+            self._index[name] = {row[name] for row in self.rows}
+        return value in self._index[name]
+
+
 class Spot:
     """The key being read: its name, default and line, and the values already read from its
     table (a key may depend on an earlier one) and from earlier entries of an array."""
 
     def __init__(self, reader: ConfigReader, name: str, table_line: int, default: Any,
-                 row: Mapping[str, Any], earlier: tuple[Mapping[str, Any], ...]):
+                 row: Mapping[str, Any], earlier: Earlier):
         self.reader = reader
         self.name = name
         self.table_line = table_line
@@ -92,9 +111,10 @@ def key(kind: Kind, default: Any = MISSING, *, required: bool = False,
     return field(default=default, metadata={_SCHEMA: Key(kind, required, secret)})
 
 
-def schema_fields(schema: type) -> list[Field]:
+@cache
+def schema_fields(schema: type) -> tuple[Field, ...]:
     """The fields of a section dataclass that are config keys, in reading order."""
-    return [f for f in fields(schema) if _SCHEMA in f.metadata]
+    return tuple(f for f in fields(schema) if _SCHEMA in f.metadata)
 
 
 def declared_keys(schema: type) -> dict[str, Key]:
@@ -128,7 +148,7 @@ class Table:
         if not isinstance(table, dict):
             reader.error(reader.lines.key(self.name), f"{self.name!r} must be a table")
             table = {}
-        return self.schema(**read_keys(reader, self, table, line))
+        return self.schema(**(read_keys(reader, self, table, line, Earlier()) or {}))
 
     def read_all(self, reader: ConfigReader, raw: dict[str, Any],
                  defaults: Mapping[str, Any] | None = None) -> list[Any]:
@@ -138,21 +158,20 @@ class Table:
             reader.error(reader.lines.key(self.name),
                          f"{self.name!r} must be an array of tables{self.array_hint}")
             return []
-        rows: list[dict[str, Any]] = []
+        accepted = Earlier()
         for index, entry in enumerate(entries):
             line = reader.lines.table(self.name, index)
             if not isinstance(entry, dict):
                 reader.error(line, f"each {self.noun} must be a table")
                 continue
-            row = read_keys(reader, self, entry, line, tuple(rows), defaults or {})
+            row = read_keys(reader, self, entry, line, accepted, defaults)
             if row is not None:
-                rows.append(row)
-        return [self.schema(**row) for row in rows]
+                accepted.add(row)
+        return [self.schema(**row) for row in accepted.rows]
 
 
 def read_keys(reader: ConfigReader, table: Table, values: dict[str, Any], line: int,
-              earlier: tuple[dict[str, Any], ...] = (),
-              defaults: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+              earlier: Earlier, defaults: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """Every declared key of ``table`` read from ``values`` in order, unknown keys refused;
     None when the entry is dropped (a required key missing, or a kind said so)."""
     reader.unknown_keys(values, key_names(table.schema), line,

@@ -113,7 +113,7 @@ def feed_url(value: Any, spot: Spot) -> str | None:
         return url
     if reason := feed_url_problem(url):
         raise Dropped(reason)
-    if any(row["url"] == url for row in spot.earlier):
+    if spot.earlier.has("url", url):
         raise Dropped(f"duplicate feed url {url!r}")
     return url
 

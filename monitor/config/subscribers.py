@@ -20,7 +20,7 @@ DEFAULT_MAX_PER_HOUR = 20
 def subscriber_name(value: Any, spot: Spot) -> str | None:
     """The subscriber's name; a repeated one is reported (the entry is still read)."""
     name = string(value, spot)
-    if name and any(row["name"] == name for row in spot.earlier):
+    if name and spot.earlier.has("name", name):
         spot.error(f"duplicate subscriber name {name!r}")
     return name
 
