@@ -51,6 +51,42 @@ def ping(session: Session) -> None:
     session.execute(text("SELECT 1"))
 
 
+_DRIVER_INSTALL = {  # the project's extra installs psycopg (3), which "postgresql+psycopg://" names
+    "psycopg": "pip install '.[postgres]'",
+    "psycopg2": "pip install '.[postgres]'` and write the url as `postgresql+psycopg://…",
+}
+
+
+def _missing_driver(error: ImportError) -> str:
+    """Name the database driver that failed to import and the command that installs it."""
+    package = (error.name or str(error)).split(".")[0]
+    install = _DRIVER_INSTALL.get(package, f"pip install {package}")
+    return (f"storage url needs the Python package {package!r}, which is not installed: "
+            f"run `{install}`")
+
+
+def storage_url_problem(url: str) -> str | None:
+    """Why ``url`` could not be opened (not a URL, unknown dialect, driver not installed), or
+    None: `monitor check` reports it before anything connects."""
+    try:
+        make_url(url).get_dialect().import_dbapi()  # the driver, as create_engine imports it
+    except (exc.ArgumentError, ValueError):
+        return "storage url is not an SQLAlchemy URL (e.g. sqlite:///data/monitor.db)"
+    except exc.NoSuchModuleError as error:
+        return f"storage url names an unknown database dialect: {error}"
+    except ImportError as error:
+        return _missing_driver(error)
+    return None
+
+
+def url_password(url: str) -> str | None:
+    """The password in a database URL (for log redaction), None when it has none or is bad."""
+    try:
+        return make_url(url).password
+    except (exc.ArgumentError, ValueError):
+        return None
+
+
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT (RELEASE would commit a savepoint
     # of a transaction it never began); SQLAlchemy's recipe: let SQLAlchemy emit BEGIN itself.

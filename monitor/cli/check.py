@@ -15,7 +15,7 @@ def register(commands: Commands) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Every problem as ``file:line: message`` and exit 2, or a one-line summary and exit 0."""
-    from monitor.service.runtime import check_all
+    from monitor.config.check import check_all
 
     path = config_path(args)
     config, watchlists, problems = check_all(path)

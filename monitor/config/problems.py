@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from storage.errors import MonitorError
 
@@ -89,3 +91,43 @@ class LineFinder:
             if pat.match(line):
                 return no
         return start
+
+
+class Reader:
+    """Collects the problems and warnings found in one TOML file, each at its line: the one
+    checker that config and watchlists share."""
+
+    def __init__(self, path: Path | str, text: str):
+        self.file = str(path)
+        self.lines = LineFinder(text)
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.file, line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Problem(self.file, line, f"warning: {message}"))
+
+    def unknown_keys(self, table: dict[str, Any], allowed: Iterable[str], line: int,
+                     message: Callable[[str, str], str]) -> None:
+        """Refuse each key of ``table`` not in ``allowed``, at its line; ``message(key, hint)``
+        words it, ``hint`` naming the closest allowed key."""
+        known = set(allowed)
+        for key in sorted(set(table) - known):
+            self.error(self.lines.key(key, line), message(key, did_you_mean(key, known)))
+
+
+def read_toml(path: Path, what: str, missing: str | None = None) -> tuple[str, dict] | Problem:
+    """The file's text and table, or the Problem that says why it cannot be read: ``missing``
+    when it does not exist (if given), else "cannot read {what}", or its TOML syntax error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        return Problem(str(path), 0, missing or f"cannot read {what}: {exc}")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Problem(str(path), 0, f"cannot read {what}: {exc}")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return toml_syntax_problem(path, exc)

@@ -1,134 +1,158 @@
-"""Validate a subscriber's routing and pacing keys (mode, schedule, quiet hours …)."""
+"""``[[subscribers]]``: who is alerted, through which channels, routed and paced how; each key
+declared once as a field of SubscriberConfig, which becomes the delivery layer's Recipient."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
 from monitor.config.problems import did_you_mean
-from notifiers.channels import QuietHours
+from monitor.config.schema import Refused, Spot, expand_env, key, positive_int, string
+from monitor.service.schedule import cron_trigger
+from notifiers.channels import Channel, QuietHours, Recipient, channel_id
+from notifiers.urls import notify_url_problem
 
-SUBSCRIBER_KEYS = {"mode", "schedule", "timezone", "entities", "min_score", "quiet_hours",
-                   "max_per_hour"}
 MODES = ("immediate", "digest")
 DEFAULT_MAX_PER_HOUR = 20
 
 
-_CRON_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+def subscriber_name(value: Any, spot: Spot) -> str | None:
+    """The subscriber's name; a repeated one is reported (the entry is still read)."""
+    name = string(value, spot)
+    if name and spot.earlier.has("name", name):
+        spot.error(f"duplicate subscriber name {name!r}")
+    return name
 
 
-def _cron_day(token: str) -> int:
-    token = token.lower()
-    if token in _CRON_DAYS:
-        return _CRON_DAYS.index(token)
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token) % 7
-    raise ValueError(f"bad day of week {token!r} (0-7 or sun-sat)")
-
-
-def cron_weekdays(field: str) -> str:
-    """A crontab day-of-week field (0 or 7 = Sunday) as APScheduler day names.
-
-    APScheduler 3's ``from_crontab`` counts 0 as Monday (agronholm/apscheduler#286), so
-    "1-5" would run Tuesday to Saturday; spelling the days out avoids that.
-    """
-    if field in ("*", "?"):
-        return "*"
-    days: set[int] = set()
-    for part in field.split(","):
-        span, _, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
-        if step_text and step is None:
-            raise ValueError(f"bad step in day of week {part!r}")
-        if span == "*":
-            first, last = 0, 6
-        elif "-" in span:
-            a, b = span.split("-", 1)
-            first, last = _cron_day(a), _cron_day(b)
-            last = 7 if b.strip() == "7" else last
-            if last < first:
-                raise ValueError(f"day-of-week range runs backwards: {span!r}")
+def notify_urls(value: Any, spot: Spot) -> tuple[Channel, ...]:
+    """Apprise URLs, ``${VAR}`` expanded; one whose variable is unset is disabled with a warning."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(u, str) for u in value):
+        raise Refused("notify must be a list of apprise URLs")
+    name = spot.row["name"]
+    channels: list[Channel] = []
+    for n, template in enumerate(value, 1):
+        url, missing = expand_env(template)
+        if missing:
+            spot.warn(f"subscriber {name!r} notify #{n} is disabled: environment "
+                      f"variable(s) {', '.join(missing)} not set")
+        elif reason := notify_url_problem(url):
+            spot.error(f"subscriber {name!r} notify #{n}: {reason}")
         else:
-            first = last = _cron_day(span)
-        days.update(d % 7 for d in range(first, last + 1, step or 1))
-    return ",".join(_CRON_DAYS[d] for d in sorted(days))
+            channels.append(Channel(id=channel_id(template), url=url))
+    return tuple(channels)
 
 
-def cron_trigger(schedule: str, timezone: str) -> CronTrigger:
-    """The trigger for a five-field crontab line in an IANA zone (0 = Sunday); ValueError if bad."""
-    fields = schedule.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 fields, got {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                       day_of_week=cron_weekdays(weekday), timezone=ZoneInfo(timezone))
+def channel_urls(channels: tuple[Channel, ...]) -> list[str]:
+    """For ``secret``: every notify URL holds tokens."""
+    return [c.url for c in channels]
 
 
-def _zone(c, sub: dict[str, Any], line: int) -> str:
-    tz = c.string(sub, "timezone", line, "UTC") or "UTC"
+def _names(value: Any, spot: Spot, what: str, known: set[str] | None) -> tuple[str, ...] | None:
+    """A list of watchlist or entity names, each one known (when ``known`` is given)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Refused(f"{spot.name} must be a list of {what} names")
+    for name in value if known is not None else ():
+        if name not in known:
+            spot.error(f"subscriber {spot.row['name']!r} names unknown {what} {name!r}"
+                       f"{did_you_mean(name, known)}")
+    return tuple(value)
+
+
+def watchlist_names(value: Any, spot: Spot) -> tuple[str, ...] | None:
+    """Routing: the watchlists followed; None: all."""
+    return _names(value, spot, "watchlist", spot.reader.known_watchlists)
+
+
+def entity_names(value: Any, spot: Spot) -> tuple[str, ...] | None:
+    """Routing: the entities followed within them; None: all."""
+    return _names(value, spot, "entity", spot.reader.known_entities)
+
+
+def zone(value: Any, spot: Spot) -> str:
+    """An IANA time zone name."""
+    tz = string(value, spot) or spot.default
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        c.error(c.lines.key("timezone", line), f"timezone {tz!r} is not an IANA time zone name "
-                                                "(e.g. \"America/New_York\")")
-        return "UTC"
+        raise Refused(f"timezone {tz!r} is not an IANA time zone name "
+                      "(e.g. \"America/New_York\")") from None
     return tz
 
 
-def _names(c, sub: dict[str, Any], line: int, known: set[str] | None, name: str):
-    entities = sub.get("entities")
-    if entities is None:
-        return None
-    where = c.lines.key("entities", line)
-    if not isinstance(entities, list) or not all(isinstance(e, str) for e in entities):
-        c.error(where, "entities must be a list of entity names")
-        return None
-    for entity in entities:
-        if known is not None and entity not in known:
-            c.error(where, f"subscriber {name!r} names unknown entity {entity!r}"
-                           f"{did_you_mean(entity, known)}")
-    return tuple(entities)
+def delivery_mode(value: Any, spot: Spot) -> str:
+    """One message per story, or digests on a schedule."""
+    given = string(value, spot)
+    if given not in MODES:
+        raise Refused(f"mode must be \"immediate\" or \"digest\", got {given!r}")
+    return given
 
 
-def parse_subscriber_options(c, sub: dict[str, Any], line: int, name: str,
-                             known_entities: set[str] | None) -> dict[str, Any]:
-    """Keyword arguments for ``Recipient`` beyond name, channels and watchlists."""
-    options: dict[str, Any] = {"timezone": _zone(c, sub, line)}
-    mode = c.string(sub, "mode", line, "immediate")
-    if mode not in MODES:
-        c.error(c.lines.key("mode", line),
-                f"mode must be \"immediate\" or \"digest\", got {mode!r}")
-        mode = "immediate"
-    options["mode"] = mode
-    schedule = c.string(sub, "schedule", line)
-    if mode == "digest" and not schedule:
-        c.error(c.lines.key("mode", line),
-                f"subscriber {name!r} has mode = \"digest\" but no schedule (e.g. \"0 8 * * 1-5\")")
-    elif schedule and mode != "digest":
-        c.error(c.lines.key("schedule", line), "schedule is only used with mode = \"digest\"")
-    elif schedule:
+def cron_line(value: Any, spot: Spot) -> str | None:
+    """A crontab line in the subscriber's time zone, needed by (and only by) digests."""
+    try:
+        cron = string(value, spot)
+    except Refused as exc:  # reported, and a digest without a usable schedule is reported too
+        spot.error(str(exc))
+        cron = None
+    digest = spot.row["mode"] == "digest"
+    if digest and not cron:
+        spot.reader.error(spot.line_of("mode"),
+                          f"subscriber {spot.row['name']!r} has mode = \"digest\" but no schedule "
+                          "(e.g. \"0 8 * * 1-5\")")
+    elif cron and not digest:
+        raise Refused("schedule is only used with mode = \"digest\"")
+    elif cron:
         try:
-            cron_trigger(schedule, options["timezone"])
+            cron_trigger(cron, spot.row["timezone"])
         except ValueError as exc:
-            c.error(c.lines.key("schedule", line),
-                    f"schedule {schedule!r} is not a valid cron line "
-                    f"(minute hour day month weekday): {exc}")
-            schedule = None
-    options["schedule"] = schedule
-    options["entities"] = _names(c, sub, line, known_entities, name)
-    if "min_score" in sub:
-        score = sub["min_score"]
-        if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
-            c.error(c.lines.key("min_score", line), "min_score must be a number from 0 to 1")
-        else:
-            options["min_score"] = float(score)
-    quiet = c.string(sub, "quiet_hours", line)
-    if quiet:
-        try:
-            options["quiet_hours"] = QuietHours.parse(quiet)
-        except ValueError as exc:
-            c.error(c.lines.key("quiet_hours", line), f"quiet_hours: {exc}")
-    options["max_per_hour"] = c.integer(sub, "max_per_hour", line, DEFAULT_MAX_PER_HOUR)
-    return options
+            raise Refused(f"schedule {cron!r} is not a valid cron line "
+                          f"(minute hour day month weekday): {exc}") from None
+    return cron
+
+
+def score_floor(value: Any, spot: Spot) -> float | None:
+    """Routing: the lowest match score alerted, 0 to 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise Refused("min_score must be a number from 0 to 1")
+    return float(value)
+
+
+def quiet_window(value: Any, spot: Spot) -> QuietHours | None:
+    """A daily window ("22:00-07:00") when immediate alerts are held."""
+    window = string(value, spot)
+    if not window:
+        return None
+    try:
+        return QuietHours.parse(window)
+    except ValueError as exc:
+        raise Refused(f"quiet_hours: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SubscriberConfig:
+    """One ``[[subscribers]]`` entry; keys are read in this order (a key may use earlier ones)."""
+
+    name: str = key(subscriber_name, required=True)
+    notify: tuple[Channel, ...] = key(notify_urls, (), secret=channel_urls)
+    watchlists: tuple[str, ...] | None = key(watchlist_names, None)
+    timezone: str = key(zone, "UTC")
+    mode: str = key(delivery_mode, "immediate")
+    schedule: str | None = key(cron_line, None)
+    entities: tuple[str, ...] | None = key(entity_names, None)
+    min_score: float | None = key(score_floor, None)
+    quiet_hours: QuietHours | None = key(quiet_window, None)
+    max_per_hour: int = key(positive_int, DEFAULT_MAX_PER_HOUR)
+
+    def recipient(self) -> Recipient:
+        """The subscriber as the delivery layer sees it."""
+        return Recipient(name=self.name, channels=self.notify, watchlists=self.watchlists,
+                         entities=self.entities, min_score=self.min_score, mode=self.mode,
+                         schedule=self.schedule, timezone=self.timezone,
+                         quiet_hours=self.quiet_hours, max_per_hour=self.max_per_hour)

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from monitor.config.problems import (
-    InvalidFiles,
-    LineFinder,
-    Problem,
-    did_you_mean,
-    toml_syntax_problem,
-)
+from monitor.config.problems import InvalidFiles, Problem, Reader, read_toml
 from monitor.matching.normalize import alias_keys, matches_most_stories
 from monitor.text import CONTROL_CHARS
 
 FIELDS = ("title", "summary", "content")
-TOP_KEYS = {"name", "description", "entities"}
-ENTITY_KEYS = {
-    "name",
-    "aliases",
-    "case_sensitive",
-    "require_context",
-    "context",
-    "exclude_phrases",
-    "exclude_context",
-    "typo_tolerance",
-    "min_score",
-    "fields",
-}
 DEFAULT_MIN_SCORE = 0.8
 MAX_TYPO = 3
 MAX_NAME = 256  # hits.watchlist holds this many characters
@@ -67,30 +47,26 @@ class Watchlist:
     path: str
 
 
-class _FileChecker:
-    """Collects problems for one file; positions come from LineFinder because tomllib drops them."""
+TOP_KEYS = {f.name for f in fields(Watchlist)} - {"path"}  # a watchlist file's keys
+ENTITY_KEYS = {f.name for f in fields(Entity)}  # an [[entities]] entry's keys
 
-    def __init__(self, path: Path, text: str):
-        self.file = str(path)
-        self.lines = LineFinder(text)
-        self.problems: list[Problem] = []
 
-    def add(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.file, line, message))
+class _FileChecker(Reader):
+    """Reads one watchlist file; positions come from LineFinder because tomllib drops them."""
 
     def strings(self, value: Any, key: str, line: int, where: str) -> tuple[str, ...] | None:
         """A list of non-empty strings, or None after reporting why not."""
         at = self.lines.key(key, line)
         if not isinstance(value, list):
-            self.add(at, f"{where}: '{key}' must be a list of strings")
+            self.error(at, f"{where}: '{key}' must be a list of strings")
             return None
         out: list[str] = []
         for item in value:
             if not isinstance(item, str):
-                self.add(at, f"{where}: '{key}' must contain only strings, got {item!r}")
+                self.error(at, f"{where}: '{key}' must contain only strings, got {item!r}")
                 return None
             if not item.strip():
-                self.add(at, f"{where}: '{key}' contains an empty string")
+                self.error(at, f"{where}: '{key}' contains an empty string")
                 return None
             out.append(item.strip())
         return tuple(out)
@@ -99,18 +75,17 @@ class _FileChecker:
         line = self.lines.table("entities", index)
         where = f"entity #{index + 1}"
         if not isinstance(raw, dict):
-            self.add(line, f"{where}: must be a table")
+            self.error(line, f"{where}: must be a table")
             return None
         before = len(self.problems)
         name = raw.get("name")
         if isinstance(name, str) and name.strip():
             name = name.strip()
             where = f"entity '{name}'"
-        for key in sorted(set(raw) - ENTITY_KEYS):
-            self.add(self.lines.key(key, line),
-                     f"{where}: unknown key '{key}'{did_you_mean(key, ENTITY_KEYS)}")
+        self.unknown_keys(raw, ENTITY_KEYS, line,
+                          lambda key, hint: f"{where}: unknown key '{key}'{hint}")
         if not isinstance(name, str) or not name:
-            self.add(line, f"{where}: missing or empty 'name'")
+            self.error(line, f"{where}: missing or empty 'name'")
             return None
         lists: dict[str, tuple[str, ...]] = {}
         for key in ("aliases", "case_sensitive", "require_context", "context",
@@ -123,18 +98,18 @@ class _FileChecker:
         for key in ("case_sensitive", "require_context"):
             for alias in lists.get(key, ()):
                 if alias not in names:
-                    self.add(self.lines.key(key, line),
+                    self.error(self.lines.key(key, line),
                              f"{where}: '{key}' lists {alias!r}, which is not the name or an alias")
         if lists.get("require_context") and not lists.get("context"):
-            self.add(self.lines.key("require_context", line),
+            self.error(self.lines.key("require_context", line),
                      f"{where}: 'require_context' needs a non-empty 'context' list")
         self._check_phrases(lists, names, line, where)
         for field in lists.get("fields", ()):
             if field not in FIELDS:
-                self.add(self.lines.key("fields", line),
+                self.error(self.lines.key("fields", line),
                          f"{where}: unknown field {field!r} (use {', '.join(FIELDS)})")
         if "fields" in raw and not lists.get("fields"):
-            self.add(self.lines.key("fields", line), f"{where}: 'fields' must not be empty")
+            self.error(self.lines.key("fields", line), f"{where}: 'fields' must not be empty")
         tolerance = self._typo(raw, line, where)
         min_score = self._min_score(raw, line, where)
         if len(self.problems) > before:
@@ -161,9 +136,9 @@ class _FileChecker:
             at = self.lines.key("aliases" if alias in lists.get("aliases", ()) else "name", line)
             keys = alias_keys(alias)
             if not keys:
-                self.add(at, f"{where}: alias {alias!r} has no letters")
+                self.error(at, f"{where}: alias {alias!r} has no letters")
             elif alias not in cased and matches_most_stories(keys):
-                self.add(at, f"{where}: alias {alias!r} is only stop words or single letters "
+                self.error(at, f"{where}: alias {alias!r} is only stop words or single letters "
                          "and would match most stories; list it in 'case_sensitive' (matched "
                          "as written) or use a longer form")
 
@@ -174,13 +149,14 @@ class _FileChecker:
         for phrase in lists.get("exclude_phrases", ()):
             keys = alias_keys(phrase)
             if not any(_contains(keys, seq) for seq in alias_seqs if seq):
-                self.add(self.lines.key("exclude_phrases", line),
+                self.error(self.lines.key("exclude_phrases", line),
                          f"{where}: exclude phrase {phrase!r} contains no alias "
                          "(use 'exclude_context' for words elsewhere in the story)")
         for key in ("context", "exclude_context"):
             for phrase in lists.get(key, ()):
                 if not alias_keys(phrase.rstrip("*")):
-                    self.add(self.lines.key(key, line), f"{where}: {key} {phrase!r} has no letters")
+                    self.error(self.lines.key(key, line),
+                               f"{where}: {key} {phrase!r} has no letters")
 
     def _typo(self, raw: dict[str, Any], line: int, where: str) -> int | None:
         value = raw.get("typo_tolerance", "auto")
@@ -190,7 +166,7 @@ class _FileChecker:
             return 0
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TYPO:
             return value
-        self.add(self.lines.key("typo_tolerance", line),
+        self.error(self.lines.key("typo_tolerance", line),
                  f"{where}: 'typo_tolerance' must be \"auto\", \"off\" or 0..{MAX_TYPO}, "
                  f"got {value!r}")
         return None
@@ -199,25 +175,24 @@ class _FileChecker:
         value = raw.get("min_score", DEFAULT_MIN_SCORE)
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
             return float(value)
-        self.add(self.lines.key("min_score", line),
+        self.error(self.lines.key("min_score", line),
                  f"{where}: 'min_score' must be a number in (0, 1], got {value!r}")
         return DEFAULT_MIN_SCORE
 
     def watchlist(self, data: dict[str, Any]) -> Watchlist | None:
-        for key in sorted(set(data) - TOP_KEYS):
-            self.add(self.lines.key(key), f"unknown key '{key}'{did_you_mean(key, TOP_KEYS)}")
+        self.unknown_keys(data, TOP_KEYS, 0, lambda key, hint: f"unknown key '{key}'{hint}")
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
-            self.add(self.lines.key("name") or 1, "missing or empty watchlist 'name'")
+            self.error(self.lines.key("name") or 1, "missing or empty watchlist 'name'")
         elif reason := _name_problem(name.strip()):
-            self.add(self.lines.key("name") or 1, reason)
+            self.error(self.lines.key("name") or 1, reason)
         description = data.get("description", "")
         if not isinstance(description, str):
-            self.add(self.lines.key("description"), "'description' must be a string")
+            self.error(self.lines.key("description"), "'description' must be a string")
         raw_entities = data.get("entities")
         entities: list[Entity] = []
         if not isinstance(raw_entities, list) or not raw_entities:
-            self.add(self.lines.key("entities") or 1, "no [[entities]] defined")
+            self.error(self.lines.key("entities") or 1, "no [[entities]] defined")
         else:
             seen: set[str] = set()
             for index, raw in enumerate(raw_entities):
@@ -225,7 +200,7 @@ class _FileChecker:
                 if entity is None:
                     continue
                 if entity.name in seen:
-                    self.add(self.lines.table("entities", index),
+                    self.error(self.lines.table("entities", index),
                              f"duplicate entity name '{entity.name}'")
                 seen.add(entity.name)
                 entities.append(entity)
@@ -259,16 +234,11 @@ def check_watchlists(directory: Path) -> tuple[list[Watchlist], list[Problem]]:
     problems: list[Problem] = []
     owners: dict[str, str] = {}  # by casefolded name: URLs find watchlists in any case
     for path in sorted(directory.glob("*.toml")):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), 0, f"cannot read file: {exc}"))
+        read = read_toml(path, "file")
+        if isinstance(read, Problem):
+            problems.append(read)
             continue
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            problems.append(toml_syntax_problem(path, exc))
-            continue
+        text, data = read
         checker = _FileChecker(path, text)
         watchlist = checker.watchlist(data)
         problems.extend(checker.problems)

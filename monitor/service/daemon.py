@@ -11,7 +11,6 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from monitor.config.subscribers import cron_trigger
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.pool import PARSE_POOLS
@@ -20,6 +19,7 @@ from monitor.service.health import GRACE
 from monitor.service.reload import FileWatcher, describe_changes, rebuild
 from monitor.service.runtime import Runtime
 from storage.db import ping
+from monitor.service.schedule import cron_trigger
 from storage.models import utcnow
 from storage.sources import next_poll_times
 from storage.stories import prune

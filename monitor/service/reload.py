@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from monitor.config.check import check_all
 from monitor.config.problems import Problem
 from monitor.service.logs import add_secrets
-from monitor.service.runtime import Runtime, assemble, check_all
+from monitor.service.runtime import Runtime, assemble
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 
-from monitor.config import Config, FeedConfig, check_config
-from monitor.config.problems import InvalidFiles, Problem, as_given
-from monitor.config.watchlists import Watchlist, check_watchlists
+from monitor.config import Config, FeedConfig
+from monitor.config.check import load_all
+from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
 from monitor.service.logs import add_secrets
 from notifiers.messages import Renderer
@@ -42,41 +42,11 @@ class Runtime:
         self.db.dispose()
 
 
-def check_all(config_path: Path) -> tuple[Config | None, list[Watchlist], list[Problem]]:
-    """Validate the config and the watchlists it points at (read once); collect every problem.
-
-    Names are checked against the watchlists only when all of them loaded: a broken file is
-    reported once, as the root cause, not again as every subscriber's unknown watchlist."""
-    loaded: dict[Path, tuple[list[Watchlist], list[Problem]]] = {}
-
-    def read(directory: Path) -> list[Watchlist] | None:
-        if directory not in loaded:
-            loaded[directory] = check_watchlists(as_given(config_path, directory))
-        watchlists, problems = loaded[directory]
-        return None if problems else watchlists
-
-    def names(directory: Path) -> set[str] | None:
-        watchlists = read(directory)
-        return None if watchlists is None else {w.name for w in watchlists}
-
-    def entity_names(directory: Path) -> set[str] | None:
-        watchlists = read(directory)
-        return None if watchlists is None else {e.name for w in watchlists for e in w.entities}
-
-    config, problems = check_config(config_path, names, entity_names)
-    if config is None:
-        return None, [], problems
-    watchlists, wl_problems = loaded[config.watchlists_dir]
-    return config, watchlists, problems + wl_problems
-
-
 def load_runtime(config_path: Path, warn: bool = True) -> Runtime:
     """Build a Runtime, or raise InvalidFiles with every problem (file:line: message).
 
     ``warn=False`` for read-only commands: disabled channels matter only to what sends."""
-    config, watchlists, problems = check_all(config_path)
-    if problems or config is None:
-        raise InvalidFiles(problems)
+    config, watchlists = load_all(config_path)
     add_secrets(config.secrets())
     for warning in config.warnings if warn else ():
         log.warning("%s", warning)
