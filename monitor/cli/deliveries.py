@@ -71,7 +71,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 def _digest_send_times(records: list[dict[str, Any]], subscribers: Sequence[Recipient]) -> None:
     """A digest row waits for its schedule, not for ``next_attempt_at`` (its creation time):
     show the schedule's next run. A retried digest (attempts > 0) keeps its retry time."""
-    from monitor.service.schedule import cron_trigger
+    from monitor.config.schedule import cron_trigger
     from storage.models import utcnow
 
     now = utcnow()

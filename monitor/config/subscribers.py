@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.config.problems import did_you_mean
+from monitor.config.schedule import cron_trigger
 from monitor.config.schema import Refused, Spot, expand_env, key, positive_int, string
-from monitor.service.schedule import cron_trigger
 from notifiers.channels import Channel, QuietHours, Recipient, channel_id
 from notifiers.urls import notify_url_problem
 

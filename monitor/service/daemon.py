@@ -11,6 +11,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor.config.schedule import cron_trigger
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.pool import PARSE_POOLS
@@ -19,7 +20,6 @@ from monitor.service.health import GRACE
 from monitor.service.reload import FileWatcher, describe_changes, rebuild
 from monitor.service.runtime import Runtime
 from storage.db import ping
-from monitor.service.schedule import cron_trigger
 from storage.models import utcnow
 from storage.sources import next_poll_times
 from storage.stories import prune

@@ -11,11 +11,11 @@ from functools import partial
 import pytest
 from sqlalchemy import func, select, update
 
+from monitor.config.schedule import cron_trigger, cron_weekdays
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
 from monitor.pipeline.prepare import prepare
 from monitor.pipeline.store import store_entries
-from monitor.service.schedule import cron_trigger, cron_weekdays
 from monitor.sources.entry import Entry, entry_key
 from notifiers.channels import Channel, QuietHours, Recipient
 from notifiers.content import sparkline
