@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import threading
 import time
@@ -13,32 +12,27 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from monitor.config import PollingConfig
 from monitor.dedup.neardup import NearDupIndex
+from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled, stopped
 from monitor.pipeline.fetch import FetchRequest, FetchResult, Slots, fetch_one, make_session
 from monitor.pipeline.pool import PARSE_POOLS, parse_and_match
 from monitor.pipeline.store import IngestReport, ingest_feeds, recent_index
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.sources.entry import Parsed
-from monitor.sources.state import adopt_title, record_fetch, sync_feeds
 from monitor.text import error_line
 from storage import Feed
 from storage.models import utcnow
-from storage.sources import claim_feeds, release
+from storage.sources import adopt_title, record_fetch, sync_feeds
 
 log = logging.getLogger(__name__)
 
-BATCH = 100  # feeds per claim: small, so several workers share even a short list
-CLAIM_BELOW = 150  # claim the next batch when fewer claimed feeds than this are unstored
 POOL_THRESHOLD = 16
 STORE_ATTEMPTS = 3
-CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
 PARSE_BACKLOG = 200
 STORE_FEEDS = 200  # feeds per store transaction, at most
 STORE_ENTRIES = 2500  # entries per store transaction, about
@@ -69,15 +63,11 @@ class CycleStats:
         return asdict(self)
 
 
-def _stopped(stop: threading.Event | None) -> bool:
-    return stop is not None and stop.is_set()
-
-
 async def _run_until_stopped(work, stop: threading.Event | None) -> None:
     """Await ``work``; cancel it when ``stop`` is set (feeds not yet stored stay due)."""
     task = asyncio.ensure_future(work)
     while not task.done():
-        if _stopped(stop):
+        if stopped(stop):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -86,7 +76,7 @@ async def _run_until_stopped(work, stop: threading.Event | None) -> None:
     task.result()
 
 
-async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
+async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
                     stats: CycleStats, neardup: NearDupIndex | None,
                     stop: threading.Event | None = None) -> None:
     """Fetch, parse and store as a pipeline: bodies are parsed on every core while other feeds
@@ -100,14 +90,14 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     store = _StoreQueue(rt, stats, neardup, claims)
     slots = Slots(rt.config.polling)
 
-    async def parse(result: FetchResult) -> Parsed | None:
+    async def parse(req: FetchRequest, result: FetchResult) -> Parsed | None:
         """Parse on the pool; a crash (worker killed, matcher error) fails that feed alone.
         The pool is got at the first body (a cycle of 304s starts none), off the event loop:
         a new watchlist version's matcher takes seconds to build."""
         nonlocal pool_alive, pool_ready
         pool = None
         try:
-            args = (result.body, result.final_url or result.url, result.headers)
+            args = (req.kind, req.params, result.pages)
             if pool_alive:
                 if pool_ready is None:
                     pool_ready = asyncio.ensure_future(
@@ -129,14 +119,14 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
 
     async def one(session, req: FetchRequest) -> None:
         async with backlog:
-            if _stopped(stop):
+            if stopped(stop):
                 return
             result = await fetch_one(session, req, rt.config.polling, slots)
             metrics.observe_fetches([result])
             parsed = None
             if result.body is not None:
-                parsed = await parse(result)
-                result.body = None
+                parsed = await parse(req, result)
+                result.pages = ()
                 stats.feeds_fast_parsed += parsed is not None and parsed.fast
         store.put(result, parsed)
 
@@ -171,7 +161,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
         storer.cancel()
 
 
-async def _until_fewer_unstored(claims: _Claims, store: _StoreQueue,
+async def _until_fewer_unstored(claims: Claims, store: _StoreQueue,
                                 tasks: set[asyncio.Future]) -> set[asyncio.Future]:
     """Wait until fewer than CLAIM_BELOW claimed feeds are unstored (memory stays bounded and
     leases cover what waits here); return the fetches still running, raising their errors."""
@@ -195,7 +185,7 @@ class _StoreQueue:
     """
 
     def __init__(self, rt: Runtime, stats: CycleStats, neardup: NearDupIndex | None,
-                 claims: _Claims) -> None:
+                 claims: Claims) -> None:
         self.rt, self.stats, self.neardup, self.claims = rt, stats, neardup, claims
         self.ready: list[tuple[FetchResult, Parsed | None]] = []
         self.wake = asyncio.Event()
@@ -349,71 +339,6 @@ def _store_one(rt: Runtime, result: FetchResult, parsed: Parsed | None,
     _count(stats, result, parsed, True)
 
 
-def lease_seconds(polling: PollingConfig) -> float:
-    """``[polling] lease``, else long enough to fetch every claimed, unstored feed (at most
-    CLAIM_BELOW + BATCH) when all are slow, plus a minute."""
-    if polling.lease:
-        return polling.lease
-    return polling.timeout * math.ceil((BATCH + CLAIM_BELOW) / polling.concurrency) + 60.0
-
-
-class _Claims:
-    """This cycle's leases on due feeds, taken a batch at a time as the pipeline drains.
-
-    Small batches let several workers share a short list; ``outstanding`` holds the feeds
-    claimed and not yet stored, whose leases a shutdown gives back. Feeds no longer in this
-    config are put off by their interval instead of fetched, and not claimed again."""
-
-    def __init__(self, rt: Runtime, force: bool, stop: threading.Event | None) -> None:
-        self.rt, self.force, self.stop = rt, force, stop
-        self.started = time.monotonic()
-        self.cycle_start = utcnow()
-        self.configured = {f.url for f in rt.config.feeds}
-        self.skipped: set[int] = set()
-        self.outstanding: set[int] = set()
-
-    def next(self) -> list[FetchRequest] | None:
-        """The next batch to fetch; None when nothing is due, the budget is spent or a stop
-        was asked for (a worker with a backlog keeps claiming, up to CYCLE_BUDGET_S)."""
-        while (self.force or time.monotonic() - self.started < CYCLE_BUDGET_S) \
-                and not _stopped(self.stop):
-            claimed, requests = self._claim()
-            if not claimed:
-                return None
-            if requests:
-                self.outstanding.update(r.feed_id for r in requests)
-                return requests
-        return None
-
-    def _claim(self) -> tuple[int, list[FetchRequest]]:
-        rt, now = self.rt, utcnow()
-        with rt.db.session() as s:
-            feeds = claim_feeds(s, rt.worker, now, lease_seconds(rt.config.polling), BATCH,
-                                due_by=now,
-                                polled_before=self.cycle_start if self.force else None,
-                                exclude=self.skipped)
-            requests = []
-            for f in feeds:
-                if f.url in self.configured:
-                    requests.append(FetchRequest(f.id, f.fetch_url or f.url, f.etag,
-                                                 f.last_modified))
-                else:
-                    release(f, rt.worker)
-                    f.next_poll_at = now + timedelta(seconds=f.interval_s)
-                    self.skipped.add(f.id)
-            return len(feeds), requests
-
-
-def _release_unpolled(rt: Runtime, feed_ids: list[int]) -> None:
-    """Give back the leases of feeds a shutdown interrupted, so another worker takes them now."""
-    if not feed_ids:
-        return
-    with rt.db.session() as s:
-        s.execute(update(Feed).where(Feed.id.in_(feed_ids), Feed.lease_owner == rt.worker)
-                  .values(lease_owner=None, lease_until=None)
-                  .execution_options(synchronize_session=False))
-
-
 def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
                stop: threading.Event | None = None) -> CycleStats:
     """Poll every due feed (``force``: all of them), then send due alerts.
@@ -423,23 +348,23 @@ def poll_cycle(rt: Runtime, force: bool = False, deliver: bool = True,
     stats = CycleStats()
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
-    claims = _Claims(rt, force, stop)
+    claims = Claims(rt, force, stop)
     neardup = recent_index(rt.db, claims.cycle_start)
     first = claims.next()
     if first:
         try:
             asyncio.run(_poll_all(rt, claims, first, stats, neardup, stop))
         except BaseException:
-            _release_unpolled(rt, list(claims.outstanding))
+            release_unpolled(rt, list(claims.outstanding))
             raise
-        if _stopped(stop):
-            _release_unpolled(rt, list(claims.outstanding))
+        if stopped(stop):
+            release_unpolled(rt, list(claims.outstanding))
     level = logging.INFO if stats.feeds_polled else logging.DEBUG
     log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
              "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,
              stats.feeds_not_modified, stats.new_stories, stats.hits, stats.deliveries_queued,
              time.monotonic() - started)
-    if deliver and not _stopped(stop):
+    if deliver and not stopped(stop):
         report = rt.outbox.deliver_due(should_stop=stop.is_set if stop else None)
         metrics.observe_deliveries(report)
         stats.notifications_sent = report.sent

@@ -18,15 +18,17 @@ import pickle
 import select
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
 from monitor.service.gctune import tune_gc
+from monitor.sources import kind_modules
+from monitor.sources.base import Response, Source
 from monitor.sources.entry import Parsed
-from monitor.sources.feed.parser import parse_feed
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +76,11 @@ def _init_worker(daemon_pid: int) -> None:
     tune_gc()
 
 
-def parse_and_match(body: bytes, url: str, headers: dict[str, str]) -> Parsed:
-    """Parse a fetched document; in a worker, also match every entry (else the store does)."""
-    parsed = parse_feed(body, url, headers)
+def parse_and_match(kind: Source, params: Mapping[str, Any],
+                    pages: Sequence[Response]) -> Parsed:
+    """Parse a poll's responses by their source's kind; in a worker, also match every entry
+    (else the store does)."""
+    parsed = kind.parse(pages, params)
     if _matcher is not None and parsed.entries:
         match = _matcher.match
         parsed = replace(parsed, entries=[
@@ -102,7 +106,8 @@ def _start_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecut
         with os.fdopen(fd, "wb") as f:
             pickle.dump(list(watchlists), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.environ[MATCHER_FILE_ENV] = path
-        multiprocessing.get_context("forkserver").set_forkserver_preload(["monitor.pipeline.matcherhost"])
+        multiprocessing.get_context("forkserver").set_forkserver_preload(
+            ["monitor.pipeline.matcherhost", *kind_modules()])
         multiprocessing.forkserver.ensure_running()
         pool = worker_pool(size)
         try:
