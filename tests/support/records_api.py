@@ -76,12 +76,13 @@ RECORDS = RecordsApi()
 class RecordsServer:
     """The paged search API on 127.0.0.1; ``records`` maps a query to its records, in order.
     It notes each request (arrival time, query, page) and the most requests it had at once;
-    ``throttled`` makes it answer 429 with RateLimit-Reset."""
+    ``throttled`` makes it answer 429 with RateLimit-Reset, ``broken_page`` 502 on that page."""
 
     def __init__(self, records: dict[str, list[dict]], delay: float = 0.0) -> None:
         self.records, self.delay = records, delay
         self.requests: list[tuple[float, str, int]] = []
         self.throttled: int | None = None
+        self.broken_page: int | None = None  # answered with a 502
         self.in_flight = self.most_in_flight = 0
         lock = threading.Lock()
         owner = self
@@ -106,6 +107,8 @@ class RecordsServer:
                 time.sleep(owner.delay)
                 if self.path != PATH:
                     self._send(404, {"error": "no such endpoint"})
+                elif asked["page"] == owner.broken_page:
+                    self._send(502, {"error": "bad gateway"})
                 elif owner.throttled is not None:
                     self._send(429, {"error": "slow down"},
                                {"RateLimit-Reset": str(owner.throttled)})

@@ -20,6 +20,7 @@ from storage.models import utcnow
 from storage.sources import MAX_BACKOFF, backoff_seconds, record_fetch
 from tests.conftest import DATA, run_cli, write_config
 from tests.support.hostile import HostileServer
+from tests.support.records_api import RECORDS, RecordsServer
 
 RSS = (DATA / "feeds" / "rss2.xml").read_bytes()
 POLLING = PollingConfig(timeout=1.5, max_bytes=1024 * 1024, contact="https://ops.example/c")
@@ -164,3 +165,31 @@ def test_waiting_for_a_per_host_slot_does_not_count_against_the_deadline(tmp_pat
     assert stats["feeds_polled"] == 12
     assert max(t for t, _ in feed_server.times) - min(t for t, _ in feed_server.times) >= 2.4
     assert time.monotonic() - started < 30
+
+
+def _poll_records(server: RecordsServer, query: str) -> FetchResult:
+    params = {"query": query}
+    source = SourceRecord(1, RECORDS.key(server.endpoint, params), params)
+    return asyncio.run(fetch_all([FetchRequest.of(source, RECORDS)], POLLING))[0]
+
+
+def test_a_kind_posts_its_body_and_follows_its_pages():
+    server = RecordsServer({"q": [{"record_id": n} for n in range(5)]}).start()
+    try:
+        result = _poll_records(server, "q")
+    finally:
+        server.stop()
+    assert result.error is None and result.status == 200 and len(result.pages) == 3
+    assert [p for _, _, p in server.requests] == [1, 2, 3]
+    assert [json.loads(p.body)["results"][0]["record_id"] for p in result.pages] == [0, 2, 4]
+
+
+def test_a_failed_later_page_fails_the_whole_poll():
+    server = RecordsServer({"q": [{"record_id": n} for n in range(5)]}).start()
+    server.broken_page = 2
+    try:
+        result = _poll_records(server, "q")
+    finally:
+        server.stop()
+    assert result.error.startswith("HTTP 502 on a following page") and result.pages == ()
+    assert result.body is None and result.status == 200
