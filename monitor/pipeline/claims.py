@@ -14,6 +14,7 @@ from monitor.pipeline.fetch import FetchRequest
 from monitor.service.runtime import Runtime
 from monitor.sources import UnknownKind, source_kind
 from monitor.sources.base import SourceRecord
+from monitor.text import error_line
 from storage import Feed
 from storage.models import utcnow
 from storage.sources import FEED_KIND, claim_feeds, params_of, put_off, release_leases
@@ -100,9 +101,9 @@ class Claims:
             return fetch_request(feed)
         except UnknownKind as exc:
             log.warning("source %s is not polled: %s", feed.url, exc)
-        except Exception:  # noqa: BLE001 - a source whose request cannot be built waits alone
-            log.exception("source %s is not polled: its %s request cannot be built",
-                          feed.url, feed.kind)
+        except (ValueError, KeyError, TypeError) as exc:  # its stored parameters do not fit
+            log.warning("source %s is not polled: its %s request cannot be built (%s)",
+                        feed.url, feed.kind, error_line(exc))
         return None
 
 
