@@ -52,8 +52,9 @@ class Feed(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
-    kind: Mapped[str] = mapped_column(String(32), default="feed", server_default="feed")
-    params: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")  # JSON object
+    # Server defaults only, so inserts written for older schemas (migration tests) still work.
+    kind: Mapped[str] = mapped_column(String(32), server_default="feed")
+    params: Mapped[str] = mapped_column(Text, server_default="{}")  # a JSON object
     fetch_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     name: Mapped[str] = mapped_column(Text, default="")
     interval_s: Mapped[float] = mapped_column(Float, default=900.0)
