@@ -47,12 +47,16 @@ class Base(DeclarativeBase):
 
 
 class Feed(Base):
-    """A polled feed and its health; the config's feed list is mirrored here by URL."""
+    """A polled source (a feed, or another kind's) and its health; the config's feed list is
+    mirrored here by URL. ``url`` is a source's identity (see storage.sources)."""
 
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
+    # Server defaults only, so inserts written for older schemas (migration tests) still work.
+    kind: Mapped[str] = mapped_column(String(32), server_default="feed")
+    params: Mapped[str] = mapped_column(Text, server_default="{}")  # a JSON object
     fetch_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     name: Mapped[str] = mapped_column(Text, default="")
     interval_s: Mapped[float] = mapped_column(Float, default=900.0)

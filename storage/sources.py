@@ -1,17 +1,48 @@
-"""Feed leases: many workers share one database and each due feed is polled by one of them."""
+"""Sources (the ``feeds`` table): mirror the config's feeds, store other kinds' sources, lease
+due ones to workers, record each poll's outcome.
+
+A source is keyed by ``feeds.url``: a feed by its URL, another kind by what its kind's
+``key`` makes of its endpoint and parameters (sources of one kind may share an endpoint).
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import secrets
 import socket
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Feed
+from storage.models import Feed, utcnow
+from storage.upsert import insert_ignore
+
+FEED_KIND = "feed"
+MAX_BACKOFF = 6 * 3600.0
+
+
+class FeedSpec(Protocol):
+    """A configured feed (monitor.config.FeedConfig): URL, optional name, interval in s."""
+
+    url: str
+    name: str | None
+    interval: float
+
+
+class PollOutcome(Protocol):
+    """What a poll brought back (monitor.pipeline.fetch.FetchResult)."""
+
+    status: int | None
+    headers: Mapping[str, str]
+    permanent_redirect: str | None
+    retry_after: float | None
+    error: str | None
 
 
 def worker_id() -> str:
@@ -19,10 +50,61 @@ def worker_id() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+def params_of(feed: Feed) -> dict[str, Any]:
+    """A source's parameters (a JSON object; a feed has none)."""
+    value = json.loads(feed.params or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+def sync_feeds(session: Session, feeds: Sequence[FeedSpec]) -> list[Feed]:
+    """Create rows for new config feeds and update names/intervals; return the configured ones.
+
+    Several workers run this at once: new rows are inserted with ON CONFLICT DO NOTHING and
+    a row is written only when it changed, so they neither clash nor contend.
+    """
+    existing = {f.url: f for f in session.scalars(select(Feed))}
+    now = utcnow()
+    missing = [{"url": fc.url, "name": fc.name or urlsplit(fc.url).hostname or fc.url,
+                "interval_s": fc.interval, "next_poll_at": now}
+               for fc in feeds if fc.url not in existing]
+    if missing:
+        insert_ignore(session, Feed, missing, ["url"])
+        new = session.scalars(select(Feed).where(Feed.url.in_([m["url"] for m in missing])))
+        existing.update((f.url, f) for f in new)
+    rows = []
+    for fc in feeds:
+        row = existing[fc.url]
+        if row.interval_s != fc.interval:
+            row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=fc.interval))
+            row.interval_s = fc.interval
+        if fc.name and row.name != fc.name:
+            row.name = fc.name
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def add_source(session: Session, key: str, kind: str, params: Mapping[str, Any], name: str,
+               interval_s: float) -> Feed:
+    """The source keyed ``key``, created (due now) if new; racing writers make one row."""
+    insert_ignore(session, Feed, [{
+        "url": key, "kind": kind, "name": name, "interval_s": interval_s,
+        "params": json.dumps(params, sort_keys=True, ensure_ascii=False),
+        "next_poll_at": utcnow()}], ["url"])
+    return session.scalars(select(Feed).where(Feed.url == key)).one()
+
+
+def list_sources(session: Session, feeds: Sequence[FeedSpec]) -> list[Feed]:
+    """Every source: the configured feeds in the config's order (synced first), then the
+    sources of other kinds in the order they were added."""
+    others = session.scalars(select(Feed).where(Feed.kind != FEED_KIND).order_by(Feed.id))
+    return sync_feeds(session, feeds) + list(others)
+
+
 def claim_feeds(session: Session, owner: str, now: datetime, lease_s: float, limit: int,
                 due_by: datetime, polled_before: datetime | None = None,
                 exclude: Collection[int] = ()) -> list[Feed]:
-    """Lease up to ``limit`` due feeds to ``owner``; rows another worker holds are skipped.
+    """Lease up to ``limit`` due sources to ``owner``; rows another worker holds are skipped.
 
     Due means ``next_poll_at <= due_by`` (or, with ``polled_before``, not polled since then:
     ``poll-once`` polls every feed). A lease that expired (its worker died) is taken over.
@@ -48,6 +130,58 @@ def release(feed: Feed, owner: str) -> None:
     """End ``owner``'s lease on ``feed`` (a lease taken over by another worker is left alone)."""
     if feed.lease_owner == owner:
         feed.lease_owner, feed.lease_until = None, None
+
+
+def put_off(feed: Feed, owner: str, now: datetime) -> None:
+    """Give back a claimed source that is not to be polled now, due again in one interval."""
+    release(feed, owner)
+    feed.next_poll_at = now + timedelta(seconds=feed.interval_s)
+
+
+def release_leases(session: Session, feed_ids: Collection[int], owner: str) -> None:
+    """Give back ``owner``'s leases on these sources, so another worker takes them now."""
+    session.execute(update(Feed).where(Feed.id.in_(list(feed_ids)), Feed.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None)
+                    .execution_options(synchronize_session=False))
+
+
+def backoff_seconds(feed: Feed, retry_after: float | None) -> float:
+    """Delay after a failure: Retry-After if given, else doubling with jitter, at most 6 h."""
+    if retry_after is not None:
+        return min(max(retry_after, feed.interval_s), 24 * 3600.0)
+    base = feed.interval_s * 2 ** min(max(feed.error_count - 1, 0), 16)
+    return min(MAX_BACKOFF, base) * random.uniform(0.85, 1.0)
+
+
+def adopt_title(feed: Feed, configured: FeedSpec | None, title: str) -> None:
+    """Name an unnamed feed after its own title, so alerts say "The Guardian", not a host."""
+    if title and (configured is None or configured.name is None):
+        feed.name = title[:200]
+
+
+def record_fetch(feed: Feed, result: PollOutcome, parse_error: str | None, now: datetime,
+                 worker: str | None = None) -> None:
+    """Update the source's validators, health and next poll time; end ``worker``'s lease."""
+    if worker is not None:
+        release(feed, worker)
+    feed.last_polled_at = now
+    if result.permanent_redirect and result.permanent_redirect != feed.url:
+        feed.fetch_url = result.permanent_redirect
+    if result.status == 410:
+        feed.state, feed.last_error = "disabled", "HTTP 410 Gone: feed removed by its publisher"
+        return
+    error = result.error or parse_error
+    if error:
+        feed.error_count += 1
+        feed.state, feed.last_error = "failing", error
+        feed.next_poll_at = now + timedelta(seconds=backoff_seconds(feed, result.retry_after))
+        return
+    feed.state, feed.last_error, feed.error_count = "ok", None, 0
+    if result.status == 200:
+        feed.etag = result.headers.get("etag")
+        feed.last_modified = result.headers.get("last-modified")
+    jitter = random.uniform(0, min(30.0, feed.interval_s * 0.05))
+    feed.next_poll_at = now + timedelta(seconds=feed.interval_s + jitter)
 
 
 def feeds_by_id(session: Session, ids: Collection[int]) -> dict[int, Feed]:

@@ -59,7 +59,9 @@ def cmd_feeds_opml(args: argparse.Namespace) -> int:
 
 
 def _feed_record(f) -> dict:
-    """A feed's health as ``feeds --format json`` prints it (ISO times, full URLs)."""
+    """A source's health as ``feeds --format json`` prints it (ISO times, full URLs)."""
+    from storage.sources import params_of
+
     def iso(when: datetime | None) -> str | None:
         return when.isoformat() if when else None
 
@@ -67,14 +69,16 @@ def _feed_record(f) -> dict:
             "next_poll_at": f.next_poll_at.isoformat(), "last_polled_at": iso(f.last_polled_at),
             "entries_seen": f.entries_seen, "last_new_story_at": iso(f.last_new_story_at),
             "error_count": f.error_count,
-            "fetch_url": f.fetch_url if f.fetch_url != f.url else None}
+            "fetch_url": f.fetch_url if f.fetch_url != f.url else None,
+            "kind": f.kind, "params": params_of(f)}
 
 
 def _feed_row(f, url: str, now: datetime) -> dict:
     """A feed's health as the table shows it: relative times, ``url`` shortened."""
     next_poll = ("never" if f.state == "disabled" else "due now" if f.next_poll_at <= now
                  else relative_time(f.next_poll_at, now))
-    return {"name": f.name, "url": url, "state": f.state, "next poll": next_poll,
+    return {"name": f.name, "kind": f.kind, "url": url, "state": f.state,
+            "next poll": next_poll,
             "last poll": relative_time(f.last_polled_at, now),
             "last new story": relative_time(f.last_new_story_at, now),
             "entries": f.entries_seen,
@@ -86,13 +90,13 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     """Each configured feed's health (in the config's order), or the OPML actions."""
     if args.action:
         return cmd_feeds_opml(args)
-    from monitor.sources.state import sync_feeds
     from storage.models import utcnow
+    from storage.sources import list_sources
 
     rt = load_runtime(args, warn=False)
     try:
         with rt.db.session() as s:
-            rows = sync_feeds(s, rt.config.feeds)  # the configured feeds, in the config's order
+            rows = list_sources(s, rt.config.feeds)  # configured feeds first, in config order
             now = utcnow()
             records = ([_feed_record(f) for f in rows] if args.format == "json" else
                        [_feed_row(f, url, now)
@@ -103,8 +107,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if args.format == "json":
         write_records(records, [], "json")
         return 0
-    columns = ["name", "url", "state", "next poll", "last poll", "last new story", "entries",
-               "moved to", "last error"]
+    columns = ["name", "kind", "url", "state", "next poll", "last poll", "last new story",
+               "entries", "moved to", "last error"]
     write_records(records, columns, "table",
                   widths={"name": 24, "url": 60, "moved to": 60, "last error": 40})
     return 0

@@ -6,20 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import timedelta
 
-from sqlalchemy import update
-
-from monitor.config import PollingConfig
 from monitor.dedup.neardup import NearDupIndex
 from monitor.dedup.recent import load_recent
+from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled, stopped
 from monitor.pipeline.fetch import FetchRequest, FetchResult, Slots, fetch_one, make_session
 from monitor.pipeline.pool import PARSE_POOLS, parse_and_prepare, parse_in_worker
 from monitor.pipeline.prepare import PreparedFeed
@@ -27,30 +23,20 @@ from monitor.pipeline.stats import CycleStats
 from monitor.pipeline.storequeue import StoreQueue
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
-from monitor.sources.state import sync_feeds
-from storage import Feed
-from storage.models import utcnow
-from storage.sources import claim_feeds, release
+from storage.sources import sync_feeds
 
 log = logging.getLogger(__name__)
 
-BATCH = 100  # feeds per claim: small, so several workers share even a short list
-CLAIM_BELOW = 150  # claim the next batch when fewer claimed feeds than this are unstored
 POOL_THRESHOLD = 16
-CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
 PARSE_BACKLOG = 200
 STOP_CHECK_S = 0.1
 
 
-def _stopped(stop: threading.Event | None) -> bool:
-    return stop is not None and stop.is_set()
-
-
-async def _run_until_stopped(work, stop: threading.Event | None) -> None:
+async def _run_untilstopped(work, stop: threading.Event | None) -> None:
     """Await ``work``; cancel it when ``stop`` is set (feeds not yet stored stay due)."""
     task = asyncio.ensure_future(work)
     while not task.done():
-        if _stopped(stop):
+        if stopped(stop):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -59,7 +45,7 @@ async def _run_until_stopped(work, stop: threading.Event | None) -> None:
     task.result()
 
 
-async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
+async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
                     stats: CycleStats, neardup: NearDupIndex | None,
                     stop: threading.Event | None = None) -> None:
     """Fetch, parse and store as a pipeline: bodies are parsed on every core while other feeds
@@ -73,14 +59,14 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
     store = StoreQueue(rt, stats, neardup, claims.outstanding)
     slots = Slots(rt.config.polling)
 
-    async def parse(result: FetchResult) -> PreparedFeed:
+    async def parse(req: FetchRequest, result: FetchResult) -> PreparedFeed:
         """Parse and prepare on the pool; a crash (worker killed, matcher error) fails that feed
         alone. The pool is got at the first body (a cycle of 304s starts none), off the event
         loop: a new watchlist version's matcher takes seconds to build."""
         nonlocal pool_alive, pool_ready
         pool = None
         try:
-            args = (result.body, result.final_url or result.url, result.headers)
+            args = (req.kind, req.params, result.pages)
             if pool_alive:
                 if pool_ready is None:
                     pool_ready = asyncio.ensure_future(
@@ -102,14 +88,14 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
 
     async def one(session, req: FetchRequest) -> None:
         async with backlog:
-            if _stopped(stop):
+            if stopped(stop):
                 return
             result = await fetch_one(session, req, rt.config.polling, slots)
             metrics.observe_fetches([result])
             prepared = None
             if result.body is not None:
-                prepared = await parse(result)
-                result.body = None
+                prepared = await parse(req, result)
+                result.pages = ()
                 stats.feeds_fast_parsed += prepared.parsed.fast
         store.put(result, prepared)
 
@@ -130,7 +116,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     storer = asyncio.ensure_future(store.run())
-    fetching = asyncio.ensure_future(_run_until_stopped(fetch_and_parse(), stop))
+    fetching = asyncio.ensure_future(_run_untilstopped(fetch_and_parse(), stop))
     try:
         await asyncio.wait({storer, fetching}, return_when=asyncio.FIRST_COMPLETED)
         if storer.done():  # it ends early only by failing: stop fetching what cannot be stored
@@ -144,7 +130,7 @@ async def _poll_all(rt: Runtime, claims: _Claims, first: Sequence[FetchRequest],
         storer.cancel()
 
 
-async def _until_fewer_unstored(claims: _Claims, store: StoreQueue,
+async def _until_fewer_unstored(claims: Claims, store: StoreQueue,
                                 tasks: set[asyncio.Future]) -> set[asyncio.Future]:
     """Wait until fewer than CLAIM_BELOW claimed feeds are unstored (memory stays bounded and
     leases cover what waits here); return the fetches still running, raising their errors."""
@@ -160,71 +146,6 @@ async def _until_fewer_unstored(claims: _Claims, store: StoreQueue,
         store.stored.clear()
 
 
-def lease_seconds(polling: PollingConfig) -> float:
-    """``[polling] lease``, else long enough to fetch every claimed, unstored feed (at most
-    CLAIM_BELOW + BATCH) when all are slow, plus a minute."""
-    if polling.lease:
-        return polling.lease
-    return polling.timeout * math.ceil((BATCH + CLAIM_BELOW) / polling.concurrency) + 60.0
-
-
-class _Claims:
-    """This cycle's leases on due feeds, taken a batch at a time as the pipeline drains.
-
-    Small batches let several workers share a short list; ``outstanding`` holds the feeds
-    claimed and not yet stored, whose leases a shutdown gives back. Feeds no longer in this
-    config are put off by their interval instead of fetched, and not claimed again."""
-
-    def __init__(self, rt: Runtime, force: bool, stop: threading.Event | None) -> None:
-        self.rt, self.force, self.stop = rt, force, stop
-        self.started = time.monotonic()
-        self.cycle_start = utcnow()
-        self.configured = {f.url for f in rt.config.feeds}
-        self.skipped: set[int] = set()
-        self.outstanding: set[int] = set()
-
-    def next(self) -> list[FetchRequest] | None:
-        """The next batch to fetch; None when nothing is due, the budget is spent or a stop
-        was asked for (a worker with a backlog keeps claiming, up to CYCLE_BUDGET_S)."""
-        while (self.force or time.monotonic() - self.started < CYCLE_BUDGET_S) \
-                and not _stopped(self.stop):
-            claimed, requests = self._claim()
-            if not claimed:
-                return None
-            if requests:
-                self.outstanding.update(r.feed_id for r in requests)
-                return requests
-        return None
-
-    def _claim(self) -> tuple[int, list[FetchRequest]]:
-        rt, now = self.rt, utcnow()
-        with rt.db.session() as s:
-            feeds = claim_feeds(s, rt.worker, now, lease_seconds(rt.config.polling), BATCH,
-                                due_by=now,
-                                polled_before=self.cycle_start if self.force else None,
-                                exclude=self.skipped)
-            requests = []
-            for f in feeds:
-                if f.url in self.configured:
-                    requests.append(FetchRequest(f.id, f.fetch_url or f.url, f.etag,
-                                                 f.last_modified))
-                else:
-                    release(f, rt.worker)
-                    f.next_poll_at = now + timedelta(seconds=f.interval_s)
-                    self.skipped.add(f.id)
-            return len(feeds), requests
-
-
-def _release_unpolled(rt: Runtime, feed_ids: list[int]) -> None:
-    """Give back the leases of feeds a shutdown interrupted, so another worker takes them now."""
-    if not feed_ids:
-        return
-    with rt.db.session() as s:
-        s.execute(update(Feed).where(Feed.id.in_(feed_ids), Feed.lease_owner == rt.worker)
-                  .values(lease_owner=None, lease_until=None)
-                  .execution_options(synchronize_session=False))
-
-
 def poll_cycle(rt: Runtime, force: bool = False,
                stop: threading.Event | None = None) -> CycleStats:
     """Poll every due feed (``force``: all of them); their alerts are queued, not sent.
@@ -234,17 +155,17 @@ def poll_cycle(rt: Runtime, force: bool = False,
     stats = CycleStats()
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
-    claims = _Claims(rt, force, stop)
+    claims = Claims(rt, force, stop)
     neardup = load_recent(rt.db, claims.cycle_start)
     first = claims.next()
     if first:
         try:
             asyncio.run(_poll_all(rt, claims, first, stats, neardup, stop))
         except BaseException:
-            _release_unpolled(rt, list(claims.outstanding))
+            release_unpolled(rt, list(claims.outstanding))
             raise
-        if _stopped(stop):
-            _release_unpolled(rt, list(claims.outstanding))
+        if stopped(stop):
+            release_unpolled(rt, list(claims.outstanding))
     level = logging.INFO if stats.feeds_polled else logging.DEBUG
     log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
              "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,

@@ -1,40 +1,70 @@
-"""Fetch feeds concurrently over aiohttp: polite (UA, conditional GET, per-host limit), bounded."""
+"""Fetch any source kind's requests concurrently over aiohttp: polite (UA, per-host limit and
+pacing, Retry-After as the kind reads it), bounded (deadline, body cap, redirects)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from monitor.config import PollingConfig
+from monitor.sources.base import (
+    POLITE,
+    Politeness,
+    Request,
+    Response,
+    Source,
+    SourceRecord,
+    parse_retry_after,
+)
 from storage.errors import MonitorError
 
+__all__ = ["FetchRequest", "FetchResult", "Slots", "fetch_all", "fetch_one", "make_session",
+           "parse_retry_after", "user_agent"]
 
-@dataclass
+
+@dataclass(frozen=True)
 class FetchRequest:
-    """What to fetch and the validators from the previous successful poll."""
+    """A claimed source, its kind (which reads the answers) and the first request it built."""
 
-    feed_id: int
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
+    source: SourceRecord
+    kind: Source
+    request: Request
+
+    @classmethod
+    def of(cls, source: SourceRecord, kind: Source) -> FetchRequest:
+        """The poll of ``source`` as ``kind`` asks for it."""
+        return cls(source, kind, kind.request(source))
+
+    @property
+    def feed_id(self) -> int:
+        return self.source.id
+
+    @property
+    def url(self) -> str:
+        return self.request.url
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        return self.source.params
 
 
 @dataclass
 class FetchResult:
-    """Outcome of one fetch; ``error`` is set (and ``body`` None) when it failed."""
+    """Outcome of one poll; ``error`` is set (and ``pages`` empty) when it failed. Status,
+    headers and redirects are the first request's; ``pages`` holds every 200 response."""
 
     feed_id: int
     url: str
     status: int | None = None
-    body: bytes | None = None
+    pages: tuple[Response, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     final_url: str | None = None
     permanent_redirect: str | None = None
@@ -46,9 +76,18 @@ class FetchResult:
     def not_modified(self) -> bool:
         return self.status == 304
 
+    @property
+    def body(self) -> bytes | None:
+        """The first page's body; None when nothing was fetched."""
+        return self.pages[0].body if self.pages else None
+
 
 class BodyTooLarge(MonitorError):
     """The response exceeded ``max_bytes`` after decompression."""
+
+
+class PageFailed(MonitorError):
+    """A page after the first was not answered with 200."""
 
 
 def user_agent(polling: PollingConfig) -> str:
@@ -56,20 +95,6 @@ def user_agent(polling: PollingConfig) -> str:
     if polling.contact:
         return f"{polling.user_agent} (+{polling.contact})"
     return polling.user_agent
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
@@ -84,63 +109,84 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 def _permanent_target(resp: aiohttp.ClientResponse) -> str | None:
-    """Where the feed moved if every hop was a permanent (301/308) redirect."""
+    """Where the source moved if every hop was a permanent (301/308) redirect."""
     if resp.history and all(r.status in (301, 308) for r in resp.history):
         return str(resp.url)
     return None
 
 
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 class Slots:
-    """The ``concurrency`` and ``per_host`` limits, taken before a request's deadline starts,
-    so time spent queueing behind other feeds of the same host never counts against it."""
+    """The ``concurrency`` and ``per_host`` limits (and a kind's own, stricter ones), taken
+    before a request's deadline starts, so time spent queueing behind other requests to the
+    same host never counts against it."""
 
     def __init__(self, polling: PollingConfig) -> None:
+        self._per_host = polling.per_host
         self._all = asyncio.Semaphore(polling.concurrency)
-        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(polling.per_host))
+        self._hosts: defaultdict[tuple[str, int], asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(self._per_host))
+        self._next_start: defaultdict[str, float] = defaultdict(float)
 
     @asynccontextmanager
-    async def taken(self, url: str) -> AsyncIterator[None]:
-        """Hold a slot for ``url``'s host, then one of the global ones."""
-        try:
-            host = (urlsplit(url).hostname or "").lower()
-        except ValueError:
-            host = ""
-        async with self._hosts[host], self._all:
+    async def taken(self, url: str, politeness: Politeness = POLITE) -> AsyncIterator[None]:
+        """Hold the kind's slot for ``url``'s host (if it has a lower limit), the host's, then
+        one of the global ones; first wait out the kind's minimum interval for that host."""
+        host = _host(url)
+        async with AsyncExitStack() as held:
+            limit = politeness.per_host
+            if limit is not None and limit < self._per_host:
+                await held.enter_async_context(self._kind_slot(host, limit))
+            await held.enter_async_context(self._hosts[(host, 0)])
+            await self._pace(host, politeness.min_interval)
+            await held.enter_async_context(self._all)
             yield
+
+    def _kind_slot(self, host: str, limit: int) -> asyncio.Semaphore:
+        key = (host, limit)
+        if key not in self._hosts:
+            self._hosts[key] = asyncio.Semaphore(limit)
+        return self._hosts[key]
+
+    async def _pace(self, host: str, interval: float) -> None:
+        """Start no sooner than ``interval`` s after the last request to ``host`` started."""
+        if interval <= 0:
+            self._next_start[host] = max(self._next_start[host], time.monotonic())
+            return
+        now = time.monotonic()
+        start = max(now, self._next_start[host] + interval)
+        self._next_start[host] = start
+        if start > now:
+            await asyncio.sleep(start - now)
 
 
 async def fetch_one(session: aiohttp.ClientSession, req: FetchRequest,
                     polling: PollingConfig, slots: Slots | None = None) -> FetchResult:
-    """GET one feed with a whole-transfer deadline and a body cap; never raises.
+    """One poll of a source: its request, then each next page the kind asks for (at most its
+    ``max_pages``), each with a whole-transfer deadline and a body cap; never raises.
 
-    With ``slots``, the deadline starts once the request has its host's slot."""
-    if slots is not None:
-        async with slots.taken(req.url):
-            return await fetch_one(session, req, polling)
-    headers = {"Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
-                         "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"}
-    if req.etag:
-        headers["If-None-Match"] = req.etag
-    if req.last_modified:
-        headers["If-Modified-Since"] = req.last_modified
+    With ``slots``, each request's deadline starts once it has its host's slot."""
     result = FetchResult(feed_id=req.feed_id, url=req.url)
     started = time.monotonic()
+    pages: list[Response] = []
+    request: Request | None = req.request
     try:
-        async with asyncio.timeout(polling.timeout):
-            async with session.get(req.url, headers=headers, max_redirects=5) as resp:
-                result.status = resp.status
-                result.final_url = str(resp.url)
-                result.headers = {k.lower(): v for k, v in resp.headers.items()}
-                result.permanent_redirect = _permanent_target(resp)
-                if resp.status == 200:
-                    result.body = await _read_capped(resp, polling.max_bytes)
-                elif resp.status != 304:
-                    result.retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                    result.error = f"HTTP {resp.status}"
+        while request is not None:
+            page = await _send(session, request, req.kind, polling, slots, result, not pages)
+            if page is None:
+                break
+            pages.append(page)
+            request = (req.kind.next_request(req.source, request, page)
+                       if len(pages) < req.kind.politeness.max_pages else None)
     except TimeoutError:
         result.error = f"timed out after {polling.timeout:g}s"
-    except BodyTooLarge as exc:
+    except (BodyTooLarge, PageFailed) as exc:
         result.error = str(exc)
     except aiohttp.TooManyRedirects:
         result.error = "too many redirects"
@@ -149,9 +195,36 @@ async def fetch_one(session: aiohttp.ClientSession, req: FetchRequest,
     except (OSError, ValueError, UnicodeError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     result.elapsed = time.monotonic() - started
-    if result.error:
-        result.body = None
+    result.pages = () if result.error else tuple(pages)
     return result
+
+
+async def _send(session: aiohttp.ClientSession, request: Request, kind: Source,
+                polling: PollingConfig, slots: Slots | None, result: FetchResult,
+                first: bool) -> Response | None:
+    """Send one request; a 200 is returned as a page, any other answer is noted in ``result``
+    (a 304 or error of the first request ends the poll; any but 200 later fails it)."""
+    if slots is not None:
+        async with slots.taken(request.url, kind.politeness):
+            return await _send(session, request, kind, polling, None, result, first)
+    async with asyncio.timeout(polling.timeout):
+        async with session.request(request.method, request.url, data=request.body,
+                                   headers=dict(request.headers), max_redirects=5) as resp:
+            headers = {k.lower(): v for k, v in resp.headers.items()}
+            if first:
+                result.status, result.final_url = resp.status, str(resp.url)
+                result.headers = headers
+                result.permanent_redirect = _permanent_target(resp)
+            if resp.status == 200:
+                return Response(str(resp.url), 200, headers,
+                                await _read_capped(resp, polling.max_bytes))
+            if resp.status == 304 and first:
+                return None
+            result.retry_after = kind.retry_after(resp.status, headers)
+            if first:
+                result.error = f"HTTP {resp.status}"
+                return None
+            raise PageFailed(f"HTTP {resp.status} on a following page ({request.url})")
 
 
 def make_session(polling: PollingConfig) -> aiohttp.ClientSession:

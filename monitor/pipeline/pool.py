@@ -18,14 +18,16 @@ import pickle
 import select
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
 from monitor.pipeline.prepare import PreparedFeed, prepare_feed
 from monitor.service.gctune import tune_gc
-from monitor.sources.feed.parser import parse_feed
+from monitor.sources import kind_modules
+from monitor.sources.base import Response, Source
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +75,19 @@ def _init_worker(daemon_pid: int) -> None:
     tune_gc()
 
 
-def parse_and_prepare(matcher: Matcher, body: bytes, url: str,
-                      headers: dict[str, str]) -> PreparedFeed:
-    """Parse a fetched document, then prepare its entries: the same two steps whether they run
-    in a worker or, without a pool, in the daemon process."""
-    return prepare_feed(parse_feed(body, url, headers), matcher)
+def parse_and_prepare(matcher: Matcher, kind: Source, params: Mapping[str, Any],
+                      pages: Sequence[Response]) -> PreparedFeed:
+    """Parse a poll's responses by their source's kind, then prepare the entries: the same two
+    steps whether they run in a worker or, without a pool, in the daemon process."""
+    return prepare_feed(kind.parse(pages, params), matcher)
 
 
-def parse_in_worker(body: bytes, url: str, headers: dict[str, str]) -> PreparedFeed:
+def parse_in_worker(kind: Source, params: Mapping[str, Any],
+                    pages: Sequence[Response]) -> PreparedFeed:
     """``parse_and_prepare`` with the matcher this worker's fork server built."""
     if _matcher is None:
         raise RuntimeError("this process has no shared matcher: it is not a parse worker")
-    return parse_and_prepare(_matcher, body, url, headers)
+    return parse_and_prepare(_matcher, kind, params, pages)
 
 
 def worker_pool(size: int) -> ProcessPoolExecutor:
@@ -104,7 +107,8 @@ def _start_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecut
         with os.fdopen(fd, "wb") as f:
             pickle.dump(list(watchlists), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.environ[MATCHER_FILE_ENV] = path
-        multiprocessing.get_context("forkserver").set_forkserver_preload(["monitor.pipeline.matcherhost"])
+        multiprocessing.get_context("forkserver").set_forkserver_preload(
+            ["monitor.pipeline.matcherhost", *kind_modules()])
         multiprocessing.forkserver.ensure_running()
         pool = worker_pool(size)
         try:

@@ -17,11 +17,10 @@ from monitor.pipeline.store import StoreReport, store_feeds
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.sources.entry import Parsed
-from monitor.sources.state import adopt_title, record_fetch
 from monitor.text import error_line
 from storage import Feed
 from storage.models import utcnow
-from storage.sources import feeds_by_id
+from storage.sources import adopt_title, feeds_by_id, record_fetch
 from storage.stories import IntegrityError, OperationalError
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,45 @@
+"""Source kinds by name. A new kind is one module and one ``register`` line (below, or in the
+module that uses it); built-in kinds are named by "module:attribute" and imported on first use,
+so importing this package costs nothing."""
+
+from __future__ import annotations
+
+import importlib
+
+from monitor.sources.base import Source
+from storage.errors import MonitorError
+
+_KINDS: dict[str, Source | str] = {}
+
+
+class UnknownKind(MonitorError):
+    """A stored source names a kind this version does not have."""
+
+
+def register(name: str, kind: Source | str) -> None:
+    """Make ``kind`` (an instance, or "module:attribute" naming one) the source kind ``name``."""
+    _KINDS[name] = kind
+
+
+def source_kind(name: str) -> Source:
+    """The kind registered as ``name``; UnknownKind if there is none."""
+    kind = _KINDS.get(name)
+    if kind is None:
+        raise UnknownKind(f"unknown source kind {name!r}")
+    if isinstance(kind, str):
+        module, _, attribute = kind.partition(":")
+        kind = _KINDS[name] = getattr(importlib.import_module(module), attribute)
+    return kind
+
+
+def kind_names() -> list[str]:
+    """Every registered kind's name."""
+    return sorted(_KINDS)
+
+
+def kind_modules() -> list[str]:
+    """The modules of the kinds not imported yet (the parse fork server preloads them)."""
+    return [kind.partition(":")[0] for kind in _KINDS.values() if isinstance(kind, str)]
+
+
+register("feed", "monitor.sources.feed.kind:FEED")

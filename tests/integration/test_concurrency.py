@@ -14,13 +14,12 @@ from monitor.matching import Matcher
 from monitor.pipeline.prepare import prepare
 from monitor.pipeline.store import store_entries
 from monitor.sources.entry import Entry, entry_key
-from monitor.sources.state import sync_feeds
 from notifiers import Channel, Recipient
 from notifiers.outbox import Outbox, RetryPolicy
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
 from storage.deliveries import claim
 from storage.models import utcnow
-from storage.sources import claim_feeds
+from storage.sources import claim_feeds, sync_feeds
 from storage.stories import prune
 from tests.conftest import WATCHLISTS
 from tests.support.pgdb import pg_url  # noqa: F401 - fixture

@@ -21,6 +21,8 @@ from monitor.errors import BOUNDARIES, Boundary
 from monitor.pipeline.fetch import FetchRequest, fetch_one, make_session
 from monitor.service.health import check_health
 from monitor.service.metrics import StorageCollector
+from monitor.sources.base import SourceRecord
+from monitor.sources.feed.kind import FEED
 from monitor.sources.feed.parser import parse_feed
 from monitor.text import html_to_text, parser_text
 from notifiers.channels import Channel
@@ -140,7 +142,7 @@ def test_a_refused_request_is_a_result_not_an_error() -> None:
 
     async def fetch() -> object:
         async with make_session(polling) as session:
-            return await fetch_one(session, FetchRequest(feed_id=1, url=url), polling)
+            return await fetch_one(session, FetchRequest.of(SourceRecord(1, url), FEED), polling)
 
     result = asyncio.run(fetch())
     assert result.error and "Connect" in result.error and result.body is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.config import check_config
-from monitor.pipeline.cycle import lease_seconds
+from monitor.pipeline.claims import lease_seconds
 from tests.conftest import run_cli, write_config
 
 

@@ -13,11 +13,14 @@ import pytest
 
 from monitor.config import PollingConfig
 from monitor.pipeline.fetch import FetchRequest, FetchResult, fetch_all, fetch_one, make_session
-from monitor.sources.state import MAX_BACKOFF, backoff_seconds, record_fetch
+from monitor.sources.base import SourceRecord
+from monitor.sources.feed.kind import FEED
 from storage import Feed
 from storage.models import utcnow
+from storage.sources import MAX_BACKOFF, backoff_seconds, record_fetch
 from tests.conftest import DATA, run_cli, write_config
 from tests.support.hostile import HostileServer
+from tests.support.records_api import RECORDS, RecordsServer
 
 RSS = (DATA / "feeds" / "rss2.xml").read_bytes()
 POLLING = PollingConfig(timeout=1.5, max_bytes=1024 * 1024, contact="https://ops.example/c")
@@ -30,10 +33,15 @@ def hostile() -> Iterator[HostileServer]:
     server.stop()
 
 
+def _feed(source_id: int, url: str, **validators) -> FetchRequest:
+    """The poll of a feed, as the feed kind builds it."""
+    return FetchRequest.of(SourceRecord(source_id, url, **validators), FEED)
+
+
 def _fetch(url: str, polling: PollingConfig = POLLING, **kw) -> FetchResult:
     async def go() -> FetchResult:
         async with make_session(polling) as session:
-            return await fetch_one(session, FetchRequest(1, url, **kw), polling)
+            return await fetch_one(session, _feed(1, url, **kw), polling)
     return asyncio.run(go())
 
 
@@ -100,7 +108,7 @@ def test_status_codes_and_retry_after(feed_server):
         410: feed_server.add("/410", b"gone", status=410),
         500: feed_server.add("/500", b"oops", status=500),
     }
-    results = asyncio.run(fetch_all([FetchRequest(code, url) for code, url in urls.items()],
+    results = asyncio.run(fetch_all([_feed(code, url) for code, url in urls.items()],
                                     POLLING))
     by_code = {r.feed_id: r for r in results}
     assert by_code[429].error == "HTTP 429" and by_code[429].retry_after == 120
@@ -108,13 +116,13 @@ def test_status_codes_and_retry_after(feed_server):
     assert by_code[410].status == 410 and by_code[500].error == "HTTP 500"
 
 
-def _feed(interval: float = 900.0) -> Feed:
+def _feed_row(interval: float = 900.0) -> Feed:
     return Feed(url="https://a.example/rss", name="a", interval_s=interval, state="ok",
                 error_count=0, next_poll_at=utcnow())
 
 
 def test_backoff_grows_with_jitter_is_capped_and_never_disables():
-    feed = _feed()
+    feed = _feed_row()
     now = utcnow()
     delays = []
     for _ in range(40):
@@ -130,7 +138,7 @@ def test_backoff_grows_with_jitter_is_capped_and_never_disables():
 
 
 def test_retry_after_is_honoured_410_disables_and_success_resets():
-    feed = _feed(interval=60)
+    feed = _feed_row(interval=60)
     now = utcnow()
     record_fetch(feed, FetchResult(1, feed.url, status=429, error="HTTP 429", retry_after=3600),
                  None, now)
@@ -157,3 +165,31 @@ def test_waiting_for_a_per_host_slot_does_not_count_against_the_deadline(tmp_pat
     assert stats["feeds_polled"] == 12
     assert max(t for t, _ in feed_server.times) - min(t for t, _ in feed_server.times) >= 2.4
     assert time.monotonic() - started < 30
+
+
+def _poll_records(server: RecordsServer, query: str) -> FetchResult:
+    params = {"query": query}
+    source = SourceRecord(1, RECORDS.key(server.endpoint, params), params)
+    return asyncio.run(fetch_all([FetchRequest.of(source, RECORDS)], POLLING))[0]
+
+
+def test_a_kind_posts_its_body_and_follows_its_pages():
+    server = RecordsServer({"q": [{"record_id": n} for n in range(5)]}).start()
+    try:
+        result = _poll_records(server, "q")
+    finally:
+        server.stop()
+    assert result.error is None and result.status == 200 and len(result.pages) == 3
+    assert [p for _, _, p in server.requests] == [1, 2, 3]
+    assert [json.loads(p.body)["results"][0]["record_id"] for p in result.pages] == [0, 2, 4]
+
+
+def test_a_failed_later_page_fails_the_whole_poll():
+    server = RecordsServer({"q": [{"record_id": n} for n in range(5)]}).start()
+    server.broken_page = 2
+    try:
+        result = _poll_records(server, "q")
+    finally:
+        server.stop()
+    assert result.error.startswith("HTTP 502 on a following page") and result.pages == ()
+    assert result.body is None and result.status == 200

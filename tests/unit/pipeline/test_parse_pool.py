@@ -19,6 +19,8 @@ from monitor.config.watchlists import Entity, Watchlist
 from monitor.pipeline import pool as parsework
 from monitor.pipeline.cycle import POOL_THRESHOLD, poll_cycle
 from monitor.service.runtime import assemble, load_runtime
+from monitor.sources.base import Response
+from monitor.sources.feed.kind import FEED
 from tests.conftest import write_config
 
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the pool needs 2 cores")
@@ -178,7 +180,8 @@ def _worker_memory(watchlists: list[Watchlist]) -> list[tuple[int, int]]:
     try:
         pool = parsework.PARSE_POOLS.get(watchlists, 2)
         stories = b"".join(_rss(i) for i in range(20))
-        _on_every_worker(pool, 2, parsework.parse_in_worker, stories, "https://x.example/", {})
+        page = Response("https://x.example/", 200, {}, stories)
+        _on_every_worker(pool, 2, parsework.parse_in_worker, FEED, {}, (page,))
         workers = _workers()
         assert len(workers) == 2
         memory = [_memory(pid) for pid in workers]

@@ -17,7 +17,9 @@ from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.prepare import prepare
 from monitor.pipeline.store import store_entries
 from monitor.service.runtime import load_runtime
+from monitor.sources.base import Response
 from monitor.sources.entry import make_entry
+from monitor.sources.feed.kind import FEED
 from storage import Feed, Story, connect
 from tests.conftest import WATCHLISTS, write_config
 
@@ -42,14 +44,15 @@ def matcher() -> Matcher:
 def test_a_worker_and_the_daemon_prepare_entries_alike(matcher):
     body = _rss("ICE agents detain nine workers in a morning raid",
                 "City council approves the new school budget for next year")
+    page = Response(URL, 200, {}, body)
     parsework.PARSE_POOLS.close()
     try:
         pool = parsework.PARSE_POOLS.get(load_watchlists(WATCHLISTS), 2)
         assert pool is not None
-        in_worker = pool.submit(parsework.parse_in_worker, body, URL, {}).result(timeout=120)
+        in_worker = pool.submit(parsework.parse_in_worker, FEED, {}, (page,)).result(timeout=120)
     finally:
         parsework.PARSE_POOLS.close()
-    here = parsework.parse_and_prepare(matcher, body, URL, {})
+    here = parsework.parse_and_prepare(matcher, FEED, {}, (page,))
     assert in_worker == here
     raid, budget = here.entries
     assert raid.matches and not budget.matches
