@@ -15,7 +15,7 @@ from typing import Protocol
 from notifiers.channels import Channel, Recipient
 from notifiers.content import build_alert, build_digest, sample_alert
 from notifiers.limits import fit, limits_for
-from notifiers.messages import Message, Renderer
+from notifiers.messages import Alert, Message, Renderer
 from notifiers.pacing import ALERT, DIGEST, FLOOD, HELD, Batch, Due, plan
 from notifiers.sender import send
 from storage import Database, Session, deliveries
@@ -71,11 +71,16 @@ class DeliveryReport:
 
 
 class Routable(Protocol):
-    """What routing reads of a hit: a matcher hit or a stored one."""
+    """What routing reads of a hit: a matcher hit or a stored one (read-only either way)."""
 
-    watchlist: str
-    entity: str
-    score: float
+    @property
+    def watchlist(self) -> str: ...
+
+    @property
+    def entity(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
 
 
 def enqueue(session: Session, story_id: int, hits: Iterable[Routable],
@@ -266,10 +271,13 @@ class Outbox:
         alert = sample_alert(recipient.timezone)
         results = []
         for channel in recipient.channels:
-            message = fit(lambda _k, c=channel: self.renderer.render(alert, c.kind),
-                          1, limits_for(channel.url))
-            results.append((channel.label, self.sender(channel, message)))
+            results.append((channel.label, self.sender(channel, self._sample(alert, channel))))
         return results
+
+    def _sample(self, alert: Alert, channel: Channel) -> Message:
+        """The sample alert for one channel, fitted to its limits."""
+        return fit(lambda _k: self.renderer.render(alert, channel.kind), 1,
+                   limits_for(channel.url))
 
 
 def _describe(kind: str, stories: int) -> str:

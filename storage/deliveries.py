@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.models import Delivery, Story, StorySource
@@ -100,13 +100,19 @@ def with_stories(session: Session, ids: Sequence[int]) -> list[Delivery]:
         story.selectinload(Story.sources).selectinload(StorySource.feed))))
 
 
+def _changed(session: Session, statement: Update) -> int:
+    """Run a bulk UPDATE without syncing the session; the rows it changed."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    # An UPDATE yields a CursorResult, which Session.execute's signature cannot say.
+    return cast(CursorResult[Any], result).rowcount
+
+
 def finish_sent(session: Session, token: str, now: datetime) -> int:
     """Mark a claim's rows sent (unless the lease was lost to another worker)."""
-    result = session.execute(
-        update(Delivery).where(Delivery.claim == token, Delivery.state == "sending")
-        .values(state="sent", sent_at=now, last_error=None, attempts=Delivery.attempts + 1)
-        .execution_options(synchronize_session=False))
-    return result.rowcount
+    return _changed(session,
+                    update(Delivery).where(Delivery.claim == token, Delivery.state == "sending")
+                    .values(state="sent", sent_at=now, last_error=None,
+                            attempts=Delivery.attempts + 1))
 
 
 class Failure(NamedTuple):
@@ -145,11 +151,9 @@ def finish_failed(session: Session, token: str, error: str,
 
 def release(session: Session, token: str) -> int:
     """Give a claim back untried (shutting down before the send started)."""
-    result = session.execute(
-        update(Delivery).where(Delivery.claim == token, Delivery.state == "sending")
-        .values(state="pending", claim=None, claimed_at=None)
-        .execution_options(synchronize_session=False))
-    return result.rowcount
+    return _changed(session,
+                    update(Delivery).where(Delivery.claim == token, Delivery.state == "sending")
+                    .values(state="pending", claim=None, claimed_at=None))
 
 
 def messages_since(session: Session, subscriber: str, channel: str, since: datetime) -> int:
@@ -166,7 +170,7 @@ def requeue(session: Session, ids: Sequence[int] | None, now: datetime) -> int:
                                 claim=None, claimed_at=None)
     q = q.where(Delivery.state == "failed") if ids is None else q.where(
         Delivery.id.in_(list(ids)), Delivery.state != "sending")
-    return session.execute(q.execution_options(synchronize_session=False)).rowcount
+    return _changed(session, q)
 
 
 class LedgerRow(NamedTuple):

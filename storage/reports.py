@@ -37,8 +37,9 @@ class DailyCounts:
 def published_or_found(published: datetime | None, found: datetime) -> datetime:
     """A story's date: published, unless missing or more than a day after it was found (a
     feed's bad date); stored as the story's ``published_at`` and counted in every chart."""
-    plausible = published is not None and published <= found + PLAUSIBLE_SLACK
-    return published if plausible else found
+    if published is not None and published <= found + PLAUSIBLE_SLACK:
+        return published
+    return found
 
 
 def story_day(published: datetime | None, found: datetime, tz: tzinfo) -> date:

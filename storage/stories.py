@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as Session  # re-exported for callers' type h
 
 from storage.db import Database
 from storage.models import Delivery, Hit, Story, StoryFingerprint, StorySource
+from storage.upsert import table_of
 
 BATCH = 2000
 CHUNK = 5000  # bound parameters per IN (...) look-up, well under SQLite's and psycopg's limits
@@ -53,19 +54,18 @@ def unstorable(exc: Exception) -> bool:
         return True
     if isinstance(exc, DBAPIError):
         return False
-    if isinstance(exc, StatementError):
-        exc = exc.orig
-    return isinstance(exc, ValueError | OverflowError)  # UnicodeEncodeError is a ValueError
+    cause = exc.orig if isinstance(exc, StatementError) else exc
+    return isinstance(cause, ValueError | OverflowError)  # UnicodeEncodeError is a ValueError
 
 
 def known_entry_keys(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """The (feed id, entry key) pairs already stored as sources."""
     feed_ids = sorted({f for f, _ in pairs})
-    known = set()
+    known: set[tuple[int, str]] = set()
     for keys in chunks(sorted({k for _, k in pairs})):
         rows = session.execute(select(StorySource.feed_id, StorySource.entry_key).where(
             StorySource.feed_id.in_(feed_ids), StorySource.entry_key.in_(keys)))
-        known.update(row for row in map(tuple, rows) if row in pairs)
+        known.update((f, k) for f, k in rows if (f, k) in pairs)
     return known
 
 
@@ -75,7 +75,7 @@ def stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
     for chunk in chunks(urls):
         rows = session.execute(select(Story.canonical_url, Story.id)
                                .where(Story.canonical_url.in_(chunk)))
-        found.update((url, sid) for url, sid in rows)
+        found.update((url, sid) for url, sid in rows if url is not None)
     return found
 
 
@@ -90,9 +90,9 @@ def story_feeds(session: Session, story_ids: list[int]) -> set[tuple[int, int]]:
     """The (story id, feed id) pairs recorded as sources of these stories."""
     seen: set[tuple[int, int]] = set()
     for ids in chunks(story_ids):
-        seen.update(map(tuple, session.execute(
+        seen.update((sid, fid) for sid, fid in session.execute(
             select(StorySource.story_id, StorySource.feed_id).where(
-                StorySource.story_id.in_(ids)))))
+                StorySource.story_id.in_(ids))))
     return seen
 
 
@@ -100,12 +100,12 @@ def insert_stories(session: Session, rows: list[dict]) -> list[int]:
     """One multi-row INSERT of story rows; returns their ids, in order."""
     if not rows:
         return []
-    table = Story.__table__
+    table = table_of(Story)
     if session.get_bind().dialect.name == "sqlite":
         # SQLite cannot pair RETURNING rows with parameter sets, so SQLAlchemy would insert
         # row by row. Every SQLite transaction here holds the write lock (BEGIN IMMEDIATE),
         # so numbering from max(id) + 1 is exactly what SQLite itself would do, in one go.
-        start = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+        start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(start + 1, start + 1 + len(rows)))
         session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids,
                                                                             strict=True)])
@@ -117,13 +117,13 @@ def insert_stories(session: Session, rows: list[dict]) -> list[int]:
 def insert_sources(session: Session, rows: list[dict]) -> None:
     """Story source rows (story_id, feed_id, entry_key, link, seen_at)."""
     if rows:
-        session.execute(insert(StorySource.__table__), rows)
+        session.execute(insert(table_of(StorySource)), rows)
 
 
 def insert_hits(session: Session, rows: list[dict]) -> None:
     """Hit rows written with their new stories."""
     if rows:
-        session.execute(insert(Hit.__table__), rows)
+        session.execute(insert(table_of(Hit)), rows)
 
 
 def insert_fingerprints(session: Session, rows: Iterable[tuple[int, Sequence[int]]],
@@ -132,7 +132,7 @@ def insert_fingerprints(session: Session, rows: Iterable[tuple[int, Sequence[int
     values = [{"story_id": sid, "keys": " ".join(map(str, keys)), "created_at": now}
               for sid, keys in rows]
     if values:
-        session.execute(insert(StoryFingerprint.__table__), values)
+        session.execute(insert(table_of(StoryFingerprint)), values)
 
 
 def recent_fingerprints(db: Database, since: datetime) -> list[tuple[int, tuple[int, ...]]]:

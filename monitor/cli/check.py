@@ -21,7 +21,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config, watchlists, problems = check_all(path)
     if config is not None:
         print_problems(config.warnings)
-    if problems:
+    if problems or config is None:
         print_problems(problems)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return EXIT_INVALID

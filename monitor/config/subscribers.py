@@ -56,10 +56,11 @@ def _names(value: Any, spot: Spot, what: str, known: set[str] | None) -> tuple[s
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Refused(f"{spot.name} must be a list of {what} names")
-    for name in value if known is not None else ():
-        if name not in known:
-            spot.error(f"subscriber {spot.row['name']!r} names unknown {what} {name!r}"
-                       f"{did_you_mean(name, known)}")
+    if known is not None:
+        for name in value:
+            if name not in known:
+                spot.error(f"subscriber {spot.row['name']!r} names unknown {what} {name!r}"
+                           f"{did_you_mean(name, known)}")
     return tuple(value)
 
 

@@ -43,6 +43,13 @@ class NewStory(Generic[C]):
     item: C
     id: int | None = None
 
+    @property
+    def stored_id(self) -> int:
+        """The id, for the rows written after the story's insert; asking earlier is a bug."""
+        if self.id is None:
+            raise RuntimeError(f"story {self.item.title!r} has no id: it is not inserted yet")
+        return self.id
+
 
 @dataclass
 class Resolved(Generic[C]):

@@ -160,14 +160,14 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
         report.sources_by_feed[feed.id] += 1
     _insert_stories(session, found.new, now)
     insert_sources(session, [
-        {"story_id": t if isinstance(t, int) else t.id, "feed_id": f.id,
+        {"story_id": t if isinstance(t, int) else t.stored_id, "feed_id": f.id,
          "entry_key": p.entry.key, "link": p.entry.link or p.entry.site, "seen_at": now}
         for f, p, t in found.sources])
     _insert_hits(session, found.new, recipients, report, now, backlog)
     session.flush()
     fresh_keys = [n for n in found.new if n.item.keys]
-    insert_fingerprints(session, ((n.id, n.item.keys) for n in fresh_keys), now)
-    report.fingerprints = [Fingerprint(n.id, n.item.keys, n.item.text, n.item.entry.title)
+    insert_fingerprints(session, ((n.stored_id, n.item.keys) for n in fresh_keys), now)
+    report.fingerprints = [Fingerprint(n.stored_id, n.item.keys, n.item.text, n.item.entry.title)
                            for n in fresh_keys]
     report.new_stories = len(found.new)
     return report
@@ -188,9 +188,10 @@ def _insert_hits(session: Session, new: list[NewStory[Prepared]], recipients: Se
                  report: StoreReport, now: datetime, backlog: _Backlog) -> None:
     """Hits and their outbox deliveries (none for a first poll's backlog), in the story's
     transaction."""
-    rows = [{"story_id": n.id, "watchlist": m.watchlist, "entity": m.entity, "alias": m.alias,
-             "matched": m.matched, "field": m.field, "score": m.score, "rule": m.rule,
-             "context": m.context, "created_at": now} for n in new for m in n.item.matches]
+    rows = [{"story_id": n.stored_id, "watchlist": m.watchlist, "entity": m.entity,
+             "alias": m.alias, "matched": m.matched, "field": m.field, "score": m.score,
+             "rule": m.rule, "context": m.context, "created_at": now}
+            for n in new for m in n.item.matches]
     if not rows:
         return
     insert_hits(session, rows)
@@ -202,4 +203,4 @@ def _insert_hits(session: Session, new: list[NewStory[Prepared]], recipients: Se
         if backlog.quiet(n):
             report.backlog += 1
         elif recipients:
-            report.deliveries += enqueue(session, n.id, n.item.matches, recipients)
+            report.deliveries += enqueue(session, n.stored_id, n.item.matches, recipients)

@@ -7,10 +7,11 @@ import os
 import signal
 import threading
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor.config.problems import Problem
 from monitor.config.schedule import cron_trigger
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
@@ -23,6 +24,9 @@ from storage.db import ping
 from storage.models import utcnow
 from storage.sources import next_poll_times
 from storage.stories import prune
+
+if TYPE_CHECKING:
+    from monitor.web import HttpServer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ class Daemon:
         self.last_cycle_at: datetime | None = None
         self.last_refused: list[str] = []
         self.failing: dict[str, str] = {}  # job ("polling cycle", "delivery pass") -> error type
-        self.http = None
+        self.http: HttpServer | None = None
         self._next_due: datetime | None = None
         self._resync = True
         self._cycle_lock = threading.Lock()
@@ -136,7 +140,8 @@ class Daemon:
                 new, problems = rebuild(self.rt)
             except Exception as exc:  # noqa: BLE001 - a reload must never take the daemon down
                 log.exception("reload (%s) failed", reason)
-                new, problems = None, [f"{self.rt.config.path}: {type(exc).__name__}: {exc}"]
+                new, problems = None, [Problem(str(self.rt.config.path), 0,
+                                                 f"{type(exc).__name__}: {exc}")]
             if new is None:
                 metrics.RELOADS.labels("refused").inc()
                 self.last_refused = [str(p) for p in problems]
