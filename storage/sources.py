@@ -30,19 +30,27 @@ MAX_BACKOFF = 6 * 3600.0
 class FeedSpec(Protocol):
     """A configured feed (monitor.config.FeedConfig): URL, optional name, interval in s."""
 
-    url: str
-    name: str | None
-    interval: float
+    @property
+    def url(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def interval(self) -> float: ...
 
 
 class PollOutcome(Protocol):
     """What a poll brought back (monitor.pipeline.fetch.FetchResult)."""
 
-    status: int | None
-    headers: Mapping[str, str]
-    permanent_redirect: str | None
-    retry_after: float | None
-    error: str | None
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def permanent_redirect(self) -> str | None: ...
+    @property
+    def retry_after(self) -> float | None: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 def worker_id() -> str:

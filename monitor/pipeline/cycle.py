@@ -78,7 +78,8 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
             return parse_and_prepare(rt.matcher, *args)
         except BrokenProcessPool:
             pool_alive = False
-            await asyncio.to_thread(PARSE_POOLS.discard, pool)  # waits for the fork server
+            if pool is not None:
+                await asyncio.to_thread(PARSE_POOLS.discard, pool)  # waits for the fork server
             log.error("a parse worker died on %s; parsing in this process for the rest of the "
                       "cycle", result.url)
             return PreparedFeed.failed("the parse worker died on this feed")

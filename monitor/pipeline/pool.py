@@ -126,8 +126,8 @@ def stop_fork_server() -> None:
     """Stop the fork server (and so free its matcher) once its workers have ended.
 
     multiprocessing has no public call for this; the private one used is checked by
-    tests/test_parse_pool.py::test_fork_server_stop_api_still_exists."""
-    multiprocessing.forkserver._forkserver._stop()  # noqa: SLF001
+    tests/unit/pipeline/test_parse_pool.py::test_fork_server_stop_api_still_exists."""
+    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]  # private API
 
 
 class SharedPool:
