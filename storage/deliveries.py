@@ -149,13 +149,6 @@ def finish_failed(session: Session, token: str, error: str,
                    min((d.next_attempt_at for d in retried), default=None))
 
 
-def release(session: Session, token: str) -> int:
-    """Give a claim back untried (shutting down before the send started)."""
-    return _changed(session,
-                    update(Delivery).where(Delivery.claim == token, Delivery.state == "sending")
-                    .values(state="pending", claim=None, claimed_at=None))
-
-
 def messages_since(session: Session, subscriber: str, channel: str, since: datetime) -> int:
     """Messages (claims) sent to one channel since ``since``: what the flood limit counts."""
     return session.scalar(

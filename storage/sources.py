@@ -162,8 +162,9 @@ def backoff_seconds(feed: Feed, retry_after: float | None) -> float:
 
 
 def adopt_title(feed: Feed, configured: FeedSpec | None, title: str) -> None:
-    """Name an unnamed feed after its own title, so alerts say "The Guardian", not a host."""
-    if title and (configured is None or configured.name is None):
+    """Name an unnamed feed after its own title, so alerts say "The Guardian", not a host
+    (other kinds keep the name they were stored with)."""
+    if feed.kind == FEED_KIND and title and (configured is None or configured.name is None):
         feed.name = title[:200]
 
 
@@ -211,6 +212,8 @@ def last_polled_at(session: Session) -> datetime | None:
 
 
 def next_poll_times(session: Session, urls: Collection[str]) -> list[datetime]:
-    """When each feed of ``urls`` that is not disabled is next due."""
-    return [t for url, t, state in session.execute(
-        select(Feed.url, Feed.next_poll_at, Feed.state)) if url in urls and state != "disabled"]
+    """When each source that is not disabled is next due: the feeds of ``urls`` (the config's)
+    and every source of another kind (those are stored, not configured)."""
+    rows = session.execute(select(Feed.url, Feed.kind, Feed.next_poll_at, Feed.state))
+    return [t for url, kind, t, state in rows
+            if (url in urls or kind != FEED_KIND) and state != "disabled"]

@@ -87,7 +87,8 @@ def _feed_row(f, url: str, now: datetime) -> dict:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    """Each configured feed's health (in the config's order), or the OPML actions."""
+    """Every source's health (configured feeds first, in the config's order), or the OPML
+    actions."""
     if args.action:
         return cmd_feeds_opml(args)
     from storage.models import utcnow

@@ -13,17 +13,18 @@ from typing import Any
 
 from monitor.config.durations import parse_duration
 from monitor.config.problems import Reader
+from storage.errors import MonitorError
 
 _SCHEMA = "monitor.config.key"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class Refused(ValueError):
+class Refused(MonitorError, ValueError):
     """A key's value cannot be used: the message is reported at the key's line and the key
     takes its default."""
 
 
-class Dropped(ValueError):
+class Dropped(MonitorError, ValueError):
     """An entry of an array of tables cannot be used at all (a bad or repeated feed URL): the
     message is reported at the key's line and the entry is left out."""
 

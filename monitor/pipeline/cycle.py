@@ -32,7 +32,7 @@ PARSE_BACKLOG = 200
 STOP_CHECK_S = 0.1
 
 
-async def _run_untilstopped(work, stop: threading.Event | None) -> None:
+async def _run_until_stopped(work, stop: threading.Event | None) -> None:
     """Await ``work``; cancel it when ``stop`` is set (feeds not yet stored stay due)."""
     task = asyncio.ensure_future(work)
     while not task.done():
@@ -117,7 +117,7 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     storer = asyncio.ensure_future(store.run())
-    fetching = asyncio.ensure_future(_run_untilstopped(fetch_and_parse(), stop))
+    fetching = asyncio.ensure_future(_run_until_stopped(fetch_and_parse(), stop))
     try:
         await asyncio.wait({storer, fetching}, return_when=asyncio.FIRST_COMPLETED)
         if storer.done():  # it ends early only by failing: stop fetching what cannot be stored

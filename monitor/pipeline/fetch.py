@@ -22,12 +22,11 @@ from monitor.sources.base import (
     Response,
     Source,
     SourceRecord,
-    parse_retry_after,
 )
 from storage.errors import MonitorError
 
 __all__ = ["FetchRequest", "FetchResult", "Slots", "fetch_all", "fetch_one", "make_session",
-           "parse_retry_after", "user_agent"]
+           "user_agent"]
 
 
 @dataclass(frozen=True)

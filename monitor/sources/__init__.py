@@ -38,8 +38,10 @@ def kind_names() -> list[str]:
 
 
 def kind_modules() -> list[str]:
-    """The modules of the kinds not imported yet (the parse fork server preloads them)."""
-    return [kind.partition(":")[0] for kind in _KINDS.values() if isinstance(kind, str)]
+    """The module of every registered kind: the parse fork server preloads them (and their
+    parsers), so workers forked from it share that memory instead of importing their own."""
+    return sorted({kind.partition(":")[0] if isinstance(kind, str) else type(kind).__module__
+                   for kind in _KINDS.values()})
 
 
 register("feed", "monitor.sources.feed.kind:FEED")

@@ -51,7 +51,7 @@ class RecordsApi(Source):
                     entries.append(_entry(record))
                 except (KeyError, TypeError, ValueError):
                     skipped += 1
-        return Parsed(entries, skipped=skipped)
+        return Parsed(entries, title="Records API search results", skipped=skipped)
 
     def retry_after(self, status: int, headers: Mapping[str, str]) -> float | None:
         reset = headers.get("ratelimit-reset", "")

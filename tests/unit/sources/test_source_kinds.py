@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from monitor.pipeline.cycle import poll_cycle
 from monitor.service.runtime import Runtime, load_runtime
-from monitor.sources import UnknownKind, kind_names, source_kind
+from monitor.sources import UnknownKind, kind_modules, kind_names, source_kind
 from monitor.sources.base import Politeness, Response, SourceRecord
 from monitor.sources.feed.kind import FEED
 from storage import Feed, Hit, Story, StorySource, connect
 from storage.models import utcnow
-from storage.sources import add_source
+from storage.sources import add_source, next_poll_times
 from tests.conftest import run_cli, write_config
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.records_api import RECORDS, RecordsServer
@@ -71,6 +71,11 @@ def test_the_kind_is_registered_with_one_line():
         source_kind("carrier-pigeon")
 
 
+def test_the_parse_fork_server_preloads_every_kind_even_one_already_used():
+    source_kind("feed")  # imported here: the fork server must still be told to preload it
+    assert {"monitor.sources.feed.kind", "tests.support.records_api"} <= set(kind_modules())
+
+
 def test_sources_sharing_an_endpoint_are_told_apart_by_their_parameters(rt, api):
     first, second = _add(rt, api.endpoint, "detention"), _add(rt, api.endpoint, "libraries")
     again = _add(rt, api.endpoint, "detention")
@@ -96,6 +101,11 @@ def test_records_are_fetched_page_by_page_stored_by_record_id_and_matched(rt, ap
     assert ("CoreCivic awarded detention services contract", "CoreCivic") in hits
     assert ("GEO Group contract modification", "GEO Group") in hits
     assert states == {awards: "ok", grants: "ok"}
+    with rt.db.session() as s:
+        names = {f.id: f.name for f in s.scalars(select(Feed))}
+        due = next_poll_times(s, set())  # no configured feed: the stored sources still count
+    assert names == {awards: "records: detention", grants: "records: libraries"}
+    assert len(due) == 2 and min(due) > utcnow()
     again = poll_cycle(rt, force=True)
     assert (again.feeds_polled, again.entries, again.new_stories, again.hits) == (2, 4, 0, 0)
 
