@@ -21,7 +21,7 @@ from storage.deliveries import claim
 from storage.models import utcnow
 from storage.sources import claim_feeds, sync_feeds
 from storage.stories import prune
-from tests.conftest import WATCHLISTS
+from tests.support.helpers import WATCHLISTS
 from tests.support.pgdb import pg_url  # noqa: F401 - fixture
 
 

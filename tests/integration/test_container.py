@@ -7,7 +7,7 @@ import re
 import shlex
 import subprocess
 
-from tests.conftest import ROOT, run_cli
+from tests.support.helpers import ROOT, run_cli
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.conftest import run_cli, write_config
 from tests.support.corpus import CORPUS
+from tests.support.helpers import run_cli, write_config
 
 FEEDPARSER_TESTS = CORPUS / "feedparser-tests"
 _HEADER = re.compile(rb"^Header:\s*([\w-]+):\s*(.+?)\s*$", re.MULTILINE)

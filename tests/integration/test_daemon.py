@@ -15,8 +15,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
-from tests.conftest import WATCHLISTS, run_cli
 from tests.support.daemon import DaemonProcess, daemon_config, rss, wait_for
+from tests.support.helpers import WATCHLISTS, run_cli
 from tests.support.servers import free_port
 
 PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL")

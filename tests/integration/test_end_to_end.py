@@ -7,7 +7,7 @@ import json
 import time
 from email import policy
 
-from tests.conftest import DATA, run_cli, write_config
+from tests.support.helpers import DATA, run_cli, write_config
 
 
 def _poll(config) -> dict:

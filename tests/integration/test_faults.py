@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from storage import connect
-from tests.conftest import WATCHLISTS, run_cli
 from tests.support.daemon import DaemonProcess, daemon_config, rss, wait_for
 from tests.support.delivery_helpers import config as delivery_config
 from tests.support.delivery_helpers import rss as delivery_rss
+from tests.support.helpers import WATCHLISTS, run_cli
 from tests.support.servers import free_port
 
 

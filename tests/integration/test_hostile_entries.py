@@ -33,8 +33,8 @@ from notifiers.content import build_alert, build_digest
 from notifiers.messages import Renderer
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
 from storage.migrate import alembic_config
-from tests.conftest import WATCHLISTS, run_cli, write_config
 from tests.support.daemon import daemon_config
+from tests.support.helpers import WATCHLISTS, run_cli, write_config
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.servers import free_port
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from tests.conftest import WATCHLISTS
 from tests.support.cdp import Browser
 from tests.support.daemon import DaemonProcess, daemon_config, rss, wait_for
+from tests.support.helpers import WATCHLISTS
 from tests.support.servers import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

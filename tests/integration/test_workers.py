@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from storage import Delivery, Feed, Story, StorySource
-from tests.conftest import ROOT, WATCHLISTS, run_cli
+from tests.support.helpers import ROOT, WATCHLISTS, run_cli
 from tests.support.pgdb import pg_url  # noqa: F401 - fixture
 from tests.support.servers import FeedServer
 

@@ -5,6 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.conftest import SHARED
+from tests.support.helpers import SHARED
 
 CORPUS = Path(os.environ.get("MONITOR_SHARED") or SHARED) / "corpus"

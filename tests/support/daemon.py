@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.support.helpers import ROOT
 
 
 def rss(items: list[tuple[str, str, int]]) -> bytes:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import Feed
-from tests.conftest import ROOT, WATCHLISTS, _toml_str
+from tests.support.helpers import ROOT, WATCHLISTS, _toml_str
 
 TOPICS = ["ICE agents detain {n} workers at a meatpacking plant",
           "Amazon Web Services renews contract {n} with Immigration and Customs Enforcement",

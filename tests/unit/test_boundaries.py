@@ -29,7 +29,7 @@ from notifiers.channels import Channel
 from notifiers.messages import Message
 from notifiers.sender import send
 from storage import connect
-from tests.conftest import write_config
+from tests.support.helpers import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("monitor", "storage", "notifiers")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, WATCHLISTS, run_cli
 from tests.support.delivery_helpers import TOPICS, config, rss
+from tests.support.helpers import ROOT, WATCHLISTS, run_cli
 
 STORIES = 1000  # ~200 KB of table or JSON: more than a pipe holds
 

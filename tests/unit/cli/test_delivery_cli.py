@@ -9,8 +9,8 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.conftest import WATCHLISTS, run_cli
 from tests.support.delivery_helpers import TOPICS, config, last_json, rss
+from tests.support.helpers import WATCHLISTS, run_cli
 
 SECRET = "hunter2-token"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli.match import match_stream
-from tests.conftest import run_cli
+from tests.support.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 WATCHLISTS = ROOT / "watchlists"

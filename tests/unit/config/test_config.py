@@ -9,7 +9,7 @@ import pytest
 
 from monitor.config import check_config, expand_env, resolve_config_path
 from monitor.config.durations import parse_duration
-from tests.conftest import ROOT, WATCHLISTS, run_cli
+from tests.support.helpers import ROOT, WATCHLISTS, run_cli
 
 
 def _write(tmp_path: Path, body: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.config import check_config
-from tests.conftest import run_cli, write_config
+from tests.support.helpers import run_cli, write_config
 
 
 @pytest.mark.parametrize(("body", "line", "fragment"), [

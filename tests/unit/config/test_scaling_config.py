@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitor.config import check_config
 from monitor.pipeline.claims import lease_seconds
-from tests.conftest import run_cli, write_config
+from tests.support.helpers import run_cli, write_config
 
 
 def test_retention_and_lease_keys(tmp_path):

@@ -13,7 +13,7 @@ from monitor.config import TABLES, check_config
 from monitor.config.check import check_all, load_all
 from monitor.config.problems import InvalidFiles
 from monitor.config.schema import declared_keys, key_names
-from tests.conftest import ROOT, WATCHLISTS
+from tests.support.helpers import ROOT, WATCHLISTS
 
 TABLE_NAMES = [t.name for t in TABLES]
 

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.config.problems import InvalidFiles
 from monitor.config.watchlists import check_watchlists, load_watchlists
-from tests.conftest import run_cli
+from tests.support.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = Path(__file__).resolve().parents[2] / "data"

@@ -9,7 +9,7 @@ import time
 import tomllib
 from datetime import datetime
 
-from tests.conftest import run_cli, write_config
+from tests.support.helpers import run_cli, write_config
 
 TITLE = "ICE agents detain 40 workers in Houston warehouse raid"
 SUMMARY = ("Immigration and Customs Enforcement agents detained 40 workers on Tuesday during a "

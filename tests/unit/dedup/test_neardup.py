@@ -54,7 +54,7 @@ def test_rolled_back_stories_never_reach_the_index(tmp_path):
     from monitor.pipeline.store import store_entries
     from monitor.sources.entry import make_entry
     from storage import Feed, connect
-    from tests.conftest import WATCHLISTS
+    from tests.support.helpers import WATCHLISTS
 
     db = connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
     matcher = Matcher(load_watchlists(WATCHLISTS))

@@ -6,7 +6,7 @@ import json
 
 from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher
-from tests.conftest import DATA, WATCHLISTS
+from tests.support.helpers import DATA, WATCHLISTS
 
 ENTITIES = ("Amazon", "ICE", "Wayfair", "CoreCivic", "GEO Group")
 

@@ -15,7 +15,7 @@ from monitor.config.watchlists import load_watchlists
 from monitor.matching import Matcher, engine
 from monitor.matching.engine import FIELD_CHARS
 from monitor.matching.index import FUZZY_MAX_LEN, TokenIndex
-from tests.conftest import run_cli, write_config
+from tests.support.helpers import run_cli, write_config
 
 ROOT = Path(__file__).resolve().parents[3]
 

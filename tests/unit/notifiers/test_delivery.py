@@ -26,8 +26,8 @@ from notifiers.pacing import Due, plan
 from notifiers.sender import send
 from storage import Delivery, Hit
 from storage.deliveries import claim, finish_sent
-from tests.conftest import WATCHLISTS
 from tests.support.delivery_helpers import news_feed
+from tests.support.helpers import WATCHLISTS
 from tests.support.servers import WebhookReceiver
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)          # a Friday

@@ -8,10 +8,10 @@ import pytest
 
 from monitor.config import check_config
 from notifiers.sender import redact, secret_parts
-from tests.conftest import WATCHLISTS, run_cli
 from tests.support.daemon import DaemonProcess, daemon_config, wait_for
 from tests.support.daemon import rss as dated_rss
 from tests.support.delivery_helpers import config, rss
+from tests.support.helpers import WATCHLISTS, run_cli
 from tests.support.servers import WebhookReceiver
 
 

@@ -22,8 +22,8 @@ from notifiers.channels import Channel, Recipient
 from notifiers.content import build_alert, build_digest
 from notifiers.messages import Renderer
 from storage import Delivery, Hit, Story
-from tests.conftest import WATCHLISTS
 from tests.support.delivery_helpers import news_feed
+from tests.support.helpers import WATCHLISTS
 from tests.unit.notifiers.test_delivery import T0, _outbox, _store
 
 

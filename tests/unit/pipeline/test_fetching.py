@@ -18,7 +18,7 @@ from monitor.sources.feed.kind import FEED
 from storage import Feed
 from storage.models import utcnow
 from storage.sources import MAX_BACKOFF, backoff_seconds, record_fetch
-from tests.conftest import DATA, run_cli, write_config
+from tests.support.helpers import DATA, run_cli, write_config
 from tests.support.hostile import HostileServer
 from tests.support.records_api import RECORDS, RecordsServer
 

@@ -21,7 +21,7 @@ from monitor.pipeline.cycle import POOL_THRESHOLD, poll_cycle
 from monitor.service.runtime import assemble, load_runtime
 from monitor.sources.base import Response
 from monitor.sources.feed.kind import FEED
-from tests.conftest import write_config
+from tests.support.helpers import write_config
 
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the pool needs 2 cores")
 

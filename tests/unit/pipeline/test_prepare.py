@@ -21,7 +21,7 @@ from monitor.sources.base import Response
 from monitor.sources.entry import make_entry
 from monitor.sources.feed.kind import FEED
 from storage import Feed, Story, connect
-from tests.conftest import WATCHLISTS, write_config
+from tests.support.helpers import WATCHLISTS, write_config
 
 URL = "https://news.example/rss"
 

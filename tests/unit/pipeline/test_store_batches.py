@@ -7,7 +7,7 @@ import json
 import re
 import sqlite3
 
-from tests.conftest import run_cli, write_config
+from tests.support.helpers import run_cli, write_config
 
 FEEDS = 20
 POISONED = 7

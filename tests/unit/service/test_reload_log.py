@@ -6,8 +6,8 @@ import re
 import shutil
 import signal
 
-from tests.conftest import WATCHLISTS
 from tests.support.daemon import DaemonProcess, daemon_config, rss, wait_for
+from tests.support.helpers import WATCHLISTS
 from tests.support.servers import free_port
 
 ACME = 'name = "Acme"\n[[entities]]\nname = "Acme Detention Services"\n'

@@ -20,7 +20,7 @@ from monitor.sources.feed.kind import FEED
 from storage import Feed, Hit, Story, StorySource, connect
 from storage.models import utcnow
 from storage.sources import add_source, next_poll_times
-from tests.conftest import run_cli, write_config
+from tests.support.helpers import run_cli, write_config
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.records_api import RECORDS, RecordsServer
 

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from storage import Base
 from storage.migrate import BASELINE, alembic_config, current, head, upgrade
-from tests.conftest import ROOT, run_cli, write_config
+from tests.support.helpers import ROOT, run_cli, write_config
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 
 MIGRATIONS = ROOT / "storage" / "migrations"

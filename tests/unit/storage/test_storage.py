@@ -17,7 +17,7 @@ from monitor.sources.entry import Entry, entry_key, make_entry
 from notifiers import Channel, Recipient
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
 from storage.hits import list_hits
-from tests.conftest import WATCHLISTS
+from tests.support.helpers import WATCHLISTS
 from tests.support.pgdb import pg_url  # noqa: F401 - fixture
 
 

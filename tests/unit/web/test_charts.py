@@ -15,8 +15,8 @@ from monitor.pipeline.store import store_entries
 from monitor.sources.entry import Entry, entry_key
 from storage import Story, connect
 from storage.reports import stories_per_day
-from tests.conftest import WATCHLISTS
 from tests.support.delivery_helpers import news_feed
+from tests.support.helpers import WATCHLISTS
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.unit.web.test_web_app import served  # noqa: F401 - fixture
 

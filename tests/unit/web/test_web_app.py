@@ -11,8 +11,8 @@ import pytest
 from monitor.service.daemon import Daemon
 from monitor.service.runtime import load_runtime
 from monitor.web import HttpServer, create_app
-from tests.conftest import WATCHLISTS
 from tests.support.daemon import daemon_config
+from tests.support.helpers import WATCHLISTS
 from tests.support.servers import free_port
 
 TOKEN = "in-process-token-0123456789"

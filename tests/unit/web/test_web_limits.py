@@ -15,7 +15,7 @@ import pytest
 
 from monitor.web import HttpServer
 from monitor.web.headers import SECURITY_HEADERS
-from tests.conftest import ROOT
+from tests.support.helpers import ROOT
 from tests.support.servers import free_port
 
 LIMIT = 20

@@ -24,8 +24,8 @@ from monitor.service.runtime import load_runtime
 from monitor.sources.entry import Entry, entry_key
 from monitor.web import HttpServer, create_app
 from storage import Feed, Hit
-from tests.conftest import WATCHLISTS, run_cli
 from tests.support.daemon import daemon_config
+from tests.support.helpers import WATCHLISTS, run_cli
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.servers import free_port
 from tests.unit.web.test_web_app import Client
