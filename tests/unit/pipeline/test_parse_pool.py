@@ -244,9 +244,10 @@ def test_pool_that_cannot_start_leaves_parsing_and_matching_to_the_daemon(
 def test_parse_workers_import_no_database_or_http_stack() -> None:
     """What the fork server preloads is in every worker's memory: it stays parsing and
     matching (a package __init__ pulling in SQLAlchemy cost ~67 MB across the tree)."""
-    code = ("import sys, monitor.pipeline.matcherhost; "
-            "print(sorted(m for m in ('sqlalchemy', 'aiohttp', 'apprise', 'storage.models') "
-            "if m in sys.modules))")
+    code = ("import sys, monitor.pipeline.matcherhost, monitor.sources; "
+            "[__import__(m) for m in monitor.sources.kind_modules()]; "
+            "print(sorted(m for m in ('sqlalchemy', 'aiohttp', 'apprise', 'storage.models', "
+            "'apscheduler', 'monitor.config.sections') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[3])
     assert out.stdout.strip() == "[]"
