@@ -6,28 +6,17 @@ import subprocess
 import sys
 import zipfile
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from storage import Base
-from storage.migrate import BASELINE, alembic_config, current, head, upgrade
+from storage.migrate import BASELINE, current, head, upgrade
 from tests.support.helpers import ROOT, run_cli, write_config
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
+from tests.support.schema import schema_diffs, upgrade_to
 
 MIGRATIONS = ROOT / "storage" / "migrations"
 
 
-def _diffs(engine) -> list:
-    with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        return compare_metadata(ctx, Base.metadata)
-
-
-def _upgrade_to(engine, revision: str) -> None:
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
 
 
 def test_revisions_produce_exactly_the_models_schema(any_url):  # noqa: F811
@@ -35,18 +24,18 @@ def test_revisions_produce_exactly_the_models_schema(any_url):  # noqa: F811
     assert current(engine) is None
     before, after = upgrade(engine)
     assert (before, after) == (None, head())
-    assert _diffs(engine) == [], "a model change has no Alembic revision: see docs/scaling.md"
+    assert schema_diffs(engine) == [], "a model change has no Alembic revision: see docs/scaling.md"
     engine.dispose()
 
 
 def test_pre_migration_databases_are_stamped_and_upgraded(any_url):  # noqa: F811
     engine = create_engine(any_url)
-    _upgrade_to(engine, BASELINE)
+    upgrade_to(engine, BASELINE)
     with engine.begin() as conn:  # what the foundation's create_all left: no version table
         conn.execute(text("DROP TABLE alembic_version"))
     assert "lease_until" not in {c["name"] for c in inspect(engine).get_columns("feeds")}
     assert upgrade(engine) == (None, head())
-    assert _diffs(engine) == []
+    assert schema_diffs(engine) == []
     engine.dispose()
     fresh = create_engine(any_url.replace("monitor.db", "other.db")) if "sqlite" in any_url \
         else None
@@ -58,7 +47,7 @@ def test_pre_migration_databases_are_stamped_and_upgraded(any_url):  # noqa: F81
 
 def test_postgresql_daemon_refuses_old_schema_until_db_upgrade(tmp_path, pg_url):  # noqa: F811
     engine = create_engine(pg_url)
-    _upgrade_to(engine, BASELINE)
+    upgrade_to(engine, BASELINE)
     engine.dispose()
     config = write_config(tmp_path, [], storage_url=pg_url)
     for cmd in ("run", "poll-once"):
@@ -77,7 +66,7 @@ def test_postgresql_daemon_refuses_old_schema_until_db_upgrade(tmp_path, pg_url)
 def test_sqlite_upgrades_itself(tmp_path):
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
     engine = create_engine(url)
-    _upgrade_to(engine, BASELINE)
+    upgrade_to(engine, BASELINE)
     config = write_config(tmp_path, [], storage_url=url)
     assert run_cli("poll-once", "--config", str(config)).returncode == 0
     assert current(engine) == head()
