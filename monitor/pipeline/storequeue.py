@@ -18,7 +18,6 @@ from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.sources.entry import Parsed
 from monitor.text import error_line
-from storage import Feed
 from storage.models import utcnow
 from storage.sources import adopt_title, feeds_by_id, record_fetch
 from storage.stories import IntegrityError, OperationalError
@@ -193,7 +192,7 @@ def store_one(rt: Runtime, result: FetchResult, prepared: PreparedFeed | None,
         break
     log.error("storing feed %s failed", result.url, exc_info=error)
     with rt.db.session() as s:
-        feed = s.get(Feed, result.feed_id)
+        feed = feeds_by_id(s, [result.feed_id]).get(result.feed_id)
         if feed is not None:
             result.error = f"storage error: {type(error).__name__}: {error}"[:1000]
             record_fetch(feed, result, None, now, rt.worker)
