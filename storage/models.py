@@ -175,3 +175,23 @@ class StoryFingerprint(Base):
                                           primary_key=True)
     keys: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Record(Base):
+    """The facts of a story that is a public record (an award or its modification, a filing,
+    a Federal Register document): what the Contracts view and record alerts are made from."""
+
+    __tablename__ = "records"
+    __table_args__ = (Index("ix_records_provider_acted", "provider", "acted_on"),)
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(Text, default="")
+    agency: Mapped[str] = mapped_column(Text, default="")
+    recipient: Mapped[str] = mapped_column(Text, default="")
+    amount_obligated: Mapped[float | None] = mapped_column(Float, nullable=True)
+    amount_total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    acted_on: Mapped[str] = mapped_column(String(10), default="")  # YYYY-MM-DD
+    facts: Mapped[str] = mapped_column(Text, default="{}")  # the rest, a JSON object

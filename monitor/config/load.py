@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config.problems import InvalidFiles, Problem, read_toml
+from monitor.config.records import RecordsConfig, check_records
 from monitor.config.schema import ConfigReader, Table
 from monitor.config.sections import (
     Config,
@@ -31,7 +32,9 @@ DELIVERY = Table("delivery", DeliveryConfig)
 FEEDS = Table("feeds", FeedConfig, noun="feed", array_hint=" ([[feeds]])")
 SUBSCRIBERS = Table("subscribers", SubscriberConfig, noun="subscriber")
 HTTP = Table("http", HttpConfig)
-TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP)  # in reading order
+RECORDS = Table("records", RecordsConfig, noun="records source", array_hint=" ([[records]])")
+TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP,
+          RECORDS)  # in reading order
 
 Names = Callable[[Path], set[str] | None]  # the names defined in a watchlists folder, or None
 
@@ -65,6 +68,8 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
     feeds = FEEDS.read_all(reader, raw, defaults={"interval": polling.interval})
     subscribers = [s.recipient() for s in SUBSCRIBERS.read_all(reader, raw)]
     http = HTTP.read(reader, raw)
+    records = RECORDS.read_all(reader, raw)
+    check_records(reader, raw, polling.contact)
     return Config(
         path=reader.path,
         storage_url=resolve_storage_url(storage.url, reader.base),
@@ -74,6 +79,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
         polling=polling,
         delivery=delivery,
         http=http,
+        records=tuple(records),
         warnings=tuple(reader.warnings),
         retention_days=storage.retention_days,
         secret_values=tuple(reader.secrets),

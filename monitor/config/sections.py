@@ -200,6 +200,7 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     retention_days: int | None = None
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # of the keys declared secret
+    records: tuple[Any, ...] = ()  # [[records]] (monitor.config.records.RecordsConfig)
 
     def secrets(self) -> list[str]:
         """Every value of a key the schema declares secret (notify URLs, the HTTP token, the

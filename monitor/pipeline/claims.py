@@ -14,6 +14,7 @@ from monitor.pipeline.fetch import FetchRequest
 from monitor.service.runtime import Runtime
 from monitor.sources import UnknownKind, source_kind
 from monitor.sources.base import SourceRecord
+from monitor.sources.records.sync import KINDS as RECORD_KINDS
 from monitor.text import error_line
 from storage import Feed
 from storage.models import utcnow
@@ -43,7 +44,8 @@ def fetch_request(feed: Feed) -> FetchRequest:
     """The poll of a stored source, as its kind builds it; UnknownKind if it has none here."""
     kind = source_kind(feed.kind)
     return FetchRequest.of(SourceRecord(feed.id, feed.url, params_of(feed), feed.fetch_url,
-                                        feed.etag, feed.last_modified), kind)
+                                        feed.etag, feed.last_modified, feed.last_polled_at,
+                                        feed.state == "failing"), kind)
 
 
 class Claims:
@@ -51,14 +53,15 @@ class Claims:
 
     Small batches let several workers share a short list; ``outstanding`` holds the sources
     claimed and not yet stored, whose leases a shutdown gives back. Feeds no longer in this
-    config are put off by their interval instead of fetched, and not claimed again; sources of
-    other kinds are polled while they are stored (no config section names them yet)."""
+    config are put off by their interval instead of fetched, and not claimed again, and so are
+    records sources no longer in ``[[records]]``; sources of other kinds are polled while they
+    are stored (no config section names them yet)."""
 
     def __init__(self, rt: Runtime, force: bool, stop: threading.Event | None) -> None:
         self.rt, self.force, self.stop = rt, force, stop
         self.started = time.monotonic()
         self.cycle_start = utcnow()
-        self.configured = {f.url for f in rt.config.feeds}
+        self.configured = {f.url for f in rt.config.feeds} | {s.key for s in rt.record_sources}
         self.skipped: set[int] = set()
         self.outstanding: set[int] = set()
 
@@ -95,7 +98,7 @@ class Claims:
     def _request(self, feed: Feed) -> FetchRequest | None:
         """The source's request, or None if it is not to be polled (not configured, or of a
         kind this version does not know)."""
-        if feed.kind == FEED_KIND and feed.url not in self.configured:
+        if feed.kind in (FEED_KIND, *RECORD_KINDS) and feed.url not in self.configured:
             return None
         try:
             return fetch_request(feed)

@@ -23,6 +23,7 @@ from monitor.pipeline.stats import CycleStats
 from monitor.pipeline.storequeue import StoreQueue
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
+from monitor.sources.records.sync import sync_records
 from storage.sources import sync_feeds
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def poll_cycle(rt: Runtime, force: bool = False,
     stats = CycleStats()
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
+        sync_records(s, rt.record_sources)
     claims = Claims(rt, force, stop)
     neardup = load_recent(rt.db, claims.cycle_start)
     first = claims.next()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from monitor.dedup.canonical import canonical_url
 from monitor.dedup.neardup import band_keys, normalise
 from monitor.matching import Match, Matcher
-from monitor.sources.entry import Entry, Parsed
+from monitor.sources.entry import Entry, Parsed, record_identity
 
 DEDUP_CONTENT_CHARS = 2000  # an entry without a summary is compared by its content's start
 
@@ -54,8 +54,11 @@ def prepare(entries: Sequence[Entry], matcher: Matcher) -> list[Prepared]:
     prepared = []
     for e in entries:
         text = normalise(e.title, e.summary or e.content[:DEDUP_CONTENT_CHARS])
-        prepared.append(Prepared(e, text, band_keys(text), canonical_url(e.link),
-                                 tuple(match(e.title, e.summary, e.content))))
+        matches = tuple(match(e.title, e.summary, e.content))
+        if e.record is not None:  # a record is its own story: its identity, never a near-dup
+            prepared.append(Prepared(e, text, (), record_identity(e), matches))
+            continue
+        prepared.append(Prepared(e, text, band_keys(text), canonical_url(e.link), matches))
     return prepared
 
 

@@ -22,6 +22,7 @@ from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
 from storage import Feed
 from storage.models import utcnow
+from storage.records import insert_records, record_row
 from storage.reports import published_or_found
 from storage.stories import (
     IntegrityError,
@@ -182,6 +183,8 @@ def _insert_stories(session: Session, new: list[NewStory[Prepared]], now: dateti
          "first_seen_at": now, "feed_id": n.feed.id} for n in new])
     for n, sid in zip(new, ids, strict=True):
         n.id = sid
+    insert_records(session, [record_row(n.stored_id, n.item.entry.record)
+                             for n in new if n.item.entry.record is not None])
 
 
 def _insert_hits(session: Session, new: list[NewStory[Prepared]], recipients: Sequence[Recipient],

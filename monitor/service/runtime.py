@@ -12,6 +12,7 @@ from monitor.config.check import load_all
 from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
 from monitor.service.logs import add_secrets
+from monitor.sources.records.sync import RecordSource, record_sources
 from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.sender import send
@@ -37,6 +38,11 @@ class Runtime:
     def feeds_by_url(self) -> dict[str, FeedConfig]:
         """Configured feeds by URL."""
         return {f.url: f for f in self.config.feeds}
+
+    @cached_property
+    def record_sources(self) -> list[RecordSource]:
+        """The ``[[records]]`` sources, their parameters read from config and watchlists."""
+        return record_sources(self.config.records, self.watchlists)
 
     def close(self) -> None:
         self.db.dispose()

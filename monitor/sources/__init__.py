@@ -45,3 +45,6 @@ def kind_modules() -> list[str]:
 
 
 register("feed", "monitor.sources.feed.kind:FEED")
+register("usaspending", "monitor.sources.records.usaspending:USASPENDING")
+register("edgar", "monitor.sources.records.edgar:EDGAR")
+register("federal-register", "monitor.sources.records.fedreg:FEDERAL_REGISTER")

@@ -13,6 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urldefrag
@@ -71,6 +72,8 @@ class SourceRecord:
     fetch_url: str | None = None  # where a feed moved to (301/308), if it did
     etag: str | None = None
     last_modified: str | None = None
+    last_polled_at: datetime | None = None  # a records kind reads from there (with overlap)
+    failing: bool = False  # its last poll failed: a records kind reads its whole lookback
 
     @property
     def endpoint(self) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from monitor.text import clean_text
 from storage.links import web_link
@@ -25,6 +27,7 @@ class Entry:
     content: str
     published: datetime | None
     site: str | None = None  # the feed's site, shown instead of a link that was not http(s)
+    record: Mapping[str, Any] | None = None  # a public record's facts (monitor.sources.records)
 
 
 @dataclass(frozen=True)
@@ -61,3 +64,9 @@ def make_entry(guid: str | None, link: str | None, title: str, summary: str, con
     web = web_link(link)
     return Entry(entry_key(guid, link, title, summary), guid, web, title, summary, content,
                  published, site=site if link and web is None else None)
+
+
+def record_identity(entry: Entry) -> str:
+    """A record's story identity (its stored canonical URL): its page plus the record's own id,
+    so an award's modifications, which share the award's page, are stories of their own."""
+    return f"{entry.link or ''}#record={entry.key}"

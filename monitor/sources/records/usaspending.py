@@ -1,0 +1,192 @@
+"""USAspending.gov: new awards (``spending_by_award``) and new modifications of any award
+(``spending_by_transaction``) from chosen awarding agencies to chosen recipients.
+
+The API refuses a request whose award type codes span two groups, so a poll asks each group
+on its own: for each group its new awards, then its transactions, page by page. Each award
+and each modification is a story of its own, keyed by award and modification number."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from monitor.sources.base import Politeness, Request, Response, Source, SourceRecord
+from monitor.sources.entry import Entry, Parsed
+from monitor.sources.records.common import (
+    clip,
+    day,
+    display_name,
+    exact_money,
+    facts_line,
+    money,
+    record_entry,
+    short_agency,
+    window,
+)
+from monitor.text import error_line
+
+BASE_URL = "https://api.usaspending.gov"
+AWARDS_PATH = "/api/v2/search/spending_by_award/"
+TRANSACTIONS_PATH = "/api/v2/search/spending_by_transaction/"
+AWARD_PAGE = "https://www.usaspending.gov/award/"
+LIMIT = 100  # the most spending_by_award answers in a page
+
+GROUPS = {  # award_types as the config names them -> the API's codes (one group each)
+    "contracts": ["A", "B", "C", "D"],
+    "idvs": ["IDV_A", "IDV_B", "IDV_B_A", "IDV_B_B", "IDV_B_C", "IDV_C", "IDV_D", "IDV_E"],
+    "grants": ["02", "03", "04", "05"],
+    "loans": ["07", "08"],
+    "other": ["09", "11", "-1"],
+}
+DEFAULT_GROUPS = ["contracts", "idvs"]
+AMOUNT_FIELD = {"loans": "Loan Value"}  # the others report "Award Amount"
+AWARD_FIELDS = ["Award ID", "Recipient Name", "Description", "Awarding Agency",
+                "Awarding Sub Agency", "Base Obligation Date", "Last Modified Date",
+                "generated_internal_id"]
+DATED_FIELDS = {"contracts": ["Start Date", "End Date", "Award Amount"],
+                "idvs": ["Start Date", "Award Amount"],
+                "grants": ["Start Date", "End Date", "Award Amount"],
+                "loans": ["Issued Date", "Loan Value"],
+                "other": ["Start Date", "End Date", "Award Amount"]}
+TRANSACTION_FIELDS = ["Award ID", "Mod", "Recipient Name", "Action Date", "Action Type",
+                      "Transaction Amount", "Transaction Description", "Awarding Agency",
+                      "Awarding Sub Agency", "Award Type", "internal_id", "generated_internal_id"]
+
+
+class UsaSpending(Source):
+    """Awards and modifications from api.usaspending.gov (base_url configurable)."""
+
+    name = "usaspending"
+    politeness = Politeness(per_host=1, min_interval=0.5, max_pages=60)
+
+    def key(self, url: str, params: Mapping[str, Any]) -> str:
+        return super().key(url.rstrip("/") + AWARDS_PATH, params)
+
+    def request(self, source: SourceRecord) -> Request:
+        start, end = window(source)
+        period = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+        return _search(source, AWARDS_PATH, _groups(source.params)[0], period, 1)
+
+    def next_request(self, source: SourceRecord, sent: Request,
+                     response: Response) -> Request | None:
+        asked = json.loads(sent.body or b"{}")
+        group = _group_of(asked["filters"]["award_type_codes"])
+        period = {k: v for k, v in asked["filters"]["time_period"][0].items() if k != "date_type"}
+        path = AWARDS_PATH if sent.url.endswith(AWARDS_PATH) else TRANSACTIONS_PATH
+        if json.loads(response.body).get("page_metadata", {}).get("hasNext"):
+            return _search(source, path, group, period, asked["page"] + 1)
+        if path == AWARDS_PATH:
+            return _search(source, TRANSACTIONS_PATH, group, period, 1)
+        groups = _groups(source.params)
+        later = groups[groups.index(group) + 1:] if group in groups else []
+        return _search(source, AWARDS_PATH, later[0], period, 1) if later else None
+
+    def parse(self, pages: Sequence[Response], params: Mapping[str, Any]) -> Parsed:
+        entries: dict[str, Entry] = {}
+        skipped = 0
+        for page in pages:
+            try:
+                results = json.loads(page.body)["results"]
+                is_award = page.url.endswith(AWARDS_PATH)
+            except (ValueError, KeyError, TypeError) as exc:
+                return Parsed([], error=f"not a USAspending answer: {error_line(exc)}")
+            for row in results:
+                try:
+                    entry = _award(row) if is_award else _transaction(row)
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    skipped += 1
+                    continue
+                if is_award or entry.key not in entries:  # an award's own row says more
+                    entries[entry.key] = entry
+        return Parsed(list(entries.values()), title="USAspending awards", skipped=skipped)
+
+
+def _groups(params: Mapping[str, Any]) -> list[str]:
+    return list(params.get("award_types") or DEFAULT_GROUPS)
+
+
+def _group_of(codes: list[str]) -> str:
+    for name, group in GROUPS.items():
+        if set(codes) <= set(group):
+            return name
+    raise ValueError(f"award type codes {codes} are of no one group")
+
+
+def _search(source: SourceRecord, path: str, group: str, period: dict[str, str],
+            page: int) -> Request:
+    """One page of one search: new awards (signed in the period) or transactions (acted on
+    in it) of one award type group."""
+    params = source.params
+    filters: dict[str, Any] = {"award_type_codes": GROUPS[group]}
+    if params.get("agencies"):
+        filters["agencies"] = [{"type": "awarding", "tier": "subtier", "name": name}
+                               for name in params["agencies"]]
+    if params.get("recipients"):
+        filters["recipient_search_text"] = list(params["recipients"])
+    if path == AWARDS_PATH:
+        filters["time_period"] = [{**period, "date_type": "date_signed"}]
+        fields = AWARD_FIELDS + DATED_FIELDS[group]
+        sort = AMOUNT_FIELD.get(group, "Award Amount")
+        body = {"filters": filters, "fields": fields, "page": page, "limit": LIMIT,
+                "sort": sort, "order": "desc", "subawards": False}
+    else:
+        filters["time_period"] = [period]
+        body = {"filters": filters, "fields": TRANSACTION_FIELDS, "page": page, "limit": LIMIT,
+                "sort": "Action Date", "order": "desc"}
+    base = source.endpoint[: -len(AWARDS_PATH)] if source.endpoint.endswith(AWARDS_PATH) \
+        else source.endpoint.rstrip("/")
+    return Request(base + path, "POST", json.dumps(body).encode(),
+                   {"Content-Type": "application/json", "Accept": "application/json"})
+
+
+def _amount(value: Any) -> float | None:
+    return None if value in (None, "") else float(value)
+
+
+def _award(row: Mapping[str, Any]) -> Entry:
+    """A new award: its base transaction's identity (modification 0)."""
+    internal = row["generated_internal_id"]
+    obligated = _amount(row.get("Award Amount", row.get("Loan Value")))
+    signed = row.get("Base Obligation Date") or row.get("Start Date") or row.get("Issued Date")
+    return _story(internal, "0", row, obligated, obligated, signed, row.get("Description") or "")
+
+
+def _transaction(row: Mapping[str, Any]) -> Entry:
+    """A transaction: modification N of an award (0 is the award itself)."""
+    mod = str(row.get("Mod") or "0").strip() or "0"
+    amount = _amount(row.get("Transaction Amount"))
+    return _story(row["generated_internal_id"], mod, row, amount, None, row.get("Action Date"),
+                  row.get("Transaction Description") or "")
+
+
+def _story(internal: str, mod: str, row: Mapping[str, Any], obligated: float | None,
+           total: float | None, acted: Any, description: str) -> Entry:
+    """The story of one award action: who, how much, what; the award's page as its link."""
+    agency = row.get("Awarding Sub Agency") or row.get("Awarding Agency") or ""
+    recipient = row.get("Recipient Name") or ""
+    award_id = row.get("Award ID") or internal
+    action = "award" if mod == "0" else f"modification {mod}"
+    what = f" ({action})" if mod != "0" else ""
+    verb = "awards" if (obligated or 0) >= 0 else "deobligates"
+    amount = money(obligated)
+    head = f"{short_agency(agency)} {verb} {display_name(recipient)} {amount}".rstrip()
+    said = description.lower() if description.isupper() else description  # FPDS shouts
+    title = f"{head}{what}: {clip(said)}" if description else head + what
+    when = day(acted)
+    acted_on = when.date().isoformat() if when else ""
+    summary = facts_line({
+        "Agency": agency, "Recipient": recipient, "Award": award_id, "Action": action,
+        "Obligated": exact_money(obligated), "Total obligated": exact_money(total),
+        "Date": acted_on, "Period": " to ".join(d for d in (row.get("Start Date"),
+                                                              row.get("End Date")) if d),
+        "Description": " ".join(description.split())})
+    facts = {"provider": "usaspending", "record_id": f"{internal}/{mod}", "action": action,
+             "agency": agency, "recipient": recipient, "amount_obligated": obligated,
+             "amount_total": total, "acted_on": acted_on, "award_id": award_id,
+             "modification": mod, "description": description}
+    return record_entry(f"{internal}/{mod}", AWARD_PAGE + internal, title, summary, when,
+                        facts)
+
+
+USASPENDING = UsaSpending()
