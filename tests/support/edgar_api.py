@@ -123,10 +123,12 @@ class EdgarServer:
 </content>
 <id>urn:tag:sec.gov,2008:accession-number={f.accession}</id>
 <link href="{href}" rel="alternate" type="text/html" />
-<summary type="html"> &lt;b&gt;Filed:&lt;/b&gt; {f.filed} &lt;b&gt;AccNo:&lt;/b&gt; {f.accession} &lt;b&gt;Size:&lt;/b&gt; 312 KB</summary>
+<summary type="html"> &lt;b&gt;Filed:&lt;/b&gt; {f.filed} \
+&lt;b&gt;AccNo:&lt;/b&gt; {f.accession} &lt;b&gt;Size:&lt;/b&gt; 312 KB</summary>
 <title>{escape(f.form)}  - {escape(f.form_name)}</title>
 <updated>{f.filed}T16:17:17-04:00</updated>
 </entry>""")
+        page = f"{base}/cgi-bin/browse-edgar?action=getcompany&amp;CIK={company.cik}"
         return f"""<?xml version="1.0" encoding="ISO-8859-1" ?>
 <feed xmlns="http://www.w3.org/2005/Atom">
 <author><email>webmaster@sec.gov</email><name>Webmaster</name></author>
@@ -137,8 +139,8 @@ class EdgarServer:
 <fiscal-year-end>1231</fiscal-year-end>
 <state-location>FL</state-location>
 </company-info>
-<id>https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&amp;CIK={company.cik}&amp;type={escape(form)}</id>
-<link href="https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&amp;CIK={company.cik}" rel="alternate" type="text/html" />
+<id>{page}&amp;type={escape(form)}</id>
+<link href="{page}" rel="alternate" type="text/html" />
 <title>{escape(company.name)}  ({company.cik})</title>
 <updated>2026-11-30T12:00:00-05:00</updated>
 {"".join(entries)}
