@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import MonitorError
 from storage.links import web_link
-from storage.models import Feed, Hit, Story, StorySource
+from storage.models import Feed, Hit, Record, Story, StorySource
 
 
 def parse_since(value: str) -> datetime:
@@ -104,8 +104,10 @@ def story_sources(session: Session, story_ids: Iterable[int]
 
 
 def list_hits(session: Session, watchlist: str | None = None, entity: str | None = None,
-              since: datetime | None = None, limit: int | None = None) -> list[HitRow]:
-    """Hits newest first, optionally filtered by watchlist, entity and time."""
+              since: datetime | None = None, limit: int | None = None,
+              kind: str | None = None) -> list[HitRow]:
+    """Hits newest first, optionally filtered by watchlist, entity, time and kind of story
+    (``record``: public records only; ``story``: everything else)."""
     q = (select(Hit, Story, Feed.name).join(Story, Hit.story_id == Story.id)
          .outerjoin(Feed, Story.feed_id == Feed.id)
          .order_by(Hit.created_at.desc(), Hit.id.desc()))
@@ -115,6 +117,9 @@ def list_hits(session: Session, watchlist: str | None = None, entity: str | None
         q = q.where(Hit.entity == entity)
     if since:
         q = q.where(Hit.created_at >= since)
+    if kind in ("record", "story"):
+        is_record = select(Record.story_id).where(Record.story_id == Story.id).exists()
+        q = q.where(is_record if kind == "record" else ~is_record)
     if limit:
         q = q.limit(limit)
     rows = session.execute(q).all()

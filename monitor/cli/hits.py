@@ -16,11 +16,14 @@ TABLE_COLUMNS = ["created_at", "published", "watchlist", "entity", "matched", "t
 
 
 def register(commands: Commands) -> None:
-    """Add ``hits [--watchlist W] [--entity E] [--since DATE] [--limit N] [--format F]``."""
+    """Add ``hits [--watchlist W] [--entity E] [--since DATE] [--kind K] [--limit N]
+    [--format F]``."""
     hits = commands.add("hits", "list stored hits", cmd_hits)
     hits.add_argument("--watchlist")
     hits.add_argument("--entity")
     hits.add_argument("--since", type=parse_since, help="ISO date or time (UTC if no zone)")
+    hits.add_argument("--kind", choices=["record", "story"],
+                      help="only public records ([[records]]), or only other stories")
     hits.add_argument("--limit", type=int, default=100)
     hits.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
@@ -45,7 +48,8 @@ def cmd_hits(args: argparse.Namespace) -> int:
                 watchlist = args.watchlist and resolve_watchlist(
                     args.watchlist, [w.name for w in rt.watchlists],
                     lambda: stored_watchlists(s))
-                rows = list_hits(s, watchlist, args.entity, args.since, args.limit)
+                rows = list_hits(s, watchlist, args.entity, args.since, args.limit,
+                                 kind=args.kind)
         except UnknownWatchlist as exc:
             print(exc, file=sys.stderr)
             return EXIT_INVALID

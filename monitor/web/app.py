@@ -21,8 +21,9 @@ from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.text import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
+from monitor.web.contracts import render_contracts
 from monitor.web.headers import SecurityHeaders
-from monitor.web.page import render_index
+from monitor.web.page import page_env, render_index
 from storage.errors import MonitorError
 from storage.hits import (
     UnknownWatchlist,
@@ -32,6 +33,7 @@ from storage.hits import (
     resolve_watchlist,
     stored_watchlists,
 )
+from storage.models import utcnow
 from storage.reports import recent_story_hits
 
 MAX_LIMIT = 1000
@@ -176,6 +178,13 @@ def index(request: Request) -> Response:
     return HTMLResponse(page, headers={"Content-Security-Policy": _csp(nonce)})
 
 
+def contracts(request: Request) -> Response:
+    """The Contracts view (public records: amounts per month per recipient, latest actions)."""
+    nonce = secrets.token_urlsafe(18)  # the page runs no script: nothing carries it
+    page = render_contracts(_daemon(request).runtime, page_env(), utcnow().date())
+    return HTMLResponse(page, headers={"Content-Security-Policy": _csp(nonce)})
+
+
 def _authorized(request: Request) -> Response | None:
     """None when the bearer token matches the config's; else the refusal to send."""
     token = _daemon(request).runtime.config.http.token
@@ -202,6 +211,7 @@ def create_app(daemon: DaemonView) -> ASGIApp:
     headers wrap Starlette whole, so its 500s carry them too."""
     app = Starlette(routes=[
         Route("/", index, name="index"),
+        Route("/contracts", contracts, name="contracts"),
         Route("/healthz", healthz),
         Route("/metrics", metrics_text),
         Route("/api/hits", api_hits),

@@ -19,7 +19,7 @@ RECENT_HITS = 100
 
 
 @cache
-def _env() -> Environment:
+def page_env() -> Environment:
     env = Environment(loader=PackageLoader("monitor.web", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["web_link"] = web_link
@@ -41,7 +41,7 @@ def render_index(rt: Runtime, health: dict[str, Any], watchlist: str | None,
                "counts": json.dumps(chart.watchlist(n)),
                "atom": atom_url(n) if any(w.name == n for w in rt.watchlists) else None}
               for n in names]
-    return _env().get_template("index.html.j2").render(nonce=nonce,
+    return page_env().get_template("index.html.j2").render(nonce=nonce,
         hits=hits, charts=charts, days=json.dumps([d.isoformat() for d in days]),
         first_day=days[0].isoformat(), last_day=days[-1].isoformat(), health=health,
         watchlist=watchlist, feeds=len(rt.config.feeds), chart_days=CHART_DAYS,
