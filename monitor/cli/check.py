@@ -27,5 +27,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(f"ok: {path}: {len(config.feeds)} feeds, {len(watchlists)} watchlists "
           f"({sum(len(w.entities) for w in watchlists)} entities), "
-          f"{len(config.subscribers)} subscribers")
+          f"{len(config.subscribers)} subscribers"
+          + (f", {len(config.records)} records sources" if config.records else ""))
     return 0

@@ -168,9 +168,10 @@ def _story(internal: str, mod: str, row: Mapping[str, Any], obligated: float | N
     award_id = row.get("Award ID") or internal
     action = "award" if mod == "0" else f"modification {mod}"
     what = f" ({action})" if mod != "0" else ""
-    verb = "awards" if (obligated or 0) >= 0 else "deobligates"
-    amount = money(obligated)
-    head = f"{short_agency(agency)} {verb} {display_name(recipient)} {amount}".rstrip()
+    who = display_name(recipient)
+    head = (f"{short_agency(agency)} awards {who} {money(obligated)}".rstrip()
+            if (obligated or 0) >= 0 else
+            f"{short_agency(agency)} deobligates {money(-(obligated or 0))} from {who}")
     said = description.lower() if description.isupper() else description  # FPDS shouts
     title = f"{head}{what}: {clip(said)}" if description else head + what
     when = day(acted)
