@@ -93,7 +93,7 @@ class UsaSpending(Source):
                 return Parsed([], error=f"not a USAspending answer: {error_line(exc)}")
             for row in results:
                 try:
-                    entry = _award(row) if is_award else _transaction(row)
+                    entry = award_entry(row) if is_award else transaction_entry(row)
                 except (KeyError, TypeError, ValueError, AttributeError):
                     skipped += 1
                     continue
@@ -144,7 +144,7 @@ def _amount(value: Any) -> float | None:
     return None if value in (None, "") else float(value)
 
 
-def _award(row: Mapping[str, Any]) -> Entry:
+def award_entry(row: Mapping[str, Any]) -> Entry:
     """A new award: its base transaction's identity (modification 0)."""
     internal = row["generated_internal_id"]
     obligated = _amount(row.get("Award Amount", row.get("Loan Value")))
@@ -152,7 +152,7 @@ def _award(row: Mapping[str, Any]) -> Entry:
     return _story(internal, "0", row, obligated, obligated, signed, row.get("Description") or "")
 
 
-def _transaction(row: Mapping[str, Any]) -> Entry:
+def transaction_entry(row: Mapping[str, Any]) -> Entry:
     """A transaction: modification N of an award (0 is the award itself)."""
     mod = str(row.get("Mod") or "0").strip() or "0"
     amount = _amount(row.get("Transaction Amount"))

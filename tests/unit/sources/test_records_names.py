@@ -8,7 +8,7 @@ import pytest
 from monitor.config.watchlists import check_watchlists
 from monitor.matching import Matcher
 from monitor.sources.records.common import display_name, money, short_agency
-from monitor.sources.records.usaspending import _award
+from monitor.sources.records.usaspending import award_entry
 from tests.support.helpers import WATCHLISTS
 
 
@@ -29,7 +29,7 @@ def matcher() -> Matcher:
     ("CORRECTIONS CORPORATION OF AMERICA", "CoreCivic"),
 ])
 def test_recipient_name_variants_are_matched(matcher, recipient, entity):
-    entry = _award({"generated_internal_id": "CONT_AWD_X_7012_-NONE-_-NONE-",
+    entry = award_entry({"generated_internal_id": "CONT_AWD_X_7012_-NONE-_-NONE-",
                     "Recipient Name": recipient, "Award Amount": 1_000_000.0,
                     "Awarding Sub Agency": "U.S. Immigration and Customs Enforcement",
                     "Description": "DETENTION SERVICES", "Base Obligation Date": "2026-11-02"})
@@ -48,7 +48,7 @@ def test_amounts_agencies_and_names_read_as_headlines():
 
 
 def test_a_deobligation_says_so():
-    entry = _award({"generated_internal_id": "G", "Recipient Name": "CORECIVIC, INC.",
+    entry = award_entry({"generated_internal_id": "G", "Recipient Name": "CORECIVIC, INC.",
                     "Award Amount": -250_000.0, "Awarding Sub Agency": "U.S. Immigration and "
                     "Customs Enforcement", "Base Obligation Date": "2026-11-02"})
     assert entry.title == "ICE deobligates $250,000 from Corecivic, Inc."

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.service.runtime import Runtime, load_runtime
-from storage import Feed, Hit, Story
+from storage import Feed, Hit, Story, connect
 from storage.models import Record
 from tests.support.helpers import write_config
+from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.servers import WebhookReceiver
 from tests.support.usaspending_api import AWARDS, TRANSACTIONS, Award, UsaSpendingServer
 
@@ -24,11 +25,11 @@ TODAY = datetime.now(UTC).date()
 ICE = "U.S. Immigration and Customs Enforcement"
 
 
-def _day(days_ago: int) -> str:
-    return (TODAY - timedelta(days=days_ago)).isoformat()
+def days_ago(n: int) -> str:
+    return (TODAY - timedelta(days=n)).isoformat()
 
 
-def _award(internal: str, piid: str, recipient: str, amount: float, signed: str, code: str = "C",
+def award(internal: str, piid: str, recipient: str, amount: float, signed: str, code: str = "C",
            description: str = "DETENTION SERVICES AT THE ADELANTO ICE PROCESSING CENTER",
            agency: str = ICE) -> Award:
     return Award(internal, code, {
@@ -43,17 +44,17 @@ def _award(internal: str, piid: str, recipient: str, amount: float, signed: str,
 @pytest.fixture
 def awards() -> list[Award]:
     return [
-        _award("CONT_AWD_70CDCR26FR0000001_7012_HSCEDM16D00001_7012", "70CDCR26FR0000001",
-               "THE GEO GROUP, INC.", 12_345_678.9, _day(1)),
-        _award("CONT_AWD_70CMSD26C00000002_7012_-NONE-_-NONE-", "70CMSD26C00000002",
-               "AMAZON WEB SERVICES, INC.", 950_000.0, _day(1),
+        award("CONT_AWD_70CDCR26FR0000001_7012_HSCEDM16D00001_7012", "70CDCR26FR0000001",
+               "THE GEO GROUP, INC.", 12_345_678.9, days_ago(1)),
+        award("CONT_AWD_70CMSD26C00000002_7012_-NONE-_-NONE-", "70CMSD26C00000002",
+               "AMAZON WEB SERVICES, INC.", 950_000.0, days_ago(1),
                description="CLOUD HOSTING FOR CASE MANAGEMENT"),
-        _award("CONT_AWD_70CDCR26C00000003_7012_-NONE-_-NONE-", "70CDCR26C00000003",
-               "CORECIVIC, INC.", 4_200_000.0, _day(2)),
-        _award("CONT_AWD_OTHER_7013_-NONE-_-NONE-", "OTHER1", "THE GEO GROUP, INC.", 1.0,
-               _day(1), agency="Transportation Security Administration"),
+        award("CONT_AWD_70CDCR26C00000003_7012_-NONE-_-NONE-", "70CDCR26C00000003",
+               "CORECIVIC, INC.", 4_200_000.0, days_ago(2)),
+        award("CONT_AWD_OTHER_7013_-NONE-_-NONE-", "OTHER1", "THE GEO GROUP, INC.", 1.0,
+               days_ago(1), agency="Transportation Security Administration"),
         # an award from years ago: only its modifications are news
-        _award("CONT_AWD_HSCEDM16D00001_7012_-NONE-_-NONE-", "HSCEDM16D00001",
+        award("CONT_AWD_HSCEDM16D00001_7012_-NONE-_-NONE-", "HSCEDM16D00001",
                "THE GEO GROUP, INC.", 800_000_000.0, "2016-09-01", code="IDV_B_B",
                description="DETENTION AND TRANSPORTATION SERVICES IDIQ"),
     ]
@@ -86,10 +87,13 @@ base_url = "{base}"
 
 
 @pytest.fixture
-def rt(tmp_path, api, webhook) -> Iterator[Runtime]:
+def rt(tmp_path, api, webhook, any_url) -> Iterator[Runtime]:  # noqa: F811
+    """On SQLite and (when configured) PostgreSQL."""
+    connect(any_url).dispose()  # creates the schema (PostgreSQL waits for an upgrade)
     extra = RECORDS.format(base=api.base, recipients='["GEO Group", "Amazon", "CoreCivic"]')
-    runtime = load_runtime(write_config(tmp_path, [], extra=extra, subscribers=[
-        {"name": "desk", "notify": [webhook.url]}]))
+    runtime = load_runtime(write_config(tmp_path, [], extra=extra, storage_url=any_url,
+                                        subscribers=[{"name": "desk",
+                                                      "notify": [webhook.url]}]))
     yield runtime
     runtime.close()
 
@@ -110,7 +114,7 @@ def test_requests_keep_to_one_award_type_group_and_the_api_contract(rt, api):
         assert body["filters"]["agencies"] == [{"type": "awarding", "tier": "subtier",
                                                "name": ICE}]
         period = body["filters"]["time_period"][0]
-        assert period["start_date"] == _day(7) and period["end_date"] == TODAY.isoformat()
+        assert period["start_date"] == days_ago(7) and period["end_date"] == TODAY.isoformat()
     assert api.requests[0][1]["filters"]["award_type_codes"] == ["A", "B", "C", "D"]
     assert "generated_internal_id" in api.requests[0][1]["fields"]
     mixed = {**api.requests[0][1], "filters": {"award_type_codes": ["A", "IDV_A"]}}
@@ -130,7 +134,7 @@ def test_new_awards_are_stories_with_amounts_agency_recipient_and_the_award_page
                           "CONT_AWD_70CDCR26FR0000001_7012_HSCEDM16D00001_7012")
     assert "Obligated: $12,345,678.90" in story.summary and f"Agency: {ICE}" in story.summary
     assert (record.provider, record.recipient, record.amount_obligated, record.acted_on) == (
-        "usaspending", "THE GEO GROUP, INC.", 12_345_678.9, _day(1))
+        "usaspending", "THE GEO GROUP, INC.", 12_345_678.9, days_ago(1))
     assert record.action == "award" and record.agency == ICE
     # recipient name variants go through the matcher
     assert {("GEO Group", "GEO Group"), ("Amazon", "Amazon"),
@@ -145,7 +149,7 @@ def test_a_modification_of_a_known_award_is_alerted_once_and_a_second_poll_is_si
     assert first.sent >= 1 and len(_titles(rt)) == 3
     assert not any("800" in t for t in _titles(rt))  # the 2016 award is not news
     webhook.received.clear()
-    awards[-1].transactions.append({"Mod": "P00057", "Action Date": _day(0),
+    awards[-1].transactions.append({"Mod": "P00057", "Action Date": days_ago(0),
                                     "Transaction Amount": "2500000.00", "Action Type": "B",
                                     "Transaction Description": "EXERCISE OPTION YEAR 9 FOR "
                                     "DETENTION BEDS AT THE ADELANTO FACILITY"})
@@ -169,8 +173,8 @@ def test_a_modification_of_a_known_award_is_alerted_once_and_a_second_poll_is_si
 
 def test_paging_follows_page_metadata(rt, api, awards):
     for n in range(150):
-        awards.append(_award(f"CONT_AWD_PAGED{n}_7012_-NONE-_-NONE-", f"PAGED{n}",
-                             "THE GEO GROUP, INC.", 1000.0 + n, _day(3)))
+        awards.append(award(f"CONT_AWD_PAGED{n}_7012_-NONE-_-NONE-", f"PAGED{n}",
+                             "THE GEO GROUP, INC.", 1000.0 + n, days_ago(3)))
     stats = poll_cycle(rt, force=True)
     assert stats.feeds_failed == 0
     pages = [(p, b["page"]) for p, b in api.requests]
@@ -195,12 +199,12 @@ def test_a_500_then_a_429_back_off_and_nothing_is_lost(rt, api):
     api.requests.clear()
     poll_cycle(rt, force=True)
     # after failures the whole lookback is read again: nothing a failure skipped is lost
-    assert api.requests[0][1]["filters"]["time_period"][0]["start_date"] == _day(7)
+    assert api.requests[0][1]["filters"]["time_period"][0]["start_date"] == days_ago(7)
     assert len(_titles(rt)) == 3
     api.requests.clear()
     poll_cycle(rt, force=True)
     # after a good poll, from the last poll less the overlap
-    assert api.requests[0][1]["filters"]["time_period"][0]["start_date"] == _day(5)
+    assert api.requests[0][1]["filters"]["time_period"][0]["start_date"] == days_ago(5)
 
 
 def test_recipients_default_to_the_watchlists_names(tmp_path, api):

@@ -18,7 +18,7 @@ from monitor.web.contracts import month_axis, recipient_charts
 from tests.support.helpers import run_cli, write_config
 from tests.support.servers import FeedServer, free_port
 from tests.support.usaspending_api import UsaSpendingServer
-from tests.unit.sources.test_records_usaspending import RECORDS, _award, _day
+from tests.unit.sources.test_records_usaspending import RECORDS, award, days_ago
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>
 <item><title>ICE agents detain dozens in raids</title><link>https://news.example/a</link>
@@ -28,9 +28,9 @@ RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>
 @pytest.fixture
 def config(tmp_path) -> Iterator:
     api = UsaSpendingServer([
-        _award("CONT_AWD_A_7012_-NONE-_-NONE-", "A", "THE GEO GROUP, INC.", 12_345_678.9,
-               _day(1)),
-        _award("CONT_AWD_B_7012_-NONE-_-NONE-", "B", "CORECIVIC, INC.", 4_200_000.0, _day(1)),
+        award("CONT_AWD_A_7012_-NONE-_-NONE-", "A", "THE GEO GROUP, INC.", 12_345_678.9,
+               days_ago(1)),
+        award("CONT_AWD_B_7012_-NONE-_-NONE-", "B", "CORECIVIC, INC.", 4_200_000.0, days_ago(1)),
     ]).start()
     news = FeedServer().start()
     feed = news.add("/rss", RSS, "application/rss+xml")
@@ -69,7 +69,7 @@ def test_the_contracts_page_charts_obligations_per_month_and_lists_latest_action
         daemon.rt.close()
     assert page.status_code == 200 and 'href="contracts"' in index.text
     html = page.text
-    month = _day(1)[:7]
+    month = days_ago(1)[:7]
     assert "The GEO Group, Inc." in html and "$12.3 million obligated" in html
     assert f'data-month="{month}" data-amount="12345678.9"' in html
     assert "$12,345,678.90" in html and "https://www.usaspending.gov/award/CONT_AWD_A" in html
