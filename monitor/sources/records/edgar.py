@@ -54,6 +54,15 @@ def resolve(companies: Sequence[str], tickers: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(ciks))
 
 
+def unresolved(companies: Sequence[str], tickers_json: bytes) -> list[str]:
+    """The company names ``company_tickers.json`` does not know (said in every poll's log)."""
+    try:
+        tickers = json.loads(tickers_json)
+    except ValueError:
+        return [c for c in companies if not c.isdigit()]
+    return [c for c in companies if not c.isdigit() and not resolve([c], tickers)]
+
+
 class Edgar(Source):
     """Filings of chosen companies and forms from www.sec.gov (base_url configurable)."""
 
@@ -92,8 +101,10 @@ class Edgar(Source):
         forms = {f.upper() for f in params.get("forms") or ["8-K", "10-K", "10-Q"]}
         entries: dict[str, Entry] = {}
         skipped = 0
+        missing: list[str] = []
         for page in pages:
             if urldefrag(page.url).url.endswith(TICKERS):
+                missing = unresolved(list(params["companies"]), page.body)
                 continue
             try:
                 root = etree.fromstring(page.body, etree.XMLParser(resolve_entities=False,
@@ -110,7 +121,11 @@ class Edgar(Source):
                 form = entry.record["form"] if entry.record else ""
                 if form.upper() in forms or form.upper().removesuffix("/A") in forms:
                     entries.setdefault(entry.key, entry)
-        return Parsed(list(entries.values()), title="SEC EDGAR filings", skipped=skipped)
+        reason = (f"no CIK found for {', '.join(map(repr, missing))} in company_tickers.json"
+                  if missing else "an entry without accession number, form or link")
+        return Parsed(list(entries.values()), title="SEC EDGAR filings",
+                      skipped=skipped + len(missing),
+                      skip_reason=reason if skipped or missing else None)
 
 
 def _step(ciks: list[str], url: str, source: SourceRecord) -> int:

@@ -4,6 +4,7 @@ per new filing naming company, form and date and linking the filing index."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from monitor.config import check_config
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.service.runtime import load_runtime
-from monitor.sources.records.edgar import resolve
+from monitor.sources.records.edgar import resolve, unresolved
 from storage import Hit, Story
 from storage.models import Record
 from tests.support.edgar_api import Company, EdgarServer, Filing
@@ -81,6 +82,8 @@ def test_names_and_cik_numbers_resolve():
     assert resolve(["GEO Group", "CoreCivic", "Amazon", "1018724", "Nobody Corp"], tickers) == [
         GEO.cik, CXW.cik, AMZN.cik]
     assert resolve(["amzn"], tickers) == [AMZN.cik]
+    assert unresolved(["GEO Group", "Nobody Corp", "1018724"], json.dumps(tickers).encode()) == [
+        "Nobody Corp"]
 
 
 def test_new_filings_alert_once_with_company_form_date_and_index(tmp_path, sec, webhook):
