@@ -1,4 +1,5 @@
-"""A loopback USAspending API: ``spending_by_award`` and ``spending_by_transaction`` as the
+"""A loopback USAspending API: ``spending_by_award``, ``spending_by_transaction`` and an
+award's own record (``/api/v2/awards/{id}/``) as the
 real api.usaspending.gov answers them (usaspending-api ``api_contracts``): the same request
 checks (one award type group per request, sort among the fields, limit bounds) with the same
 error bodies, the same response shapes (``page_metadata``), only the fields asked for."""
@@ -14,6 +15,7 @@ from typing import Any
 
 AWARDS = "/api/v2/search/spending_by_award/"
 TRANSACTIONS = "/api/v2/search/spending_by_transaction/"
+DETAIL = "/api/v2/awards/"
 GROUPS = {
     "contracts": {"A": "BPA Call", "B": "Purchase Order", "C": "Delivery Order",
                   "D": "Definitive Contract"},
@@ -76,6 +78,20 @@ class UsaSpendingServer:
                 else:
                     self._send(*owner.answer(self.path, body))
 
+            def do_GET(self) -> None:
+                with lock:
+                    owner.requests.append((self.path, {}))
+                    failing = owner.fail.pop(0) if owner.fail else None
+                found = next((a for a in owner.awards
+                              if self.path == f"{DETAIL}{a.generated_internal_id}/"), None)
+                if failing is not None:
+                    self._send(failing, {"detail": "An internal server error occurred."})
+                elif not self.path.startswith(DETAIL) or found is None:
+                    award = self.path.removeprefix(DETAIL).strip("/")
+                    self._send(404, {"detail": f"No Award found with: '{award}'"})
+                else:
+                    self._send(200, owner.detail(found))
+
             def _send(self, status: int, doc: dict, headers: dict | None = None) -> None:
                 data = json.dumps(doc).encode()
                 self.send_response(status)
@@ -131,6 +147,34 @@ class UsaSpendingServer:
         return 200, {"limit": limit, "results": results, "page_metadata": {
             "page": page, "hasNext": more, "hasPrevious": page > 1,
             "next": page + 1 if more else None, "previous": page - 1 if page > 1 else None}}
+
+    def detail(self, award: Award) -> dict[str, Any]:
+        """``/api/v2/awards/{id}/`` for a contract or IDV: the fields the contract documents
+        (ContractResponse) that the monitor reads, plus their neighbours."""
+        total = round(sum(float(t["Transaction Amount"]) for t in award.transactions), 2)
+        fields = award.fields
+        return {
+            "id": zlib.crc32(award.generated_internal_id.encode()),
+            "generated_unique_award_id": award.generated_internal_id,
+            "piid": fields.get("Award ID"), "category": "idv" if award.type_code.startswith(
+                "IDV") else "contract", "type": award.type_code,
+            "type_description": GROUPS_BY_CODE.get(award.type_code),
+            "description": fields.get("Description"), "total_obligation": total,
+            "subaward_count": 0, "total_subaward_amount": None,
+            "date_signed": award.date_signed, "base_exercised_options": total,
+            "base_and_all_options": fields.get("base_and_all_options", total),
+            "awarding_agency": {"id": 800, "has_agency_page": True, "toptier_agency": {
+                "name": fields.get("Awarding Agency"), "code": "070", "abbreviation": "DHS",
+                "slug": "department-of-homeland-security"}, "subtier_agency": {
+                "name": fields.get("Awarding Sub Agency"), "code": "7012",
+                "abbreviation": "ICE"}, "office_agency_name": None},
+            "recipient": {"recipient_name": fields.get("Recipient Name"),
+                          "recipient_uei": None, "business_categories": []},
+            "period_of_performance": {"start_date": fields.get("Start Date"),
+                                      "end_date": fields.get("End Date"),
+                                      "last_modified_date": f"{award.date_signed} 00:00:00",
+                                      "potential_end_date": None},
+        }
 
     def _rows(self, path: str, filters: dict, codes: list[str]) -> list[dict]:
         periods = filters.get("time_period") or [{"start_date": "0000", "end_date": "9999"}]

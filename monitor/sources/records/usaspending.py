@@ -2,14 +2,16 @@
 (``spending_by_transaction``) from chosen awarding agencies to chosen recipients.
 
 The API refuses a request whose award type codes span two groups, so a poll asks each group
-on its own: for each group its new awards, then its transactions, page by page. Each award
-and each modification is a story of its own, keyed by award and modification number."""
+on its own: for each group its new awards, then its transactions, page by page, each page's
+modified awards looked up (``GET /api/v2/awards/{id}/``) for their totals. Each award and each
+modification is a story of its own, keyed by award and modification number."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote, unquote, urldefrag
 
 from monitor.sources.base import Politeness, Request, Response, Source, SourceRecord
 from monitor.sources.entry import Entry, Parsed
@@ -29,6 +31,7 @@ from monitor.text import error_line
 BASE_URL = "https://api.usaspending.gov"
 AWARDS_PATH = "/api/v2/search/spending_by_award/"
 TRANSACTIONS_PATH = "/api/v2/search/spending_by_transaction/"
+DETAIL_PATH = "/api/v2/awards/"
 AWARD_PAGE = "https://www.usaspending.gov/award/"
 LIMIT = 100  # the most spending_by_award answers in a page
 
@@ -58,7 +61,7 @@ class UsaSpending(Source):
     """Awards and modifications from api.usaspending.gov (base_url configurable)."""
 
     name = "usaspending"
-    politeness = Politeness(per_host=1, min_interval=0.5, max_pages=60)
+    politeness = Politeness(per_host=1, min_interval=0.5, max_pages=200)
 
     def key(self, url: str, params: Mapping[str, Any]) -> str:
         return super().key(url.rstrip("/") + AWARDS_PATH, params)
@@ -70,30 +73,45 @@ class UsaSpending(Source):
 
     def next_request(self, source: SourceRecord, sent: Request,
                      response: Response) -> Request | None:
+        url, state = urldefrag(sent.url)
+        if DETAIL_PATH in url:  # an award's totals; the plan rides in the fragment
+            plan = json.loads(unquote(state))
+            if plan["rest"]:
+                return _detail(source, plan["rest"][0], {**plan, "rest": plan["rest"][1:]})
+            return _after_transactions(source, plan["group"], plan["period"], plan["page"],
+                                       plan["more"])
         asked = json.loads(sent.body or b"{}")
         group = _group_of(asked["filters"]["award_type_codes"])
         period = {k: v for k, v in asked["filters"]["time_period"][0].items() if k != "date_type"}
-        path = AWARDS_PATH if sent.url.endswith(AWARDS_PATH) else TRANSACTIONS_PATH
-        if json.loads(response.body).get("page_metadata", {}).get("hasNext"):
-            return _search(source, path, group, period, asked["page"] + 1)
-        if path == AWARDS_PATH:
-            return _search(source, TRANSACTIONS_PATH, group, period, 1)
-        groups = _groups(source.params)
-        later = groups[groups.index(group) + 1:] if group in groups else []
-        return _search(source, AWARDS_PATH, later[0], period, 1) if later else None
+        answer = json.loads(response.body)
+        more = bool(answer.get("page_metadata", {}).get("hasNext"))
+        if url.endswith(AWARDS_PATH):
+            return _search(source, AWARDS_PATH if more else TRANSACTIONS_PATH, group, period,
+                           asked["page"] + 1 if more else 1)
+        modified = list(dict.fromkeys(
+            row["generated_internal_id"] for row in answer.get("results", [])
+            if str(row.get("Mod") or "0") != "0" and row.get("generated_internal_id")))
+        if modified:
+            return _detail(source, modified[0], {"rest": modified[1:], "group": group,
+                                                 "period": period, "page": asked["page"],
+                                                 "more": more})
+        return _after_transactions(source, group, period, asked["page"], more)
 
     def parse(self, pages: Sequence[Response], params: Mapping[str, Any]) -> Parsed:
         entries: dict[str, Entry] = {}
         skipped = 0
-        for page in pages:
-            try:
-                results = json.loads(page.body)["results"]
-                is_award = page.url.endswith(AWARDS_PATH)
-            except (ValueError, KeyError, TypeError) as exc:
-                return Parsed([], error=f"not a USAspending answer: {error_line(exc)}")
+        try:
+            totals = {doc["generated_unique_award_id"]: doc for doc in (
+                json.loads(p.body) for p in pages if DETAIL_PATH in urldefrag(p.url).url)}
+            searches = [(p.url.endswith(AWARDS_PATH), json.loads(p.body)["results"])
+                        for p in pages if DETAIL_PATH not in urldefrag(p.url).url]
+        except (ValueError, KeyError, TypeError) as exc:
+            return Parsed([], error=f"not a USAspending answer: {error_line(exc)}")
+        for is_award, results in searches:
             for row in results:
                 try:
-                    entry = award_entry(row) if is_award else transaction_entry(row)
+                    entry = award_entry(row) if is_award else transaction_entry(
+                        row, totals.get(row.get("generated_internal_id")))
                 except (KeyError, TypeError, ValueError, AttributeError):
                     skipped += 1
                     continue
@@ -140,6 +158,24 @@ def _search(source: SourceRecord, path: str, group: str, period: dict[str, str],
                    {"Content-Type": "application/json", "Accept": "application/json"})
 
 
+def _after_transactions(source: SourceRecord, group: str, period: dict[str, str], page: int,
+                        more: bool) -> Request | None:
+    """What follows a page of transactions: the next page, the next group's awards, or
+    nothing after the last group."""
+    if more:
+        return _search(source, TRANSACTIONS_PATH, group, period, page + 1)
+    groups = _groups(source.params)
+    later = groups[groups.index(group) + 1:] if group in groups else []
+    return _search(source, AWARDS_PATH, later[0], period, 1) if later else None
+
+
+def _detail(source: SourceRecord, award: str, plan: dict[str, Any]) -> Request:
+    """The award's own record (``GET /api/v2/awards/{id}/``): a modification's totals."""
+    base = source.endpoint[: -len(AWARDS_PATH)]
+    return Request(f"{base}{DETAIL_PATH}{quote(award, safe='')}/#{quote(json.dumps(plan))}",
+                   headers={"Accept": "application/json"})
+
+
 def _amount(value: Any) -> float | None:
     return None if value in (None, "") else float(value)
 
@@ -152,16 +188,21 @@ def award_entry(row: Mapping[str, Any]) -> Entry:
     return _story(internal, "0", row, obligated, obligated, signed, row.get("Description") or "")
 
 
-def transaction_entry(row: Mapping[str, Any]) -> Entry:
-    """A transaction: modification N of an award (0 is the award itself)."""
+def transaction_entry(row: Mapping[str, Any], award: Mapping[str, Any] | None = None) -> Entry:
+    """A transaction: modification N of an award (0 is the award itself), with the award's
+    totals when its own record was read."""
     mod = str(row.get("Mod") or "0").strip() or "0"
     amount = _amount(row.get("Transaction Amount"))
-    return _story(row["generated_internal_id"], mod, row, amount, None, row.get("Action Date"),
-                  row.get("Transaction Description") or "")
+    award = award or {}
+    return _story(row["generated_internal_id"], mod, row, amount,
+                  _amount(award.get("total_obligation")), row.get("Action Date"),
+                  row.get("Transaction Description") or "",
+                  _amount(award.get("base_and_all_options")))
 
 
 def _story(internal: str, mod: str, row: Mapping[str, Any], obligated: float | None,
-           total: float | None, acted: Any, description: str) -> Entry:
+           total: float | None, acted: Any, description: str,
+           potential: float | None = None) -> Entry:
     """The story of one award action: who, how much, what; the award's page as its link."""
     agency = row.get("Awarding Sub Agency") or row.get("Awarding Agency") or ""
     recipient = row.get("Recipient Name") or ""
@@ -177,15 +218,16 @@ def _story(internal: str, mod: str, row: Mapping[str, Any], obligated: float | N
     when = day(acted)
     acted_on = when.date().isoformat() if when else ""
     summary = facts_line({
-        "Agency": agency, "Recipient": recipient, "Award": award_id, "Action": action,
+        "Agency": agency, "Recipient": recipient, "Action": action, "Date": acted_on,
         "Obligated": exact_money(obligated), "Total obligated": exact_money(total),
-        "Date": acted_on, "Period": " to ".join(d for d in (row.get("Start Date"),
-                                                              row.get("End Date")) if d),
+        "Potential value": exact_money(potential), "Award": award_id,
+        "Period": " to ".join(d for d in (row.get("Start Date"), row.get("End Date")) if d),
         "Description": " ".join(description.split())})
     facts = {"provider": "usaspending", "record_id": f"{internal}/{mod}", "action": action,
              "agency": agency, "recipient": recipient, "amount_obligated": obligated,
              "amount_total": total, "acted_on": acted_on, "award_id": award_id,
-             "modification": mod, "description": description}
+             "modification": mod, "description": description,
+             "potential_value": potential}
     return record_entry(f"{internal}/{mod}", AWARD_PAGE + internal, title, summary, when,
                         facts)
 

@@ -153,14 +153,21 @@ def test_a_modification_of_a_known_award_is_alerted_once_and_a_second_poll_is_si
                                     "Transaction Amount": "2500000.00", "Action Type": "B",
                                     "Transaction Description": "EXERCISE OPTION YEAR 9 FOR "
                                     "DETENTION BEDS AT THE ADELANTO FACILITY"})
+    awards[-1].fields["base_and_all_options"] = 1_200_000_000.0
+    api.requests.clear()
     stats = poll_cycle(rt, force=True)
     assert stats.new_stories == 1
+    # the modified award's own record is read for its totals, once, after its transactions
+    assert api.paths() == [AWARDS, TRANSACTIONS, AWARDS, TRANSACTIONS,
+                           "/api/v2/awards/CONT_AWD_HSCEDM16D00001_7012_-NONE-_-NONE-/"]
     deliver_due(rt)
     assert len(webhook.received) == 1
     alert = webhook.received[0]
     assert "(modification P00057)" in alert["title"] and "$2.5 million" in alert["title"]
     assert "The GEO Group, Inc." in alert["title"]
     assert "usaspending.gov/award/CONT_AWD_HSCEDM16D00001_7012" in alert["message"]
+    assert "Obligated: $2,500,000.00 · Total obligated: $802,500,000.00 · Potential value: " \
+        "$1,200,000,000.00" in alert["message"]
     webhook.received.clear()
     stats = poll_cycle(rt, force=True)
     deliver_due(rt)
@@ -168,7 +175,7 @@ def test_a_modification_of_a_known_award_is_alerted_once_and_a_second_poll_is_si
     with rt.db.session() as s:
         mod = s.scalars(select(Record).where(Record.action == "modification P00057")).one()
     assert mod.record_id == "CONT_AWD_HSCEDM16D00001_7012_-NONE-_-NONE-/P00057"
-    assert mod.amount_obligated == 2_500_000.0
+    assert (mod.amount_obligated, mod.amount_total) == (2_500_000.0, 802_500_000.0)
 
 
 def test_paging_follows_page_metadata(rt, api, awards):
