@@ -172,6 +172,15 @@ def test_a_modification_of_a_known_award_is_alerted_once_and_a_second_poll_is_si
     stats = poll_cycle(rt, force=True)
     deliver_due(rt)
     assert stats.new_stories == 0 and webhook.received == []
+    # a modification of an award that is itself a story: same award page, a story of its own
+    awards[0].transactions.append({"Mod": "P00001", "Action Date": days_ago(0),
+                                   "Transaction Amount": "300000.00", "Action Type": "C",
+                                   "Transaction Description": "ADD 40 BEDS"})
+    assert poll_cycle(rt, force=True).new_stories == 1
+    deliver_due(rt)
+    assert len(webhook.received) == 1
+    assert "ICE awards The GEO Group, Inc. $300,000 (modification P00001): add 40 beds" in \
+        webhook.received[0]["title"]
     with rt.db.session() as s:
         mod = s.scalars(select(Record).where(Record.action == "modification P00057")).one()
     assert mod.record_id == "CONT_AWD_HSCEDM16D00001_7012_-NONE-_-NONE-/P00057"
