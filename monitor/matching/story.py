@@ -1,0 +1,128 @@
+"""A story as the matcher reads it: each field's words, computed lazily, and the folded story."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from monitor.matching.normalize import WORD_RE, fold, is_all_caps
+from monitor.matching.rules import FIELD_BREAK
+
+if TYPE_CHECKING:
+    from monitor.matching.rules import EntityRules
+
+Lookup = dict[int, int]
+LookupFn = Callable[[str], tuple[str, Lookup]]
+SENTENCE_ENDS = ".!?;\n"
+
+
+class FieldWords:
+    """One field's words as written; folded keys, spans and index matches only when asked.
+
+    The fast path touches a few words near an anchor, so nothing here walks every word
+    unless a rule (a phrase veto, the reference candidate scan) needs it.
+    """
+
+    def __init__(self, name: str, text: str, words: list[str] | list[bytes], lookup: LookupFn):
+        self.name = name
+        self.text = text
+        self.words = words  # bytes on the ASCII fast path: only the words looked at are decoded
+        self._raws: list[str] | None = None
+        self._lookup = lookup
+        self._keys: list[str] | None = None
+        self._matches: list[Lookup] | None = None
+        self._spans: list[tuple[int, int]] | None = None
+        self._caps: bool | None = None
+
+    def raw(self, i: int) -> str:
+        """Word ``i`` as written."""
+        word = self.words[i]
+        return word.decode() if isinstance(word, bytes) else word
+
+    @property
+    def raws(self) -> list[str]:
+        if self._raws is None:
+            self._raws = [self.raw(i) for i in range(len(self.words))]
+        return self._raws
+
+    def match(self, i: int) -> Lookup:
+        """Index matches of word ``i``."""
+        return self._lookup(self.raw(i))[1]
+
+    @property
+    def matches(self) -> list[Lookup]:
+        if self._matches is None:
+            self._matches = [self._lookup(r)[1] for r in self.raws]
+        return self._matches
+
+    @property
+    def keys(self) -> list[str]:
+        if self._keys is None:
+            self._keys = [fold(r) for r in self.raws]
+        return self._keys
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        if self._spans is None:
+            self._spans = [m.span() for m in WORD_RE.finditer(self.text)]
+        return self._spans
+
+    def span(self, i: int) -> tuple[int, int]:
+        """Character offsets of word ``i``. On the fast path (ASCII, words as bytes) it is the
+        word's n-th whole-word occurrence, so a long field's words are never all located."""
+        word = self.words[i]
+        if self._spans is not None or not isinstance(word, bytes):
+            return self.spans[i]
+        nth = self.words[:i].count(word)  # type: ignore[arg-type]
+        data, at, size = self.text.encode(), -1, len(word)
+        while True:
+            at = data.find(word, at + 1)
+            before, after = data[at - 1:at] if at else b"", data[at + size:at + size + 1]
+            inside = before.isalnum() or after.isalnum()
+            if word == b"&" or not inside:
+                if nth == 0:
+                    return at, at + size
+                nth -= 1
+
+    @property
+    def caps(self) -> bool:
+        if self._caps is None:
+            self._caps = is_all_caps(self.text)
+        return self._caps
+
+    def sentence(self, lo: int, hi: int) -> str:
+        """Folded words of the sentence holding characters ``lo:hi`` (a title is one sentence)."""
+        text = self.text
+        start = max(text.rfind(c, 0, lo) for c in SENTENCE_ENDS) + 1
+        ends = [i for i in (text.find(c, hi) for c in SENTENCE_ENDS) if i >= 0]
+        end = min(ends) if ends else len(text)
+        return " ".join(fold(w) for w in WORD_RE.findall(text[start:end]))
+
+
+class StoryText:
+    """Folded words of every field, joined for context searches; built only when a rule asks."""
+
+    def __init__(self, fields: list[tuple[str, str]]):
+        self._fields = fields
+        self._text: str | None = None
+        self._context: dict[int, str | None] = {}
+        self._veto: dict[int, str | None] = {}
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = FIELD_BREAK.join(
+                " ".join(fold(w) for w in WORD_RE.findall(t)) for _, t in self._fields)
+        return self._text
+
+    def context_word(self, rules: EntityRules) -> str | None:
+        """The entity's first context phrase in the story; searched once per story and entity."""
+        if id(rules) not in self._context:
+            self._context[id(rules)] = rules.context_word(self.text)
+        return self._context[id(rules)]
+
+    def veto(self, rules: EntityRules) -> str | None:
+        """The entity's exclude_context phrase in the story, searched once per story and entity."""
+        if id(rules) not in self._veto:
+            self._veto[id(rules)] = rules.story_veto(self.text)
+        return self._veto[id(rules)]
