@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from monitor.config.watchlists import Watchlist
 
 FIELD_ORDER = ("title", "summary", "content")
+FIELD_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
 SNIPPET = 60
 RAW_CACHE_LIMIT = 200_000
 SCREEN_CACHE_CHUNK = 64  # longer chunks (hostile or hyphen chains) are screened, not cached
@@ -388,9 +389,10 @@ def _snippet(text: str, lo: int, hi: int) -> str:
 
 def _best(hits: list[Match]) -> list[Match]:
     """One hit per (watchlist, entity), preferring exact, longer aliases, then earlier fields."""
+    if len(hits) < 2:
+        return hits
     best: dict[tuple[str, str], Match] = {}
-    for hit in sorted(hits, key=lambda h: (-h.score, FIELD_ORDER.index(h.field),
-                                           -len(h.alias), h.start)):
+    for hit in sorted(hits, key=lambda h: (-h.score, FIELD_RANK[h.field], -len(h.alias), h.start)):
         best.setdefault((hit.watchlist, hit.entity), hit)
     return list(best.values())
 

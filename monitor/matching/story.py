@@ -28,6 +28,7 @@ class FieldWords:
         self.text = text
         self.words = words  # bytes on the ASCII fast path: only the words looked at are decoded
         self._raws: list[str] | None = None
+        self._data: bytes | None = None
         self._lookup = lookup
         self._keys: list[str] | None = None
         self._matches: list[Lookup] | None = None
@@ -74,7 +75,9 @@ class FieldWords:
         if self._spans is not None or not isinstance(word, bytes):
             return self.spans[i]
         nth = self.words[:i].count(word)  # type: ignore[arg-type]
-        data, at, size = self.text.encode(), -1, len(word)
+        if self._data is None:
+            self._data = self.text.encode()
+        data, at, size = self._data, -1, len(word)
         while True:
             at = data.find(word, at + 1)
             before, after = data[at - 1:at] if at else b"", data[at + size:at + size + 1]
