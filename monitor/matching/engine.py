@@ -328,9 +328,19 @@ class Matcher:
         if phrase:
             return Veto("exclude_phrases", f"inside {phrase!r}")
         if rules.is_weak(alias.text):
+            sentence = field.sentence(field.span(start)[0], field.span(end - 1)[1])
             vetoed = story.veto(rules)
             if vetoed:
-                return Veto("exclude_context", f"story mentions {vetoed!r}")
+                local = rules.sentence_overrides_veto(sentence)
+                if local is None:
+                    return Veto("exclude_context", f"story mentions {vetoed!r}")
+                accepted += f"+sentence({local})"
+            if rules.namesake_context:
+                sense = rules.sense(story.text, sentence)
+                if sense.namesake_score > sense.entity_score:
+                    return Veto("namesake_context", sense.describe())
+                if sense.namesake:
+                    accepted += f"+sense({sense.describe()})"
         if need_context:
             word = story.context_word(rules)
             if word is None:

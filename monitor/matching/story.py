@@ -13,7 +13,12 @@ if TYPE_CHECKING:
 
 Lookup = dict[int, int]
 LookupFn = Callable[[str], tuple[str, Lookup]]
-SENTENCE_ENDS = ".!?;\n"
+SENTENCE_ENDS = (". ", "! ", "? ", "; ", "\n")
+SENTENCE_CHARS = 300
+"""A sentence is read at most this far each side of the occurrence, so its cost is bounded."""
+SPAN_SEARCHES = 8
+"""Words located one by one before the field's words are all located at once (a field naming
+an entity thousands of times stays linear)."""
 
 
 class FieldWords:
@@ -29,6 +34,7 @@ class FieldWords:
         self.words = words  # bytes on the ASCII fast path: only the words looked at are decoded
         self._raws: list[str] | None = None
         self._data: bytes | None = None
+        self._searches = 0
         self._lookup = lookup
         self._keys: list[str] | None = None
         self._matches: list[Lookup] | None = None
@@ -72,7 +78,9 @@ class FieldWords:
         """Character offsets of word ``i``. On the fast path (ASCII, words as bytes) it is the
         word's n-th whole-word occurrence, so a long field's words are never all located."""
         word = self.words[i]
-        if self._spans is not None or not isinstance(word, bytes):
+        self._searches += 1
+        if self._spans is not None or not isinstance(word, bytes) or \
+                self._searches > SPAN_SEARCHES:
             return self.spans[i]
         nth = self.words[:i].count(word)  # type: ignore[arg-type]
         if self._data is None:
@@ -96,9 +104,11 @@ class FieldWords:
     def sentence(self, lo: int, hi: int) -> str:
         """Folded words of the sentence holding characters ``lo:hi`` (a title is one sentence)."""
         text = self.text
-        start = max(text.rfind(c, 0, lo) for c in SENTENCE_ENDS) + 1
-        ends = [i for i in (text.find(c, hi) for c in SENTENCE_ENDS) if i >= 0]
-        end = min(ends) if ends else len(text)
+        floor, ceiling = max(0, lo - SENTENCE_CHARS), min(len(text), hi + SENTENCE_CHARS)
+        start = max((at + len(c) for c in SENTENCE_ENDS
+                     if (at := text.rfind(c, floor, lo)) >= 0), default=floor)
+        ends = [i for i in (text.find(c, hi, ceiling) for c in SENTENCE_ENDS) if i >= 0]
+        end = min(ends) if ends else ceiling
         return " ".join(fold(w) for w in WORD_RE.findall(text[start:end]))
 
 
