@@ -158,21 +158,22 @@ class Matcher:
         self, title: str, summary: str = "", content: str = "", near_misses: bool = True
     ) -> tuple[list[Match], list[NearMiss]]:
         """Hits plus candidates that rules vetoed, so an admin can see why a story was missed."""
-        fields = [
-            (name, _bounded(match_text(value or "")))
-            for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
-        ]
+        fields = [(name, _bounded(match_text(value)))
+                  for name, value in ((FIELD_ORDER[0], title), (FIELD_ORDER[1], summary),
+                                      (FIELD_ORDER[2], content)) if value]
         story = StoryText(fields)
         hits: list[Match] = []
         misses: list[NearMiss] = []
         for name, text in fields:
-            found = self._field_candidates(name, text) if text else None
+            found = self._field_candidates(name, text)
             if found is None:
                 continue
             field, candidates = found
             for alias, start, end, edits in islice(candidates, FIELD_CANDIDATES):
                 verdict = self._judge(alias, field, start, end, edits, story)
                 self._record(verdict, alias, field, start, end, edits, hits, misses)
+        if not hits:
+            return [], (_dedupe(misses, hits) if near_misses else [])
         texts = dict(fields)
         best = [Match(h.watchlist, h.entity, h.alias, h.matched, h.field, h.start, h.end, h.score,
                       h.rule, _snippet(texts[h.field], h.start, h.end)) for h in _best(hits)]

@@ -60,8 +60,12 @@ class TokenIndex:
         if exact is not None:
             found[exact] = 0
         if len(key) >= FUZZY_MIN_LEN - 1 and key.isalpha():
-            for variant in {key} | deletions(key):
-                for wid in self._deletes.get(variant, ()):
+            deletes = self._deletes
+            for variant in (key, *[key[:i] + key[i + 1:] for i in range(len(key))]):
+                wids = deletes.get(variant)
+                if wids is None:
+                    continue
+                for wid in wids:
                     if wid not in found and OSA.distance(key, self.words[wid], score_cutoff=1) <= 1:
                         found[wid] = 1
         result = tuple(found.items())
