@@ -8,6 +8,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from monitor.matching.index import TokenIndex
+from monitor.matching.judge import Alias, judge, score
 from monitor.matching.normalize import (
     FUNCTION_WORDS,
     GENERIC_WORDS,
@@ -20,6 +21,7 @@ from monitor.matching.normalize import (
 )
 from monitor.matching.rules import EntityRules, Veto
 from monitor.matching.story import FieldWords, Lookup, StoryText
+from monitor.matching.variants import joined_name, split_name
 from monitor.text import collapse
 from notifiers.snippets import quote, word_span
 
@@ -76,20 +78,7 @@ class NearMiss:
     reason: str
 
 
-@dataclass(frozen=True)
-class _Alias:
-    watchlist: str
-    rules: EntityRules
-    text: str
-    keys: tuple[str, ...]
-    word_ids: tuple[int, ...]
-    cased: tuple[str, ...]
-    max_edits: int
-    letters: int
-    order: int
-
-
-Candidates = Iterator[tuple[_Alias, int, int, int]]
+Candidates = Iterator[tuple[Alias, int, int, int]]
 
 
 EMPTY: Lookup = {}
@@ -100,13 +89,13 @@ class Matcher:
 
     def __init__(self, watchlists: Sequence[Watchlist]):
         self.index = TokenIndex()
-        self.aliases: list[_Alias] = []
-        self._by_first: dict[int, list[_Alias]] = {}
+        self.aliases: list[Alias] = []
+        self._by_first: dict[int, list[Alias]] = {}
         # One anchor word per alias, its rarest ("Kamiven" in "Kamiven Group"): an alias
         # matches only where its anchor does, so a field none of whose words is (within one
         # edit of) an anchor cannot match, and most stories stop at that screen.
         self._anchors: set[int] = set()
-        self._by_anchor: dict[int, list[tuple[_Alias, int]]] = {}
+        self._by_anchor: dict[int, list[tuple[Alias, int]]] = {}
         self._raw: dict[str, tuple[str, Lookup]] = {}
         self._known: set[bytes] = set()  # chunks classified by the screen
         self._hot: set[bytes] = set()  # those holding an alias anchor
@@ -115,25 +104,39 @@ class Matcher:
                 rules = EntityRules(entity)
                 for name in entity.names:
                     self._add(watchlist.name, rules, name)
+                    self._add_variants(watchlist.name, rules, name)
         self._choose_anchors()
 
-    def _add(self, watchlist: str, rules: EntityRules, text: str) -> None:
-        keys = alias_keys(text)
+    def _add(self, watchlist: str, rules: EntityRules, text: str, written: str = "",
+             variant: str = "") -> None:
+        """Index an alias; ``written`` is a variant's own spelling of it."""
+        keys = alias_keys(written or text)
         if not keys:
             return
-        alias = _Alias(
+        alias = Alias(
             watchlist=watchlist,
             rules=rules,
             text=text,
             keys=keys,
             word_ids=tuple(self.index.add(k) for k in keys),
-            cased=tuple(fold_accents(m.group()) for m in WORD_RE.finditer(text)),
-            max_edits=rules.max_edits(text, keys),
+            cased=tuple(fold_accents(m.group()) for m in WORD_RE.finditer(written or text)),
+            max_edits=0 if variant == "split" else rules.max_edits(text, keys),
             letters=sum(len(k) for k in keys),
             order=len(self.aliases),
+            variant=variant,
         )
         self.aliases.append(alias)
         self._by_first.setdefault(alias.word_ids[0], []).append(alias)
+
+    def _add_variants(self, watchlist: str, rules: EntityRules, text: str) -> None:
+        """The name's split and joined spellings, unless the watchlist lists them itself."""
+        listed = {alias_keys(n) for n in rules.entity.names}
+        parts = split_name(text)
+        if parts and alias_keys(" ".join(parts)) not in listed:
+            self._add(watchlist, rules, text, " ".join(parts), "split")
+        joined = joined_name(text)
+        if joined and alias_keys(joined) not in listed:
+            self._add(watchlist, rules, text, joined, "joined")
 
     def _choose_anchors(self) -> None:
         """Anchor each alias on its rarest word: not a function or generic company word,
@@ -170,7 +173,7 @@ class Matcher:
                 continue
             field, candidates = found
             for alias, start, end, edits in islice(candidates, FIELD_CANDIDATES):
-                verdict = self._judge(alias, field, start, end, edits, story)
+                verdict = judge(alias, field, start, end, edits, story)
                 self._record(verdict, alias, field, start, end, edits, hits, misses)
         if not hits:
             return [], (_dedupe(misses, hits) if near_misses else [])
@@ -252,7 +255,7 @@ class Matcher:
         return found
 
     def _candidates(self, field: FieldWords,
-                    joins: bool) -> Iterator[tuple[_Alias, int, int, int]]:
+                    joins: bool) -> Iterator[tuple[Alias, int, int, int]]:
         """Yield ``(alias, first_word, end_word, edits)`` for every alias spelled at a position."""
         matches, n_words = field.matches, len(field.matches)
         for i, found in enumerate(matches):
@@ -279,7 +282,7 @@ class Matcher:
 
     def _anchored(self, field: FieldWords, positions: list[int]) -> Candidates:
         """The candidates of ``_candidates``, found from anchor words only, in word order."""
-        out: list[tuple[int, int, _Alias, int]] = []
+        out: list[tuple[int, int, Alias, int]] = []
         n_words = len(field.words)
         for i in positions:
             for wid, edits in field.match(i).items():
@@ -301,68 +304,19 @@ class Matcher:
         return iter([(alias, start, start + len(alias.word_ids), total)
                      for start, _, alias, total in out])
 
-    def _judge(
-        self, alias: _Alias, field: FieldWords, start: int, end: int, edits: int, story: StoryText
-    ) -> Veto | str:
-        """Apply the entity's rules in a fixed order; return the accepting rule name or a Veto."""
-        rules = alias.rules
-        if field.name not in rules.fields:
-            return Veto("fields", f"{field.name} is not in the entity's fields")
-        if edits > alias.max_edits:
-            return Veto("typo_tolerance", f"{edits} edit(s), {alias.max_edits} allowed")
-        if _score(alias, edits) < rules.entity.min_score:
-            return Veto("min_score", f"score {_score(alias, edits)} < {rules.entity.min_score}")
-        accepted = "typo" if edits else "exact"
-        need_context = alias.text in rules.require_context
-        if alias.text in rules.case_sensitive:
-            if field.caps and rules.context:
-                need_context = True
-            elif not field.caps:
-                written = tuple(fold_accents(field.raw(k)) for k in range(start, end))
-                if written != alias.cased:
-                    return Veto("case_sensitive", f"written {' '.join(written)!r}, "
-                                f"rule wants {alias.text!r}")
-                accepted += "+case"
-        phrase = None
-        if rules.exclude_phrases and end - start == len(alias.keys):
-            phrase = rules.phrase_veto(field.keys, start, alias.keys)
-        if phrase:
-            return Veto("exclude_phrases", f"inside {phrase!r}")
-        if rules.is_weak(alias.text):
-            sentence = field.sentence(field.span(start)[0], field.span(end - 1)[1])
-            vetoed = story.veto(rules)
-            if vetoed:
-                local = rules.sentence_overrides_veto(sentence)
-                if local is None:
-                    return Veto("exclude_context", f"story mentions {vetoed!r}")
-                accepted += f"+sentence({local})"
-            if rules.namesake_context:
-                sense = rules.sense(story.text, sentence)
-                if sense.namesake_score > sense.entity_score:
-                    return Veto("namesake_context", sense.describe())
-                if sense.namesake:
-                    accepted += f"+sense({sense.describe()})"
-        if need_context:
-            word = story.context_word(rules)
-            if word is None:
-                why = "ALL-CAPS text gives no case evidence; " if field.caps else ""
-                return Veto("require_context", why + "no context word in the story")
-            accepted += f"+context({word})"
-        return accepted
-
-    def _record(self, verdict: Veto | str, alias: _Alias, field: FieldWords, start: int, end: int,
+    def _record(self, verdict: Veto | str, alias: Alias, field: FieldWords, start: int, end: int,
                 edits: int, hits: list[Match], misses: list[NearMiss]) -> None:
         lo = field.span(start)[0]
         hi = field.span(end - 1)[1] if end - start > 1 else lo + len(field.words[start])
         matched = field.text[lo:hi]
         entity = alias.rules.entity.name
-        score = _score(alias, edits)
+        value = score(alias, edits)
         if isinstance(verdict, Veto):
             misses.append(NearMiss(alias.watchlist, entity, alias.text, matched, field.name,
-                                   lo, hi, score, verdict.rule, verdict.detail))
+                                   lo, hi, value, verdict.rule, verdict.detail))
             return
         hits.append(Match(alias.watchlist, entity, alias.text, matched, field.name, lo, hi,
-                          score, verdict, ""))
+                          value, verdict, ""))
 
 
 def _where(words: list[bytes], hot: set[bytes]) -> list[int]:
@@ -386,10 +340,6 @@ def _bounded(text: str) -> str:
     cut = text[:FIELD_CHARS + 1]
     end = max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\t"))
     return cut[:end] if end > 0 else ""
-
-
-def _score(alias: _Alias, edits: int) -> float:
-    return round(1.0 - edits / max(alias.letters, 1), 3)
 
 
 def _snippet(text: str, lo: int, hi: int) -> str:
