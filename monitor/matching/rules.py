@@ -98,15 +98,15 @@ class EntityRules:
                      _evidence(self.namesake_context, story, sentence))
 
     def sentence_overrides_veto(self, sentence: str) -> str | None:
-        """A ``context`` phrase in the occurrence's own sentence with no ``exclude_context`` or
-        namesake phrase beside it: that sentence is about the entity whatever else the story
-        covers (an ICE train and, further on, an arrest by ICE)."""
-        word = self.context_word(sentence)
-        if word is None or self.story_veto(sentence):
+        """A ``context`` phrase in the occurrence's own sentence, at least as many as the
+        ``exclude_context`` and namesake phrases there: that sentence is about the entity
+        whatever else the story covers (an ICE train and, further on, an arrest by ICE)."""
+        found = [p for p, rx in self.context if rx.search(sentence)]
+        if not found:
             return None
-        if any(rx.search(sentence) for _, rx in self.namesake_context):
-            return None
-        return word
+        against = sum(1 for _, rx in (*self.exclude_context, *self.namesake_context)
+                      if rx.search(sentence))
+        return found[0] if len(found) >= against else None
 
     def max_edits(self, alias: str, keys: tuple[str, ...]) -> int:
         if alias in self.case_sensitive:
