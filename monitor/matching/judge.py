@@ -74,7 +74,7 @@ def judge(
                 return Veto("exclude_context", f"story mentions {vetoed!r}")
             accepted += f"+sentence({local})"
         if rules.namesake_context:
-            sense = rules.sense(story.text, sentence)
+            sense = rules.sense(story.present(rules), sentence)
             if sense.namesake_score > sense.entity_score:
                 return Veto("namesake_context", sense.describe())
             if sense.namesake:

@@ -65,9 +65,11 @@ class Sense:
                 f"namesake {self.namesake_score} [{words(self.namesake)}]")
 
 
-def _evidence(phrases: list[tuple[str, re.Pattern[str]]], story: str,
-              sentence: str) -> tuple[tuple[str, int], ...]:
-    return tuple((p, 1 + bool(rx.search(sentence))) for p, rx in phrases if rx.search(story))
+Phrases = list[tuple[str, re.Pattern[str]]]
+
+
+def _weighed(present: Phrases, sentence: str) -> tuple[tuple[str, int], ...]:
+    return tuple((p, 1 + bool(rx.search(sentence))) for p, rx in present)
 
 
 class EntityRules:
@@ -91,11 +93,17 @@ class EntityRules:
         return (alias in self.case_sensitive or alias in self.require_context
                 or alias in self.ambiguous)
 
-    def sense(self, story: str, sentence: str) -> Sense:
+    def present(self, story: str) -> tuple[Phrases, Phrases]:
+        """The ``context`` and ``namesake_context`` phrases found in the story."""
+        return ([(p, rx) for p, rx in self.context if rx.search(story)],
+                [(p, rx) for p, rx in self.namesake_context if rx.search(story)])
+
+    @staticmethod
+    def sense(present: tuple[Phrases, Phrases], sentence: str) -> Sense:
         """Which sense the story gives an ambiguous alias: ``context`` against
-        ``namesake_context`` phrases, a phrase in the alias's own sentence counting double."""
-        return Sense(_evidence(self.context, story, sentence),
-                     _evidence(self.namesake_context, story, sentence))
+        ``namesake_context`` phrases (``present`` in the story), one in the alias's own
+        sentence counting double."""
+        return Sense(_weighed(present[0], sentence), _weighed(present[1], sentence))
 
     def sentence_overrides_veto(self, sentence: str) -> str | None:
         """A ``context`` phrase in the occurrence's own sentence, at least as many as the

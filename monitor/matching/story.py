@@ -9,7 +9,7 @@ from monitor.matching.normalize import WORD_RE, fold, is_all_caps
 from monitor.matching.rules import FIELD_BREAK
 
 if TYPE_CHECKING:
-    from monitor.matching.rules import EntityRules
+    from monitor.matching.rules import EntityRules, Phrases
 
 Lookup = dict[int, int]
 LookupFn = Callable[[str], tuple[str, Lookup]]
@@ -120,6 +120,7 @@ class StoryText:
         self._text: str | None = None
         self._context: dict[int, str | None] = {}
         self._veto: dict[int, str | None] = {}
+        self._present: dict[int, tuple[Phrases, Phrases]] = {}
 
     @property
     def text(self) -> str:
@@ -133,6 +134,12 @@ class StoryText:
         if id(rules) not in self._context:
             self._context[id(rules)] = rules.context_word(self.text)
         return self._context[id(rules)]
+
+    def present(self, rules: EntityRules) -> tuple[Phrases, Phrases]:
+        """The entity's sense-test phrases in the story, searched once per story and entity."""
+        if id(rules) not in self._present:
+            self._present[id(rules)] = rules.present(self.text)
+        return self._present[id(rules)]
 
     def veto(self, rules: EntityRules) -> str | None:
         """The entity's exclude_context phrase in the story, searched once per story and entity."""
