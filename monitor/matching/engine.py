@@ -161,14 +161,15 @@ class Matcher:
         self, title: str, summary: str = "", content: str = "", near_misses: bool = True
     ) -> tuple[list[Match], list[NearMiss]]:
         """Hits plus candidates that rules vetoed, so an admin can see why a story was missed."""
-        fields = [(name, _bounded(match_text(value)))
-                  for name, value in ((FIELD_ORDER[0], title), (FIELD_ORDER[1], summary),
-                                      (FIELD_ORDER[2], content)) if value]
+        fields = [
+            (name, _bounded(match_text(value or "")))
+            for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
+        ]
         story = StoryText(fields)
         hits: list[Match] = []
         misses: list[NearMiss] = []
         for name, text in fields:
-            found = self._field_candidates(name, text)
+            found = self._field_candidates(name, text) if text else None
             if found is None:
                 continue
             field, candidates = found
