@@ -31,17 +31,21 @@ class TokenIndex:
         self._ids: dict[str, int] = {}
         self._deletes: dict[str, list[int]] = {}
         self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._fuzzy: set[int] = set()
         self.fuzzy_limit = 0
 
-    def add(self, word: str) -> int:
-        """Register an alias word and return its id."""
-        found = self._ids.get(word)
-        if found is not None:
-            return found
-        wid = len(self.words)
-        self.words.append(word)
-        self._ids[word] = wid
-        if FUZZY_MIN_LEN <= len(word) <= FUZZY_MAX_LEN and word.isalpha():
+    def add(self, word: str, fuzzy: bool = True) -> int:
+        """Register an alias word and return its id; ``fuzzy=False`` matches it exactly only
+        (a name's joined spelling: no deletion neighbourhood, so it costs one entry)."""
+        wid = self._ids.get(word)
+        if wid is None:
+            wid = len(self.words)
+            self.words.append(word)
+            self._ids[word] = wid
+        elif wid in self._fuzzy or not fuzzy:
+            return wid
+        if fuzzy and FUZZY_MIN_LEN <= len(word) <= FUZZY_MAX_LEN and word.isalpha():
+            self._fuzzy.add(wid)
             self.fuzzy_limit = max(self.fuzzy_limit, len(word) + 1)
             for variant in {word} | deletions(word):
                 self._deletes.setdefault(variant, []).append(wid)
