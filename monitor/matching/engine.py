@@ -118,7 +118,7 @@ class Matcher:
             rules=rules,
             text=text,
             keys=keys,
-            word_ids=tuple(self.index.add(k, fuzzy=variant != "joined") for k in keys),
+            word_ids=tuple(self.index.add(k, fuzzy=not variant) for k in keys),
             cased=tuple(fold_accents(m.group()) for m in WORD_RE.finditer(written or text)),
             max_edits=0 if variant else rules.max_edits(text, keys),
             letters=sum(len(k) for k in keys),

@@ -36,7 +36,8 @@ class TokenIndex:
 
     def add(self, word: str, fuzzy: bool = True) -> int:
         """Register an alias word and return its id; ``fuzzy=False`` matches it exactly only
-        (a name's joined spelling: no deletion neighbourhood, so it costs one entry)."""
+        (a name's split or joined spelling: no deletion neighbourhood, one entry, and "civil"
+        does not open the screen for "Core Civic")."""
         wid = self._ids.get(word)
         if wid is None:
             wid = len(self.words)
