@@ -1,6 +1,10 @@
 """Score `monitor match` on the labelled dev set beside keyword and naive-fuzzy baselines.
 
-Usage: python bench/match_score.py [--data PATH] [--watchlists DIR] [--in-process] [--json]
+Usage: python bench/match_score.py [--data PATH ...] [--watchlists DIR] [--in-process] [--split]
+       [--json]
+
+--data may be given several times (e.g. the dev set and tests/data/match-heldout.jsonl, stories
+never used to write the rules); --split also scores the odd and even items of each file apart.
 """
 
 from __future__ import annotations
@@ -127,17 +131,39 @@ def report(label: str, figures: dict[str, tuple[float, float, float]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, action="append")
     parser.add_argument("--watchlists", type=Path, default=ROOT / "watchlists")
     parser.add_argument("--in-process", action="store_true",
                         help="call match_stream directly instead of spawning `monitor match`")
     parser.add_argument("--json", action="store_true", help="print figures as one JSON object")
+    parser.add_argument("--split", action="store_true",
+                        help="also score odd and even items apart (how much figures vary)")
     args = parser.parse_args(argv)
-    if not args.data.is_file():
-        print(f"dev set not found: {args.data} (pass --data PATH); nothing to score",
+    paths = args.data or [DEFAULT_DATA]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        print(f"data not found: {missing[0]} (pass --data PATH); nothing to score",
               file=sys.stderr)
         return 1
-    items = read_items(args.data)
+    results: dict[str, dict] = {}
+    for path in paths:
+        items = read_items(path)
+        parts = {"": items}
+        if args.split:
+            parts |= {" (odd items)": items[::2], " (even items)": items[1::2]}
+        for suffix, part in parts.items():
+            label = f"{path.name}{suffix}"
+            results[label] = _score_all(part, args)
+            if not args.json:
+                print(f"\n=== {len(part)} items from {path}{suffix}")
+                for run, figures in results[label].items():
+                    report(run, figures)
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+def _score_all(items: list[dict], args: argparse.Namespace) -> dict:
     runs: dict[str, Predictor] = {
         "monitor match": lambda xs: monitor_match(xs, args.watchlists, args.in_process),
         "keyword baseline (case-insensitive whole words)": lambda xs: keyword_baseline(
@@ -145,14 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         f"naive rapidfuzz baseline (partial_ratio >= {FUZZY_THRESHOLD})": lambda xs: fuzzy_baseline(
             xs, args.watchlists),
     }
-    results = {label: score(items, run(items)) for label, run in runs.items()}
-    if args.json:
-        print(json.dumps(results))
-        return 0
-    print(f"{len(items)} items from {args.data}")
-    for label, figures in results.items():
-        report(label, figures)
-    return 0
+    return {label: score(items, run(items)) for label, run in runs.items()}
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ class Entity:
     typo_tolerance: int | None = None
     min_score: float = DEFAULT_MIN_SCORE
     fields: tuple[str, ...] = FIELDS
+    ambiguous: tuple[str, ...] = ()
+    namesake_context: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -89,13 +91,14 @@ class _FileChecker(Reader):
             return None
         lists: dict[str, tuple[str, ...]] = {}
         for key in ("aliases", "case_sensitive", "require_context", "context",
-                    "exclude_phrases", "exclude_context", "fields"):
+                    "exclude_phrases", "exclude_context", "fields", "ambiguous",
+                    "namesake_context"):
             if key in raw:
                 got = self.strings(raw[key], key, line, where)
                 lists[key] = got if got is not None else ()
         names = tuple(dict.fromkeys((name, *lists.get("aliases", ()))))
         self._check_aliases(names, lists, line, where)
-        for key in ("case_sensitive", "require_context"):
+        for key in ("case_sensitive", "require_context", "ambiguous"):
             for alias in lists.get(key, ()):
                 if alias not in names:
                     self.error(self.lines.key(key, line),
@@ -103,6 +106,7 @@ class _FileChecker(Reader):
         if lists.get("require_context") and not lists.get("context"):
             self.error(self.lines.key("require_context", line),
                      f"{where}: 'require_context' needs a non-empty 'context' list")
+        self._check_sense(lists, line, where)
         self._check_phrases(lists, names, line, where)
         for field in lists.get("fields", ()):
             if field not in FIELDS:
@@ -125,6 +129,8 @@ class _FileChecker(Reader):
             typo_tolerance=tolerance,
             min_score=min_score,
             fields=lists.get("fields", FIELDS),
+            ambiguous=lists.get("ambiguous", ()),
+            namesake_context=lists.get("namesake_context", ()),
         )
 
     def _check_aliases(self, names: tuple[str, ...], lists: dict[str, tuple[str, ...]],
@@ -152,11 +158,34 @@ class _FileChecker(Reader):
                 self.error(self.lines.key("exclude_phrases", line),
                          f"{where}: exclude phrase {phrase!r} contains no alias "
                          "(use 'exclude_context' for words elsewhere in the story)")
-        for key in ("context", "exclude_context"):
+        for key in ("context", "exclude_context", "namesake_context"):
             for phrase in lists.get(key, ()):
                 if not alias_keys(phrase.rstrip("*")):
                     self.error(self.lines.key(key, line),
                                f"{where}: {key} {phrase!r} has no letters")
+
+    def _check_sense(self, lists: dict[str, tuple[str, ...]], line: int, where: str) -> None:
+        """The sense test weighs namesake words against ``context`` words: it needs both, and
+        something to judge (``ambiguous`` aliases, or ``namesake_context`` judging nothing)."""
+        if lists.get("ambiguous") and not lists.get("namesake_context"):
+            self.error(self.lines.key("ambiguous", line),
+                       f"{where}: 'ambiguous' needs a non-empty 'namesake_context' list")
+        if lists.get("namesake_context") and not lists.get("context"):
+            self.error(self.lines.key("namesake_context", line),
+                       f"{where}: 'namesake_context' needs a 'context' list (the words that "
+                       "point to this entity) to be weighed against")
+        if lists.get("namesake_context") and not (
+                lists.get("ambiguous") or lists.get("case_sensitive")
+                or lists.get("require_context")):
+            self.error(self.lines.key("namesake_context", line),
+                       f"{where}: 'namesake_context' judges only ambiguous aliases: list them "
+                       "in 'ambiguous' (or 'case_sensitive'/'require_context')")
+        overlap = {p.casefold() for p in lists.get("context", ())} & {
+            p.casefold() for p in lists.get("namesake_context", ())}
+        if overlap:
+            self.error(self.lines.key("namesake_context", line),
+                       f"{where}: {sorted(overlap)[0]!r} is in both 'context' and "
+                       "'namesake_context'")
 
     def _typo(self, raw: dict[str, Any], line: int, where: str) -> int | None:
         value = raw.get("typo_tolerance", "auto")

@@ -8,17 +8,20 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from monitor.matching.index import TokenIndex
+from monitor.matching.judge import Alias, judge, score
 from monitor.matching.normalize import (
     FUNCTION_WORDS,
+    GENERIC_WORDS,
     HYPHEN_RE,
     WORD_RE,
     alias_keys,
     fold,
     fold_accents,
-    is_all_caps,
     match_text,
 )
-from monitor.matching.rules import FIELD_BREAK, EntityRules, Veto
+from monitor.matching.rules import EntityRules, Veto
+from monitor.matching.story import FieldWords, Lookup, StoryText
+from monitor.matching.variants import joined_name, split_name
 from monitor.text import collapse
 from notifiers.snippets import quote, word_span
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from monitor.config.watchlists import Watchlist
 
 FIELD_ORDER = ("title", "summary", "content")
+FIELD_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
 SNIPPET = 60
 RAW_CACHE_LIMIT = 200_000
 SCREEN_CACHE_CHUNK = 64  # longer chunks (hostile or hyphen chains) are screened, not cached
@@ -37,6 +41,9 @@ FIELD_CANDIDATES = 500
 rules run per occurrence, so this bounds a field repeating a name thousands of times."""
 _SCREEN_PUNCT = bytes(c for c in range(33, 127) if not chr(c).isalnum() and chr(c) not in "-&")
 _SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
+_WORD_PUNCT = bytes(c for c in range(0, 128) if not chr(c).isalnum() and chr(c) != "&")
+_WORDS_TABLE = bytes.maketrans(_WORD_PUNCT, b" " * len(_WORD_PUNCT))
+"""ASCII bytes to words as ``WORD_RE`` splits them, once "&" is spaced out: C speed."""
 
 
 @dataclass(frozen=True)
@@ -71,68 +78,10 @@ class NearMiss:
     reason: str
 
 
-@dataclass(frozen=True)
-class _Alias:
-    watchlist: str
-    rules: EntityRules
-    text: str
-    keys: tuple[str, ...]
-    word_ids: tuple[int, ...]
-    cased: tuple[str, ...]
-    max_edits: int
-    letters: int
+Candidates = Iterator[tuple[Alias, int, int, int]]
 
 
-Lookup = dict[int, int]
 EMPTY: Lookup = {}
-
-
-class _Field:
-    """One field's words as written, their folded keys, spans and index matches."""
-
-    def __init__(self, name: str, text: str, raws: list[str], found: list[tuple[str, Lookup]]):
-        self.name = name
-        self.text = text
-        self.raws = raws
-        self.keys = [key for key, _ in found]
-        self.matches = [m for _, m in found]
-        self.spans = [m.span() for m in WORD_RE.finditer(text)]
-        self._caps: bool | None = None
-
-    @property
-    def caps(self) -> bool:
-        if self._caps is None:
-            self._caps = is_all_caps(self.text)
-        return self._caps
-
-
-class _Story:
-    """Folded words of every field, joined for context searches; built only when a rule asks."""
-
-    def __init__(self, fields: list[tuple[str, str]]):
-        self._fields = fields
-        self._text: str | None = None
-        self._context: dict[int, str | None] = {}
-        self._veto: dict[int, str | None] = {}
-
-    @property
-    def text(self) -> str:
-        if self._text is None:
-            self._text = FIELD_BREAK.join(
-                " ".join(fold(w) for w in WORD_RE.findall(t)) for _, t in self._fields)
-        return self._text
-
-    def context_word(self, rules: EntityRules) -> str | None:
-        """The entity's first context phrase in the story; searched once per story and entity."""
-        if id(rules) not in self._context:
-            self._context[id(rules)] = rules.context_word(self.text)
-        return self._context[id(rules)]
-
-    def veto(self, rules: EntityRules) -> str | None:
-        """The entity's exclude_context phrase in the story, searched once per story and entity."""
-        if id(rules) not in self._veto:
-            self._veto[id(rules)] = rules.story_veto(self.text)
-        return self._veto[id(rules)]
 
 
 class Matcher:
@@ -140,40 +89,69 @@ class Matcher:
 
     def __init__(self, watchlists: Sequence[Watchlist]):
         self.index = TokenIndex()
-        self.aliases: list[_Alias] = []
-        self._by_first: dict[int, list[_Alias]] = {}
-        # Words that make a field worth a look: every alias word but "the", "of", "to"...,
-        # which every story has. An alias matches only if all its words are there, so the
-        # screen stays exact while most stories stop at it.
+        self.aliases: list[Alias] = []
+        self._by_first: dict[int, list[Alias]] = {}
+        # One anchor word per alias, its rarest ("Kamiven" in "Kamiven Group"): an alias
+        # matches only where its anchor does, so a field none of whose words is (within one
+        # edit of) an anchor cannot match, and most stories stop at that screen.
         self._anchors: set[int] = set()
+        self._by_anchor: dict[int, list[tuple[Alias, int]]] = {}
         self._raw: dict[str, tuple[str, Lookup]] = {}
-        self._screened: dict[bytes, bool] = {}
-        self._hot: set[bytes] = set()
+        self._known: set[bytes] = set()  # chunks classified by the screen
+        self._hot: set[bytes] = set()  # those holding an alias anchor
         for watchlist in watchlists:
             for entity in watchlist.entities:
                 rules = EntityRules(entity)
                 for name in entity.names:
                     self._add(watchlist.name, rules, name)
+                    self._add_variants(watchlist.name, rules, name)
+        self._choose_anchors()
 
-    def _add(self, watchlist: str, rules: EntityRules, text: str) -> None:
-        keys = alias_keys(text)
+    def _add(self, watchlist: str, rules: EntityRules, text: str, written: str = "",
+             variant: str = "") -> None:
+        """Index an alias; ``written`` is a variant's own spelling of it."""
+        keys = alias_keys(written or text)
         if not keys:
             return
-        alias = _Alias(
+        alias = Alias(
             watchlist=watchlist,
             rules=rules,
             text=text,
             keys=keys,
-            word_ids=tuple(self.index.add(k) for k in keys),
-            cased=tuple(fold_accents(m.group()) for m in WORD_RE.finditer(text)),
-            max_edits=rules.max_edits(text, keys),
+            word_ids=tuple(self.index.add(k, fuzzy=not variant) for k in keys),
+            cased=tuple(fold_accents(m.group()) for m in WORD_RE.finditer(written or text)),
+            max_edits=0 if variant else rules.max_edits(text, keys),
             letters=sum(len(k) for k in keys),
+            order=len(self.aliases),
+            variant=variant,
         )
         self.aliases.append(alias)
         self._by_first.setdefault(alias.word_ids[0], []).append(alias)
-        anchors = [wid for key, wid in zip(keys, alias.word_ids, strict=True)
-                   if key not in FUNCTION_WORDS]
-        self._anchors.update(anchors or alias.word_ids)
+
+    def _add_variants(self, watchlist: str, rules: EntityRules, text: str) -> None:
+        """The name's split and joined spellings, unless the watchlist lists them itself."""
+        listed = {alias_keys(n) for n in rules.entity.names}
+        parts = split_name(text)
+        if parts and alias_keys(" ".join(parts)) not in listed:
+            self._add(watchlist, rules, text, " ".join(parts), "split")
+        joined = joined_name(text)
+        if joined and alias_keys(joined) not in listed:
+            self._add(watchlist, rules, text, joined, "joined")
+
+    def _choose_anchors(self) -> None:
+        """Anchor each alias on its rarest word: not a function or generic company word,
+        then the one fewest aliases share, then the longest."""
+        shared: dict[int, int] = {}
+        for alias in self.aliases:
+            for wid in set(alias.word_ids):
+                shared[wid] = shared.get(wid, 0) + 1
+        for alias in self.aliases:
+            keys = alias.keys
+            j = min(range(len(keys)), key=lambda k: (
+                keys[k] in FUNCTION_WORDS, keys[k] in GENERIC_WORDS, len(keys[k]) < 3,
+                shared[alias.word_ids[k]], -len(keys[k]), k))
+            self._anchors.add(alias.word_ids[j])
+            self._by_anchor.setdefault(alias.word_ids[j], []).append((alias, j))
 
     def match(self, title: str, summary: str = "", content: str = "") -> list[Match]:
         """Best hit per (watchlist, entity): highest score, then title, summary, content."""
@@ -187,44 +165,72 @@ class Matcher:
             (name, _bounded(match_text(value or "")))
             for name, value in zip(FIELD_ORDER, (title, summary, content), strict=True)
         ]
-        story = _Story(fields)
+        story = StoryText(fields)
         hits: list[Match] = []
         misses: list[NearMiss] = []
         for name, text in fields:
-            if not text or not self._screen(text):
+            found = self._field_candidates(name, text) if text else None
+            if found is None:
                 continue
-            raws = WORD_RE.findall(text)
-            field = _Field(name, text, raws, [self._lookup(r) for r in raws])
-            found = islice(self._candidates(field, "-" in text), FIELD_CANDIDATES)
-            for alias, start, end, edits in found:
-                verdict = self._judge(alias, field, start, end, edits, story)
+            field, candidates = found
+            for alias, start, end, edits in islice(candidates, FIELD_CANDIDATES):
+                verdict = judge(alias, field, start, end, edits, story)
                 self._record(verdict, alias, field, start, end, edits, hits, misses)
-        return _best(hits), (_dedupe(misses, hits) if near_misses else [])
+        if not hits:
+            return [], (_dedupe(misses, hits) if near_misses else [])
+        texts = dict(fields)
+        best = [Match(h.watchlist, h.entity, h.alias, h.matched, h.field, h.start, h.end, h.score,
+                      h.rule, _snippet(texts[h.field], h.start, h.end)) for h in _best(hits)]
+        return best, (_dedupe(misses, hits) if near_misses else [])
 
-    def _screen(self, text: str) -> bool:
-        """Could anything match in this field? Most stories stop here, so it runs mostly in C.
+    def _field_candidates(self, name: str, text: str) -> tuple[FieldWords, Candidates] | None:
+        """The field's words and candidate aliases; None when the screen rules out any match.
 
-        ASCII text is split as bytes (punctuation except "-" and "&" becomes space) and checked
-        against the set of chunks known to contain an alias word; other text takes the regex path.
+        ASCII text takes the fast path: only the words the screen found hot are looked at, and
+        alias words around them; text with other letters or hot hyphenated words is scanned
+        word by word (the reference path, which the fast one must agree with).
         """
-        if not text.isascii():
-            return any(self._chunk_is_hot(w) for w in text.split())
-        chunks = set(text.encode().translate(_SCREEN_TABLE).split())
-        missing = chunks.difference(self._screened)
-        if len(self._screened) + len(missing) > RAW_CACHE_LIMIT:
-            self._screened.clear()
+        if text.isascii():
+            data = text.encode()
+            hot = self._hot_chunks(data)
+            if not hot:
+                return None
+            if any(b"-" in c or b"&" in c for c in hot):
+                return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
+                        self._candidates(field, True))
+            words = data.translate(_WORDS_TABLE).replace(b"&", b" & ").split()
+            field = FieldWords(name, text, words, self._lookup)
+            return field, self._anchored(field, _where(words, hot))
+        if not any(self._chunk_is_hot(w) for w in text.split()):
+            return None
+        return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
+                self._candidates(field, "-" in text))
+
+    def _hot_chunks(self, data: bytes) -> set[bytes]:
+        """Chunks of an ASCII field holding an alias anchor; all C when every chunk is known.
+
+        The text is split as bytes (punctuation except "-" and "&" becomes space) and checked
+        against the chunks already classified; only chunks never seen are looked up.
+        """
+        chunks = data.translate(_SCREEN_TABLE).split()
+        if self._known.issuperset(chunks):
+            return self._hot.intersection(chunks)
+        missing = set(chunks).difference(self._known)
+        if len(self._known) + len(missing) > RAW_CACHE_LIMIT:
+            self._known.clear()
             self._hot.clear()
-            missing = chunks
-        hot_uncached = False
+            missing = set(chunks)
+        uncached: set[bytes] = set()
         for chunk in missing:
             hot = self._chunk_is_hot(chunk.decode())
             if len(chunk) > SCREEN_CACHE_CHUNK:
-                hot_uncached = hot_uncached or hot
+                if hot:
+                    uncached.add(chunk)
                 continue
-            self._screened[chunk] = hot
+            self._known.add(chunk)
             if hot:
                 self._hot.add(chunk)
-        return hot_uncached or not self._hot.isdisjoint(chunks)
+        return self._hot.intersection(chunks) | uncached
 
     def _chunk_is_hot(self, chunk: str) -> bool:
         """Does a whitespace-free chunk hold an alias word, alone or hyphen-joined?"""
@@ -249,8 +255,8 @@ class Matcher:
             self._raw[raw] = found
         return found
 
-    def _candidates(self, field: _Field,
-                    joins: bool) -> Iterator[tuple[_Alias, int, int, int]]:
+    def _candidates(self, field: FieldWords,
+                    joins: bool) -> Iterator[tuple[Alias, int, int, int]]:
         """Yield ``(alias, first_word, end_word, edits)`` for every alias spelled at a position."""
         matches, n_words = field.matches, len(field.matches)
         for i, found in enumerate(matches):
@@ -275,57 +281,57 @@ class Matcher:
                         if len(alias.word_ids) == 1:
                             yield alias, i, i + 2, edits
 
-    def _judge(
-        self, alias: _Alias, field: _Field, start: int, end: int, edits: int, story: _Story
-    ) -> Veto | str:
-        """Apply the entity's rules in a fixed order; return the accepting rule name or a Veto."""
-        rules = alias.rules
-        if field.name not in rules.fields:
-            return Veto("fields", f"{field.name} is not in the entity's fields")
-        if edits > alias.max_edits:
-            return Veto("typo_tolerance", f"{edits} edit(s), {alias.max_edits} allowed")
-        if _score(alias, edits) < rules.entity.min_score:
-            return Veto("min_score", f"score {_score(alias, edits)} < {rules.entity.min_score}")
-        accepted = "typo" if edits else "exact"
-        need_context = alias.text in rules.require_context
-        if alias.text in rules.case_sensitive:
-            if field.caps and rules.context:
-                need_context = True
-            elif not field.caps:
-                written = tuple(fold_accents(w) for w in field.raws[start:end])
-                if written != alias.cased:
-                    return Veto("case_sensitive", f"written {' '.join(written)!r}, "
-                                f"rule wants {alias.text!r}")
-                accepted += "+case"
-        phrase = None
-        if end - start == len(alias.keys):
-            phrase = rules.phrase_veto(field.keys, start, alias.keys)
-        if phrase:
-            return Veto("exclude_phrases", f"inside {phrase!r}")
-        if rules.is_weak(alias.text):
-            vetoed = story.veto(rules)
-            if vetoed:
-                return Veto("exclude_context", f"story mentions {vetoed!r}")
-        if need_context:
-            word = story.context_word(rules)
-            if word is None:
-                why = "ALL-CAPS text gives no case evidence; " if field.caps else ""
-                return Veto("require_context", why + "no context word in the story")
-            accepted += f"+context({word})"
-        return accepted
+    def _anchored(self, field: FieldWords, positions: list[int]) -> Candidates:
+        """The candidates of ``_candidates``, found from anchor words only, in word order."""
+        out: list[tuple[int, int, Alias, int]] = []
+        n_words = len(field.words)
+        for i in positions:
+            for wid, edits in field.match(i).items():
+                for alias, j in self._by_anchor.get(wid, ()):
+                    start, n = i - j, len(alias.word_ids)
+                    if start < 0 or start + n > n_words:
+                        continue
+                    total = edits
+                    for k, want in enumerate(alias.word_ids):
+                        if k == j:
+                            continue
+                        step = field.match(start + k).get(want)
+                        if step is None:
+                            break
+                        total += step
+                    else:
+                        out.append((start, alias.order, alias, total))
+        out.sort(key=lambda c: (c[0], c[1]))
+        return iter([(alias, start, start + len(alias.word_ids), total)
+                     for start, _, alias, total in out])
 
-    def _record(self, verdict: Veto | str, alias: _Alias, field: _Field, start: int, end: int,
+    def _record(self, verdict: Veto | str, alias: Alias, field: FieldWords, start: int, end: int,
                 edits: int, hits: list[Match], misses: list[NearMiss]) -> None:
-        lo, hi = field.spans[start][0], field.spans[end - 1][1]
+        lo = field.span(start)[0]
+        hi = field.span(end - 1)[1] if end - start > 1 else lo + len(field.words[start])
         matched = field.text[lo:hi]
         entity = alias.rules.entity.name
-        score = _score(alias, edits)
+        value = score(alias, edits)
         if isinstance(verdict, Veto):
             misses.append(NearMiss(alias.watchlist, entity, alias.text, matched, field.name,
-                                   lo, hi, score, verdict.rule, verdict.detail))
+                                   lo, hi, value, verdict.rule, verdict.detail))
             return
         hits.append(Match(alias.watchlist, entity, alias.text, matched, field.name, lo, hi,
-                        score, verdict, _snippet(field.text, lo, hi)))
+                          value, verdict, ""))
+
+
+def _where(words: list[bytes], hot: set[bytes]) -> list[int]:
+    """Positions of the hot words, found by C-level ``list.index`` rather than a Python loop."""
+    found: list[int] = []
+    for word in hot:
+        at = -1
+        try:
+            while True:
+                at = words.index(word, at + 1)
+                found.append(at)
+        except ValueError:
+            continue
+    return sorted(found)
 
 
 def _bounded(text: str) -> str:
@@ -337,10 +343,6 @@ def _bounded(text: str) -> str:
     return cut[:end] if end > 0 else ""
 
 
-def _score(alias: _Alias, edits: int) -> float:
-    return round(1.0 - edits / max(alias.letters, 1), 3)
-
-
 def _snippet(text: str, lo: int, hi: int) -> str:
     """About ``SNIPPET`` characters each side of the match, cut between words and marked "…"."""
     start, end = word_span(text, lo, hi, max(0, lo - SNIPPET), min(len(text), hi + SNIPPET))
@@ -349,9 +351,10 @@ def _snippet(text: str, lo: int, hi: int) -> str:
 
 def _best(hits: list[Match]) -> list[Match]:
     """One hit per (watchlist, entity), preferring exact, longer aliases, then earlier fields."""
+    if len(hits) < 2:
+        return hits
     best: dict[tuple[str, str], Match] = {}
-    for hit in sorted(hits, key=lambda h: (-h.score, FIELD_ORDER.index(h.field),
-                                           -len(h.alias), h.start)):
+    for hit in sorted(hits, key=lambda h: (-h.score, FIELD_RANK[h.field], -len(h.alias), h.start)):
         best.setdefault((hit.watchlist, hit.entity), hit)
     return list(best.values())
 

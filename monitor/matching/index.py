@@ -31,17 +31,22 @@ class TokenIndex:
         self._ids: dict[str, int] = {}
         self._deletes: dict[str, list[int]] = {}
         self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._fuzzy: set[int] = set()
         self.fuzzy_limit = 0
 
-    def add(self, word: str) -> int:
-        """Register an alias word and return its id."""
-        found = self._ids.get(word)
-        if found is not None:
-            return found
-        wid = len(self.words)
-        self.words.append(word)
-        self._ids[word] = wid
-        if FUZZY_MIN_LEN <= len(word) <= FUZZY_MAX_LEN and word.isalpha():
+    def add(self, word: str, fuzzy: bool = True) -> int:
+        """Register an alias word and return its id; ``fuzzy=False`` matches it exactly only
+        (a name's split or joined spelling: no deletion neighbourhood, one entry, and "civil"
+        does not open the screen for "Core Civic")."""
+        wid = self._ids.get(word)
+        if wid is None:
+            wid = len(self.words)
+            self.words.append(word)
+            self._ids[word] = wid
+        elif wid in self._fuzzy or not fuzzy:
+            return wid
+        if fuzzy and FUZZY_MIN_LEN <= len(word) <= FUZZY_MAX_LEN and word.isalpha():
+            self._fuzzy.add(wid)
             self.fuzzy_limit = max(self.fuzzy_limit, len(word) + 1)
             for variant in {word} | deletions(word):
                 self._deletes.setdefault(variant, []).append(wid)
@@ -60,8 +65,12 @@ class TokenIndex:
         if exact is not None:
             found[exact] = 0
         if len(key) >= FUZZY_MIN_LEN - 1 and key.isalpha():
-            for variant in {key} | deletions(key):
-                for wid in self._deletes.get(variant, ()):
+            deletes = self._deletes
+            for variant in (key, *[key[:i] + key[i + 1:] for i in range(len(key))]):
+                wids = deletes.get(variant)
+                if wids is None:
+                    continue
+                for wid in wids:
                     if wid not in found and OSA.distance(key, self.words[wid], score_cutoff=1) <= 1:
                         found[wid] = 1
         result = tuple(found.items())

@@ -23,6 +23,14 @@ STOP_WORDS = FUNCTION_WORDS | frozenset({
     "su", "sus", "tu", "u", "un", "una", "uno",
 })
 """Words found in most stories: an alias of only these (or single letters) must be cased."""
+GENERIC_WORDS = STOP_WORDS | frozenset({
+    "agency", "association", "bank", "capital", "co", "com", "company", "corp", "corporation",
+    "department", "enterprises", "financial", "foundation", "global", "group", "holdings", "inc",
+    "incorporated", "industries", "international", "llc", "logistics", "ltd", "national",
+    "partners", "plc", "security", "services", "solutions", "systems", "technologies", "united",
+    "net", "org", "www",
+})
+"""Words common in organisation names: an alias is screened on another word if it has one."""
 
 WORD_RE = re.compile(r"[^\W_]+|&")
 HYPHEN_RE = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
@@ -36,7 +44,7 @@ def match_text(text: str) -> str:
     given (not collapsed, so offsets stay the input's); curly quotes and hyphens straightened."""
     if "<" in text or "&" in text:
         text = html_to_text(text)
-    return text.translate(_QUOTE_MAP)
+    return text if text.isascii() else text.translate(_QUOTE_MAP)
 
 
 @lru_cache(maxsize=65536)

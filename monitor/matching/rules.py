@@ -40,6 +40,38 @@ class Veto:
     detail: str
 
 
+@dataclass(frozen=True)
+class Sense:
+    """The sense test's evidence: phrases found for the entity and for its namesakes.
+
+    A phrase scores 1 anywhere in the story and 2 in the occurrence's own sentence.
+    """
+
+    entity: tuple[tuple[str, int], ...]
+    namesake: tuple[tuple[str, int], ...]
+
+    @property
+    def entity_score(self) -> int:
+        return sum(w for _, w in self.entity)
+
+    @property
+    def namesake_score(self) -> int:
+        return sum(w for _, w in self.namesake)
+
+    def describe(self) -> str:
+        def words(found: tuple[tuple[str, int], ...]) -> str:
+            return ", ".join(f"{p}" + ("(sentence)" if w > 1 else "") for p, w in found)
+        return (f"entity {self.entity_score} [{words(self.entity)}] vs "
+                f"namesake {self.namesake_score} [{words(self.namesake)}]")
+
+
+Phrases = list[tuple[str, re.Pattern[str]]]
+
+
+def _weighed(present: Phrases, sentence: str) -> tuple[tuple[str, int], ...]:
+    return tuple((p, 1 + bool(rx.search(sentence))) for p, rx in present)
+
+
 class EntityRules:
     """The compiled form of one entity's rule keys."""
 
@@ -52,10 +84,37 @@ class EntityRules:
         self.exclude_phrases = [(p, alias_keys(p)) for p in entity.exclude_phrases]
         self._longest_phrase = max((len(k) for _, k in self.exclude_phrases), default=0)
         self.fields = frozenset(entity.fields)
+        self.ambiguous = frozenset(entity.ambiguous)
+        self.namesake_context = [(p, _phrase_regex(p)) for p in entity.namesake_context]
 
     def is_weak(self, alias: str) -> bool:
-        """Ambiguous forms (case-sensitive or needing context), the ones story vetoes apply to."""
-        return alias in self.case_sensitive or alias in self.require_context
+        """Ambiguous forms (case-sensitive, needing context or listed ``ambiguous``): the ones
+        story vetoes and the sense test apply to."""
+        return (alias in self.case_sensitive or alias in self.require_context
+                or alias in self.ambiguous)
+
+    def present(self, story: str) -> tuple[Phrases, Phrases]:
+        """The ``context`` and ``namesake_context`` phrases found in the story."""
+        return ([(p, rx) for p, rx in self.context if rx.search(story)],
+                [(p, rx) for p, rx in self.namesake_context if rx.search(story)])
+
+    @staticmethod
+    def sense(present: tuple[Phrases, Phrases], sentence: str) -> Sense:
+        """Which sense the story gives an ambiguous alias: ``context`` against
+        ``namesake_context`` phrases (``present`` in the story), one in the alias's own
+        sentence counting double."""
+        return Sense(_weighed(present[0], sentence), _weighed(present[1], sentence))
+
+    def sentence_overrides_veto(self, sentence: str) -> str | None:
+        """A ``context`` phrase in the occurrence's own sentence, at least as many as the
+        ``exclude_context`` and namesake phrases there: that sentence is about the entity
+        whatever else the story covers (an ICE train and, further on, an arrest by ICE)."""
+        found = [p for p, rx in self.context if rx.search(sentence)]
+        if not found:
+            return None
+        against = sum(1 for _, rx in (*self.exclude_context, *self.namesake_context)
+                      if rx.search(sentence))
+        return found[0] if len(found) >= against else None
 
     def max_edits(self, alias: str, keys: tuple[str, ...]) -> int:
         if alias in self.case_sensitive:

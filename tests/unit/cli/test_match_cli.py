@@ -144,3 +144,16 @@ def test_without_watchlists_or_config_says_what_to_pass(tmp_path: Path) -> None:
     result = run_cli("match", "--config", str(tmp_path / "none.toml"), stdin="")
     assert result.returncode == 2
     assert "--watchlists DIR" in result.stderr and "MONITOR_CONFIG" in result.stderr
+
+
+def test_explain_shows_the_sense_evidence_through_the_cli() -> None:
+    line = json.dumps({"id": "r", "title": "Low water on the Amazon strands ferries",
+                       "summary": "The river is at a record low after months of drought."})
+    proc = subprocess.run([sys.executable, "-m", "monitor", "match", "--watchlists",
+                           str(WATCHLISTS), "--explain"], input=line + "\n", capture_output=True,
+                          text=True, cwd=ROOT, check=True)
+    [out] = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert out["hits"] == []
+    [miss] = out["near_misses"]
+    assert (miss["entity"], miss["rule"]) == ("Amazon", "namesake_context")
+    assert miss["reason"] == "entity 0 [] vs namesake 2 [river*, drought*]"

@@ -1,0 +1,148 @@
+"""A story as the matcher reads it: each field's words, computed lazily, and the folded story."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from monitor.matching.normalize import WORD_RE, fold, is_all_caps
+from monitor.matching.rules import FIELD_BREAK
+
+if TYPE_CHECKING:
+    from monitor.matching.rules import EntityRules, Phrases
+
+Lookup = dict[int, int]
+LookupFn = Callable[[str], tuple[str, Lookup]]
+SENTENCE_ENDS = (". ", "! ", "? ", "; ", "\n")
+SENTENCE_CHARS = 300
+"""A sentence is read at most this far each side of the occurrence, so its cost is bounded."""
+SPAN_SEARCHES = 8
+"""Words located one by one before the field's words are all located at once (a field naming
+an entity thousands of times stays linear)."""
+
+
+class FieldWords:
+    """One field's words as written; folded keys, spans and index matches only when asked.
+
+    The fast path touches a few words near an anchor, so nothing here walks every word
+    unless a rule (a phrase veto, the reference candidate scan) needs it.
+    """
+
+    def __init__(self, name: str, text: str, words: list[str] | list[bytes], lookup: LookupFn):
+        self.name = name
+        self.text = text
+        self.words = words  # bytes on the ASCII fast path: only the words looked at are decoded
+        self._raws: list[str] | None = None
+        self._data: bytes | None = None
+        self._searches = 0
+        self._lookup = lookup
+        self._keys: list[str] | None = None
+        self._matches: list[Lookup] | None = None
+        self._spans: list[tuple[int, int]] | None = None
+        self._caps: bool | None = None
+
+    def raw(self, i: int) -> str:
+        """Word ``i`` as written."""
+        word = self.words[i]
+        return word.decode() if isinstance(word, bytes) else word
+
+    @property
+    def raws(self) -> list[str]:
+        if self._raws is None:
+            self._raws = [self.raw(i) for i in range(len(self.words))]
+        return self._raws
+
+    def match(self, i: int) -> Lookup:
+        """Index matches of word ``i``."""
+        return self._lookup(self.raw(i))[1]
+
+    @property
+    def matches(self) -> list[Lookup]:
+        if self._matches is None:
+            self._matches = [self._lookup(r)[1] for r in self.raws]
+        return self._matches
+
+    @property
+    def keys(self) -> list[str]:
+        if self._keys is None:
+            self._keys = [fold(r) for r in self.raws]
+        return self._keys
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        if self._spans is None:
+            self._spans = [m.span() for m in WORD_RE.finditer(self.text)]
+        return self._spans
+
+    def span(self, i: int) -> tuple[int, int]:
+        """Character offsets of word ``i``. On the fast path (ASCII, words as bytes) it is the
+        word's n-th whole-word occurrence, so a long field's words are never all located."""
+        word = self.words[i]
+        self._searches += 1
+        if self._spans is not None or not isinstance(word, bytes) or \
+                self._searches > SPAN_SEARCHES:
+            return self.spans[i]
+        nth = self.words[:i].count(word)  # type: ignore[arg-type]
+        if self._data is None:
+            self._data = self.text.encode()
+        data, at, size = self._data, -1, len(word)
+        while True:
+            at = data.find(word, at + 1)
+            before, after = data[at - 1:at] if at else b"", data[at + size:at + size + 1]
+            inside = before.isalnum() or after.isalnum()
+            if word == b"&" or not inside:
+                if nth == 0:
+                    return at, at + size
+                nth -= 1
+
+    @property
+    def caps(self) -> bool:
+        if self._caps is None:
+            self._caps = is_all_caps(self.text)
+        return self._caps
+
+    def sentence(self, lo: int, hi: int) -> str:
+        """Folded words of the sentence holding characters ``lo:hi`` (a title is one sentence)."""
+        text = self.text
+        floor, ceiling = max(0, lo - SENTENCE_CHARS), min(len(text), hi + SENTENCE_CHARS)
+        start = max((at + len(c) for c in SENTENCE_ENDS
+                     if (at := text.rfind(c, floor, lo)) >= 0), default=floor)
+        ends = [i for i in (text.find(c, hi, ceiling) for c in SENTENCE_ENDS) if i >= 0]
+        end = min(ends) if ends else ceiling
+        return " ".join(fold(w) for w in WORD_RE.findall(text[start:end]))
+
+
+class StoryText:
+    """Folded words of every field, joined for context searches; built only when a rule asks."""
+
+    def __init__(self, fields: list[tuple[str, str]]):
+        self._fields = fields
+        self._text: str | None = None
+        self._context: dict[int, str | None] = {}
+        self._veto: dict[int, str | None] = {}
+        self._present: dict[int, tuple[Phrases, Phrases]] = {}
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = FIELD_BREAK.join(
+                " ".join(fold(w) for w in WORD_RE.findall(t)) for _, t in self._fields)
+        return self._text
+
+    def context_word(self, rules: EntityRules) -> str | None:
+        """The entity's first context phrase in the story; searched once per story and entity."""
+        if id(rules) not in self._context:
+            self._context[id(rules)] = rules.context_word(self.text)
+        return self._context[id(rules)]
+
+    def present(self, rules: EntityRules) -> tuple[Phrases, Phrases]:
+        """The entity's sense-test phrases in the story, searched once per story and entity."""
+        if id(rules) not in self._present:
+            self._present[id(rules)] = rules.present(self.text)
+        return self._present[id(rules)]
+
+    def veto(self, rules: EntityRules) -> str | None:
+        """The entity's exclude_context phrase in the story, searched once per story and entity."""
+        if id(rules) not in self._veto:
+            self._veto[id(rules)] = rules.story_veto(self.text)
+        return self._veto[id(rules)]

@@ -1,0 +1,83 @@
+"""The ASCII fast path (anchor words only) finds exactly what the word-by-word scan finds."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from monitor.config.watchlists import Entity, Watchlist, load_watchlists
+from monitor.matching import Matcher
+from monitor.matching.normalize import WORD_RE
+from monitor.matching.story import FieldWords
+
+ROOT = Path(__file__).resolve().parents[3]
+FILLER = ("the", "of", "and", "group", "services", "said", "police", "agents", "care", "secure",
+          "report", "to", "call", "prime", "web", "inc", "lane", "main", "&", "immigration",
+          "customs", "enforcement", "corrections", "corporation", "america", "rainforest")
+PUNCT = (" ", " ", " ", ", ", ". ", "'s ", " (", ") ", ": ", " -- ", "'")
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    if len(word) < 5:
+        return word
+    p = rng.randrange(1, len(word) - 1)
+    return rng.choice((word[:p] + word[p + 1:], word[:p] + "x" + word[p + 1:],
+                       word[:p] + word[p + 1] + word[p] + word[p + 2:]))
+
+
+def _stories(matcher: Matcher, n: int, seed: int) -> list[str]:
+    """Random ASCII text dense with alias words, typos, case changes and punctuation."""
+    rng = random.Random(seed)
+    vocab = [w for a in matcher.aliases for w in WORD_RE.findall(a.text) if w.isascii()]
+    out = []
+    for _ in range(n):
+        words = []
+        for _ in range(rng.randint(3, 40)):
+            word = rng.choice(vocab) if rng.random() < 0.6 else rng.choice(FILLER)
+            if rng.random() < 0.2:
+                word = _typo(rng, word)
+            word = rng.choice((word, word.lower(), word.upper(), word.capitalize()))
+            words.append(word + rng.choice(PUNCT))
+        out.append("".join(words).strip())
+    return out
+
+
+def _both_paths(matcher: Matcher, text: str) -> tuple[list, list]:
+    found = matcher._field_candidates("summary", text)
+    fast = sorted((a.order, s, e, t) for a, s, e, t in found[1]) if found else []
+    field = FieldWords("summary", text, WORD_RE.findall(text), matcher._lookup)
+    ref = sorted((a.order, s, e, t) for a, s, e, t in matcher._candidates(field, "-" in text))
+    return fast, ref
+
+
+@pytest.mark.parametrize("source", ["shipped", "generated"])
+def test_fast_path_equals_reference_scan(source: str) -> None:
+    if source == "shipped":
+        matcher = Matcher(load_watchlists(ROOT / "watchlists"))
+    else:
+        rng = random.Random(5)
+        names = [f"{w}{rng.choice(('ton', 'ville', 'corp'))}" for w in
+                 ("Kamiven", "Brisol", "Torvax", "Melnor", "Quaddo", "Zentrik")]
+        entities = tuple(Entity(name=f"{n} Group", aliases=(n, f"{n} {m} Holdings"))
+                         for n, m in zip(names, reversed(names), strict=True))
+        matcher = Matcher([Watchlist("W", "", entities, "w.toml")])
+    compared = 0
+    for text in _stories(matcher, 600, seed=len(source)):
+        fast, ref = _both_paths(matcher, text)
+        assert fast == ref, text
+        compared += len(ref)
+    assert compared > 500  # the stories really do hold many candidates
+
+
+def test_fast_path_offsets_and_hits_match_the_text() -> None:
+    matcher = Matcher(load_watchlists(ROOT / "watchlists"))
+    text = ("NICE, nICE: ICEd. The ICE officers and Wayfiar. Then ICE agents again: "
+            "GEO Group (GEO).")
+    hits = {h.entity: h for h in matcher.match("Police report", text)}
+    assert hits["ICE"].start == text.index("ICE officers")
+    assert set(hits) == {"ICE", "Wayfair", "GEO Group"}
+    for hit in hits.values():
+        assert text[hit.start:hit.end] == hit.matched
+    assert hits["Wayfair"].matched == "Wayfiar"
