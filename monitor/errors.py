@@ -91,6 +91,8 @@ BOUNDARIES: tuple[Boundary, ...] = (
     Boundary("composing one delivery", "notifiers.outbox:Outbox.send_batch",
              "the batch retried later, the error logged",
              "tests/unit/notifiers/test_delivery.py::test_http_error_is_retried_then_failed_and_kept"),
+    Boundary("spike detection after a cycle", "monitor.trends.run:after_cycle",
+             "logged; the next cycle judges the same stories again", None),
     Boundary("one channel send", "notifiers.sender:send",
              "a log-safe reason string", f"{_HERE}::test_a_send_to_a_closed_port_is_a_reason"),
     Boundary("describing one channel", "notifiers.sender:_masked",

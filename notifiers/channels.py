@@ -111,6 +111,7 @@ class Recipient:
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
     max_per_hour: int = 20
+    spikes: bool = False  # spike alerts too (monitor.trends)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -129,6 +130,10 @@ class Recipient:
         return (self.wants(watchlist)
                 and (self.entities is None or entity in self.entities)
                 and (self.min_score is None or score >= self.min_score))
+
+    def covers(self, watchlist: str, entity: str) -> bool:
+        """Spike routing: this subscriber's watchlists and entities include ``entity``."""
+        return self.wants(watchlist) and (self.entities is None or entity in self.entities)
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)
