@@ -52,11 +52,13 @@ def judge(count: int, total: int, history: list[float], min_count: int) -> tuple
     """The usual count for ``total`` stories given earlier shares, and whether ``count`` is a
     spike: at least ``min_count``, twice usual, and THRESHOLD robust deviations above it. A
     sparse history's median is 0, so the mean stands in when larger; the deviation is never
-    below Poisson noise (so 0 → 2 or a quiet entity's ordinary day is not a spike)."""
-    known = len(history) >= MIN_HISTORY
-    middle = max(median(history), sum(history) / len(history)) if known else 0.0
+    below Poisson noise (so 0 → 2 or a quiet entity's ordinary day is not a spike). Before
+    MIN_HISTORY buckets with stored stories there is no baseline and no spike."""
+    if len(history) < MIN_HISTORY:   # the first stored days: nothing to be unusual against
+        return 0.0, False
+    middle = max(median(history), sum(history) / len(history))
     usual = middle * total
-    spread = MAD_SCALE * median(abs(s - middle) for s in history) * total if known else 0.0
+    spread = MAD_SCALE * median(abs(s - middle) for s in history) * total
     scale = max(spread, math.sqrt(max(usual, 1.0)))
     spike = (count >= min_count and count >= MIN_RATIO * usual
              and count > usual + THRESHOLD * scale)
