@@ -10,7 +10,7 @@ from monitor.query.text import query_words
 from storage.errors import MonitorError
 
 OPERATORS = ("AND", "OR", "NOT")
-_NEAR = re.compile(r"NEAR(?:/(\d*))?")
+_NEAR = re.compile(r"NEAR(?:/(.*))?")
 _BARE = re.compile(r'[^\s()"]+')
 _WORD_CHAR = re.compile(r"[^\W_]")
 MAX_DEPTH = 100  # deeper nesting is refused, not a RecursionError
@@ -112,7 +112,7 @@ def _bare(text: str, column: int) -> Token:
         return Token(text, column, text)
     near = _NEAR.fullmatch(text)
     if near:
-        if not near.group(1):
+        if not re.fullmatch(r"[0-9]+", near.group(1) or ""):
             raise QueryError(column, "expected NEAR/n with n a whole number of words "
                              "(e.g. NEAR/5)")
         distance = int(near.group(1))
