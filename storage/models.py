@@ -88,6 +88,7 @@ class Story(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)  # ISO 639-1
 
     feed: Mapped[Feed | None] = relationship()
     sources: Mapped[list[StorySource]] = relationship(

@@ -17,6 +17,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from monitor.query import QueryError
+from monitor.query.stored import hits_matching, watched_query
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.text import CONTROL_CHARS
@@ -134,12 +136,18 @@ def api_hits(request: Request) -> Response:
     try:
         since, limit = _since(q.get("since")), _limit(q.get("limit"))
         entity, watchlist = _text(request, "entity"), _watchlist(request)
+        text = _text(request, "query")
+        query = text and watched_query(text, _daemon(request).runtime.watchlists)
     except BadRequest as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
+    except QueryError as exc:
+        return JSONResponse({"error": f"query: {exc}", "column": exc.column}, status_code=400)
     except UnknownWatchlist as exc:
         return JSONResponse({"error": str(exc), "known": exc.known}, status_code=404)
     with _daemon(request).runtime.db.read() as s:
-        rows = list_hits(s, watchlist, entity, since, limit)
+        rows = list_hits(s, watchlist, entity, since, None if query else limit)
+        if query:
+            rows = hits_matching(s, query, rows, limit)
     hits = [r.as_dict() for r in rows]
     return JSONResponse({"count": len(hits), "hits": hits})
 

@@ -1,7 +1,7 @@
 """spikes: bursts of stories per entity and their alerts, so each burst alerts once
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0010 (0005 on the trends branch before it merged queries)
 Create Date: 2026-11-30 21:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | None = '0005'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
