@@ -228,17 +228,6 @@ def find_hits(session: Session, watchlist: str | None = None, entity: str | None
     return [HitRow(id=h.id, created_at=h.created_at, watchlist=h.watchlist, entity=h.entity,
                    matched=h.matched, field=h.field, score=h.score, title=s.title, link=s.link,
                    source=feed_name or "", context=h.context, published_at=s.published_at,
-                   sources=sources.get(s.id, ()))
+                   sources=sources.get(s.id, ()), story_id=s.id, language=s.language)
             for h, s, feed_name in rows]
 
-
-def story_texts(session: Session, story_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    """Title and summary of each story, for a query run over stored stories."""
-    ids = sorted(set(story_ids))
-    found: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(ids), 500):
-        for sid, title, summary in session.execute(
-                select(Story.id, Story.title, Story.summary)
-                .where(Story.id.in_(ids[start:start + 500]))):
-            found[sid] = (title or "", summary or "")
-    return found

@@ -25,6 +25,7 @@ from monitor.text import CONTROL_CHARS
 from monitor.web.atom import watchlist_feed
 from monitor.web.headers import SecurityHeaders
 from monitor.web.page import render_index
+from monitor.web.trends_page import render_trends, trends_csv
 from storage.errors import MonitorError
 from storage.hits import (
     UnknownWatchlist,
@@ -184,6 +185,17 @@ def index(request: Request) -> Response:
     return HTMLResponse(page, headers={"Content-Security-Policy": _csp(nonce)})
 
 
+def trends(request: Request) -> Response:
+    """Per entity: timeline with spikes, outlets, co-mentions; filters and a query box."""
+    nonce = secrets.token_urlsafe(18)
+    page, status = render_trends(_daemon(request).runtime, request, nonce)
+    return HTMLResponse(page, status_code=status, headers={"Content-Security-Policy": _csp(nonce)})
+
+
+def trends_export(request: Request) -> Response:
+    return trends_csv(request, _daemon(request).runtime)
+
+
 def _authorized(request: Request) -> Response | None:
     """None when the bearer token matches the config's; else the refusal to send."""
     token = _daemon(request).runtime.config.http.token
@@ -214,6 +226,8 @@ def create_app(daemon: DaemonView) -> ASGIApp:
         Route("/metrics", metrics_text),
         Route("/api/hits", api_hits),
         Route("/api/reload", reload, methods=["POST"]),
+        Route("/trends", trends, name="trends"),
+        Route("/trends.csv", trends_export),
         Route("/watchlists/{name:path}/hits.atom", atom, name="atom"),
     ])
     app.state.daemon = daemon
