@@ -68,7 +68,7 @@ class Filters:
         """The filters as query parameters (for the CSV link and the form's initial values)."""
         given = {"watchlist": self.watchlist, "entity": self.entity, "outlet": self.outlet,
                  "since": self.since.date().isoformat(),
-                 "until": (self.until - timedelta(days=1)).date().isoformat(),
+                 "until": (self.until - timedelta(microseconds=1)).date().isoformat(),
                  "q": self.query}
         return {k: v for k, v in given.items() if v}
 
