@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 
 from tests.support.delivery_helpers import config
 from tests.support.helpers import run_cli
+from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.servers import WebhookReceiver
 from tests.support.trends_history import BURST, feed, history
 
@@ -21,19 +22,21 @@ def desk():
     receiver.stop()
 
 
-def _setup(tmp_path, feed_server, webhook, desk):
+def _setup(tmp_path, feed_server, webhook, desk, url=None):
     items = history()
     main = feed_server.add("/news.xml", feed(items))
     # a second outlet carries the burst too: each story still counts once
     second = feed_server.add("/wire.xml", feed([i for i in items if i[0].startswith("burst-")],
                                                "Second Wire"))
-    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    url = url or f"sqlite:///{tmp_path / 'monitor.db'}"
     path = config(tmp_path, [main, second], [
         {"name": "campaign", "notify": [webhook.url], "spikes": True,
          "watchlists": ["GEO Group", "CoreCivic", "Wayfair"]},
         {"name": "desk", "notify": [desk.url]},                       # no spikes: stories only
         {"name": "ice-desk", "notify": [desk.url], "spikes": True, "watchlists": ["ICE"]},
     ], url)
+    upgraded = run_cli("db", "upgrade", "--config", str(path))
+    assert upgraded.returncode == 0, upgraded.stderr
     return path, url
 
 
@@ -48,8 +51,9 @@ def _spikes(receiver: WebhookReceiver) -> list[dict]:
 
 
 def test_a_burst_alerts_once_and_steady_or_tiny_entities_do_not(tmp_path, feed_server,
-                                                                  webhook, desk):
-    path, _ = _setup(tmp_path, feed_server, webhook, desk)
+                                                                  webhook, desk,
+                                                                  any_url):  # noqa: F811
+    path, _ = _setup(tmp_path, feed_server, webhook, desk, any_url)
     first = _poll(path)
     assert first["spikes"] == 1
     alerts = _spikes(webhook)
