@@ -14,7 +14,7 @@ HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 STEPS = {"hour": HOUR, "day": DAY}
 MAD_SCALE = 1.4826   # MAD to a standard deviation for normal data
-THRESHOLD = 3.0      # how many deviations above usual a spike must be
+THRESHOLD = 4.0      # how many deviations above usual a spike must be (3 let Poisson noise through)
 MIN_RATIO = 2.0      # and at least this many times the usual count
 MIN_HISTORY = 3      # buckets with stories needed before a share's median means anything
 
@@ -69,7 +69,8 @@ def series(entity: Mapping[datetime, int], totals: Mapping[datetime, int], start
            end: datetime, step: timedelta, baseline: timedelta, min_count: int,
            judge_from: datetime | None = None) -> list[Point]:
     """Buckets from ``start`` to ``end`` (inclusive, floored); each judged against the
-    ``baseline`` before it. Buckets before ``judge_from`` are counted but not judged (cheap)."""
+    ``baseline`` before it. Buckets before ``judge_from`` are counted but not judged, and so
+    are hours under ``min_count`` (their usual is left 0: only days show it)."""
     first, last = floor(start, step), floor(end, step)
     window = max(1, round(baseline / step))
     shares: dict[datetime, float] = {}
@@ -83,7 +84,8 @@ def series(entity: Mapping[datetime, int], totals: Mapping[datetime, int], start
     while moment <= last:
         count, total = entity.get(moment, 0), max(totals.get(moment, 0), entity.get(moment, 0))
         usual, spike = 0.0, False
-        if judge_from is None or moment >= judge_from:
+        judged = judge_from is None or moment >= judge_from
+        if judged and (step == DAY or count >= min_count):   # a quiet hour cannot be a spike
             history = [shares[b] for n in range(1, window + 1)
                        if (b := moment - n * step) in shares]
             usual, spike = judge(count, total, history, min_count)
