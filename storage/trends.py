@@ -155,6 +155,13 @@ def mark_spike_alert(session: Session, alert_id: int, error: str | None,
         alert.next_attempt_at = retry_at
 
 
+def defer_spike_alert(session: Session, alert_id: int, until: datetime) -> None:
+    """Hold one spike alert until ``until`` (a subscriber's quiet hours end); no attempt used."""
+    alert = session.get(SpikeAlert, alert_id)
+    if alert is not None:
+        alert.next_attempt_at = until
+
+
 def stored_spikes(session: Session, since: datetime, watchlist: str | None = None,
                   entity: str | None = None) -> list[Spike]:
     """Spikes that showed at or after ``since``, oldest first."""

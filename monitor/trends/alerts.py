@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from apprise import NotifyFormat
 
 from monitor.service.runtime import Runtime
+from notifiers.channels import Recipient
 from notifiers.messages import Message, md_escape
 from storage.models import Spike, utcnow
-from storage.trends import due_spike_alerts, mark_spike_alert
+from storage.trends import defer_spike_alert, due_spike_alerts, mark_spike_alert
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,19 @@ def spike_message(spike: Spike, kind: str) -> Message:
     return Message(title=title, body="\n".join(lines), body_format=fmt)
 
 
+def quiet_until(recipient: Recipient, now: datetime) -> datetime | None:
+    """When the subscriber's quiet hours end, if ``now`` is inside them; else None."""
+    quiet = recipient.quiet_hours
+    local = now.astimezone(recipient.tz)
+    if quiet is None or not quiet.contains(local):
+        return None
+    return quiet.last_end(local) + timedelta(days=1)
+
+
 def send_spike_alerts(rt: Runtime) -> SpikeReport:
     """Send every due spike alert once; a failure is retried by the delivery policy, a
-    subscriber or channel gone from the config fails the row."""
+    subscriber or channel gone from the config fails the row. Quiet hours hold a spike alert
+    until they end; digest subscribers get it at once (a burst is news now)."""
     report = SpikeReport()
     outbox = rt.outbox
     now = utcnow()
@@ -66,6 +78,11 @@ def send_spike_alerts(rt: Runtime) -> SpikeReport:
         recipient = outbox.recipients.get(alert.subscriber)
         channel = recipient.channel(alert.channel) if recipient else None
         error: str | None
+        held = quiet_until(recipient, now) if recipient and channel else None
+        if held is not None:
+            with rt.db.session() as s:
+                defer_spike_alert(s, alert.id, held)
+            continue
         if channel is None:
             error, retry_at = "subscriber or channel is no longer in the config", None
         else:

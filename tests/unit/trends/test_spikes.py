@@ -4,6 +4,8 @@ alerts to a real webhook receiver through apprise ``json://``, ``monitor trends`
 from __future__ import annotations
 
 import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,6 +15,9 @@ from tests.support.helpers import run_cli
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.servers import WebhookReceiver
 from tests.support.trends_history import BURST, feed, history
+
+NOW = datetime.now(UTC)
+QUIET = f"{NOW - timedelta(hours=2):%H:%M}-{NOW + timedelta(hours=2):%H:%M}"
 
 
 @pytest.fixture
@@ -34,6 +39,8 @@ def _setup(tmp_path, feed_server, webhook, desk, url=None):
          "watchlists": ["GEO Group", "CoreCivic", "Wayfair"]},
         {"name": "desk", "notify": [desk.url]},                       # no spikes: stories only
         {"name": "ice-desk", "notify": [desk.url], "spikes": True, "watchlists": ["ICE"]},
+        {"name": "night-desk", "notify": [desk.url], "spikes": True, "entities": ["GEO Group"],
+         "quiet_hours": QUIET},                               # held until its quiet hours end
     ], url)
     upgraded = run_cli("db", "upgrade", "--config", str(path))
     assert upgraded.returncode == 0, upgraded.stderr
@@ -62,7 +69,14 @@ def test_a_burst_alerts_once_and_steady_or_tiny_entities_do_not(tmp_path, feed_s
     assert alert["title"].startswith(f"Spike: GEO Group, {BURST} stories against ")
     assert "detention center contract scandal" in alert["message"]
     assert "Loopback News" in alert["message"] and "Second Wire" in alert["message"]
-    assert _spikes(desk) == []                 # not following spikes, or not this entity
+    assert _spikes(desk) == []                 # not following spikes, or not this entity, or quiet
+    if any_url.startswith("sqlite"):
+        db = sqlite3.connect(any_url.removeprefix("sqlite:///"))
+        held = db.execute("SELECT subscriber, state, attempts, next_attempt_at FROM spike_alerts "
+                          "ORDER BY subscriber").fetchall()
+        db.close()
+        assert [h[:3] for h in held] == [("campaign", "sent", 1), ("night-desk", "pending", 0)]
+        assert held[1][3][11:16] == QUIET[-5:]      # sent when the quiet hours end
     assert any(not m["title"].startswith("Spike:") for m in desk.received)  # stories still go
     assert any(not m["title"].startswith("Spike:") for m in webhook.received)
 
