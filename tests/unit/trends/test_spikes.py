@@ -106,6 +106,10 @@ def test_a_burst_alerts_once_and_steady_or_tiny_entities_do_not(tmp_path, feed_s
     assert sum(p["count"] for p in records["CoreCivic"]["series"]) == 28 * 6 - 1
     assert sum(p["count"] for p in records["Wayfair"]["series"]) == 2
 
+    table = run_cli("trends", "--config", str(path)).stdout.splitlines()
+    assert table[0].split() == ["entity", "watchlist", "stories", "days", "spikes"]
+    geo_row = next(line for line in table if line.startswith("GEO Group"))
+    assert f"({BURST} vs " in geo_row
     one = run_cli("trends", "--entity", "GEO Group", "--config", str(path))
     assert one.returncode == 0 and "spike from" in one.stdout
     unknown = run_cli("trends", "--entity", "Nobody", "--config", str(path))
