@@ -29,8 +29,10 @@ class StoredStory:
 
 
 def stored_stories(session: Session, since: datetime | None,
-                   page: int = PAGE) -> Iterator[list[StoredStory]]:
-    """Stories first seen at or after ``since`` (all: None), oldest first, a page at a time."""
+                   page: int | None = None) -> Iterator[list[StoredStory]]:
+    """Stories first seen at or after ``since`` (all: None), oldest first, ``page`` (default
+    PAGE) at a time."""
+    page = page or PAGE
     after = 0
     while True:
         q = (select(Story.id, Story.title, Story.summary, Story.language)

@@ -4,7 +4,9 @@ been alerted to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,8 @@ from storage.backtest import StoredStory, add_hits, stored_stories
 from storage.models import utcnow
 
 EXAMPLES = 3  # titles shown per entity in the table
+MAX_WORKERS = 8
+POOL_FROM = 5000  # stories: fewer are matched here (starting workers costs more)
 STORED_FIELDS = ("title", "summary")
 """What a story keeps of its text: a hit found in another field (a feed's full content) cannot
 be re-judged, so it is never reported lost."""
@@ -84,27 +88,53 @@ class Audience:
 
 
 def backtest(db: Database, matcher: Matcher, since: datetime | None,
-             audience: Audience | None = None, apply: bool = False) -> Backtest:
+             audience: Audience | None = None, apply: bool = False,
+             workers: int | None = None) -> Backtest:
     """Re-match every stored story since ``since``; ``apply`` stores the gained hits (no
-    alert is queued for them)."""
+    alert is queued for them). ``workers`` processes match side by side (default: one per
+    core); the stories are read first, so no worker touches the database."""
     result = Backtest()
     rows: list[dict[str, Any]] = []
     with db.read() as s:
-        for page in stored_stories(s, since):
-            for story in page:
-                result.stories += 1
-                matches = _best(matcher.match(story.title, story.summary, ""))
-                gained = _compare(story, matches, result)
-                if apply:
-                    rows += [_hit_row(story.id, m) for m in gained]
-                if audience is not None and matches:
-                    alert = _alert(story, list(matches.values()), audience)
-                    if alert is not None:
-                        result.alerts.append(alert)
+        pages = list(stored_stories(s, since))
+    for page, found in zip(pages, _match_pages(matcher, pages, workers), strict=True):
+        for story, story_matches in zip(page, found, strict=True):
+            result.stories += 1
+            matches = _best(story_matches)
+            gained = _compare(story, matches, result)
+            if apply:
+                rows += [_hit_row(story.id, m) for m in gained]
+            if audience is not None and matches:
+                alert = _alert(story, list(matches.values()), audience)
+                if alert is not None:
+                    result.alerts.append(alert)
     if rows:
         with db.session() as s:
             result.applied = add_hits(s, rows)
     return result
+
+
+_MATCHER: list[Matcher] = []  # the matcher forked workers inherit
+
+
+def _match_page(texts: list[tuple[str, str]]) -> list[list[Match]]:
+    match = _MATCHER[0].match
+    return [match(title, summary, "") for title, summary in texts]
+
+
+def _match_pages(matcher: Matcher, pages: list[list[StoredStory]],
+                 workers: int | None) -> Iterator[list[list[Match]]]:
+    """Each page's matches, in order: in forked workers that share the built matcher when
+    there are enough stories (and fork exists), else here."""
+    texts = [[(story.title, story.summary) for story in page] for page in pages]
+    workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
+    _MATCHER[:] = [matcher]
+    if workers < 2 or sum(map(len, texts)) < POOL_FROM or (
+            "fork" not in multiprocessing.get_all_start_methods()):
+        yield from map(_match_page, texts)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_match_page, texts)
 
 
 def _best(matches: Iterable[Match]) -> dict[tuple[str, str], Match]:

@@ -85,3 +85,26 @@ def test_backtest_refuses_a_bad_query_with_its_column(tmp_path, storage_url):
     cfg = config(tmp_path, [], [], storage_url)
     out = run_cli("backtest", "--query", "ICE NEAR/x raid", "--config", str(cfg))
     assert out.returncode == 2 and "--query: column 5: expected NEAR/n" in out.stderr
+
+
+def test_forked_workers_find_what_one_process_finds(db, monkeypatch):
+    from monitor.config.watchlists import load_watchlists
+    from monitor.matching import Matcher
+    from monitor.query import backtest as module
+    from storage.stories import insert_stories
+
+    titles = ["ICE agents detain 12 at a plant", "Ice storm closes schools",
+              "GEO Group opens detention center", "Amazon Web Services outage"] * 5
+    with db.session() as s:
+        insert_stories(s, [{"title": t, "summary": "", "link": f"https://n.example/{i}",
+                            "canonical_url": f"https://n.example/{i}"}
+                           for i, t in enumerate(titles)])
+    matcher = Matcher(load_watchlists(WATCHLISTS))
+    alone = module.backtest(db, matcher, None, workers=1)
+    monkeypatch.setattr(module, "POOL_FROM", 0)
+    monkeypatch.setattr("storage.backtest.PAGE", 3)
+    pooled = module.backtest(db, matcher, None, workers=2)
+    assert pooled.stories == alone.stories == 20
+    assert pooled.gained == alone.gained and len(alone.gained) == 15
+    assert {(c.title[:5], c.entity) for c in alone.gained} == {
+        ("ICE a", "ICE"), ("GEO G", "GEO Group"), ("Amazo", "Amazon")}
