@@ -29,23 +29,34 @@ def _when(published: datetime | None, found: datetime) -> datetime:
     return published if published is not None else found
 
 
-def story_times(session: Session, since: datetime) -> list[datetime]:
-    """When every story stored since ``since`` was published: what entity counts are shares of."""
-    rows = session.execute(select(Story.published_at, Story.first_seen_at)
-                           .where(_published_since(since)))
-    return [_when(p, f) for p, f in rows]
+def _carried_by(outlet: str):
+    """Stories one outlet (feed name) carried."""
+    return Story.id.in_(select(StorySource.story_id).join(Feed, StorySource.feed_id == Feed.id)
+                        .where(Feed.name == outlet))
+
+
+def story_times(session: Session, since: datetime, outlet: str | None = None) -> list[datetime]:
+    """When every story stored since ``since`` (carried by ``outlet``, if given) was
+    published: what entity counts are shares of."""
+    query = select(Story.published_at, Story.first_seen_at).where(_published_since(since))
+    if outlet:
+        query = query.where(_carried_by(outlet))
+    return [_when(p, f) for p, f in session.execute(query)]
 
 
 def entity_story_times(session: Session, since: datetime, watchlist: str | None = None,
-                       entity: str | None = None) -> dict[tuple[str, str], dict[int, datetime]]:
-    """Per (watchlist, entity): its stories since ``since`` and when each was published (one
-    story counts once, however many outlets carried it)."""
+                       entity: str | None = None, outlet: str | None = None
+                       ) -> dict[tuple[str, str], dict[int, datetime]]:
+    """Per (watchlist, entity): its stories since ``since`` (carried by ``outlet``, if given)
+    and when each was published (one story counts once, however many outlets carried it)."""
     query = (select(Hit.watchlist, Hit.entity, Story.id, Story.published_at, Story.first_seen_at)
              .join(Story, Hit.story_id == Story.id).where(_published_since(since)))
     if watchlist:
         query = query.where(Hit.watchlist == watchlist)
     if entity:
         query = query.where(Hit.entity == entity)
+    if outlet:
+        query = query.where(_carried_by(outlet))
     found: dict[tuple[str, str], dict[int, datetime]] = {}
     for wl, name, story_id, published, first_seen in session.execute(query):
         found.setdefault((wl, name), {})[story_id] = _when(published, first_seen)
@@ -227,9 +238,7 @@ def find_hits(session: Session, watchlist: str | None = None, entity: str | None
         query = query.where(or_(Story.published_at < until,
                                 and_(Story.published_at.is_(None), Story.first_seen_at < until)))
     if outlet:
-        carried = (select(StorySource.story_id).join(Feed, StorySource.feed_id == Feed.id)
-                   .where(Feed.name == outlet))
-        query = query.where(Story.id.in_(carried))
+        query = query.where(_carried_by(outlet))
     rows = session.execute(query.order_by(when.desc(), Hit.id.desc()).limit(limit)).all()
     sources = story_sources(session, (s.id for _, s, _ in rows))
     return [HitRow(id=h.id, created_at=h.created_at, watchlist=h.watchlist, entity=h.entity,

@@ -51,13 +51,15 @@ class EntityTrend:
 
 def entity_trends(session: Session, start: datetime, now: datetime, baseline: float,
                   min_count: int, watchlist: str | None = None, entity: str | None = None,
-                  judge_hours_from: datetime | None = None) -> list[EntityTrend]:
+                  judge_hours_from: datetime | None = None,
+                  outlet: str | None = None) -> list[EntityTrend]:
     """Series from ``start`` to ``now`` for every entity with stories then (or the one asked);
-    hours before ``judge_hours_from`` are counted but not judged (hourly history is long)."""
+    hours before ``judge_hours_from`` are counted but not judged (hourly history is long).
+    With ``outlet``, only its stories count, as shares of everything it carried."""
     window = timedelta(seconds=baseline)
     history = floor(start, DAY) - window
-    totals = story_times(session, history)
-    per_entity = entity_story_times(session, history, watchlist, entity)
+    totals = story_times(session, history, outlet)
+    per_entity = entity_story_times(session, history, watchlist, entity, outlet)
     day_totals, hour_totals = bucket_counts(totals, DAY), bucket_counts(totals, HOUR)
     found = []
     for (wl, name), stories in sorted(per_entity.items()):

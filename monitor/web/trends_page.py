@@ -140,7 +140,7 @@ def entity_cards(rt: Runtime, f: Filters) -> list[dict[str, Any]]:
     with rt.db.read() as s:
         trends = entity_trends(s, f.since, f.until - timedelta(microseconds=1),
                                settings.baseline, settings.min_count, f.watchlist, f.entity,
-                               judge_hours_from=f.since)
+                               judge_hours_from=f.since, outlet=f.outlet)
         trends = [t for t in trends if any(w >= f.since for w in t.stories.values())]
         trends.sort(key=lambda t: -sum(1 for w in t.stories.values() if w >= f.since))
         return [_card(s, t, f.since, f.until) for t in trends[:MAX_ENTITIES]]

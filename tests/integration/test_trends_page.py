@@ -9,6 +9,7 @@ import json
 import shutil
 from datetime import UTC, datetime, timedelta
 
+import lxml.html
 import pytest
 
 from tests.support.cdp import Browser
@@ -80,6 +81,7 @@ def test_trends_page_shows_spikes_outlets_co_mentions_and_filters(tmp_path, feed
             phone = json.loads(browser.evaluate(browser.open(d.base + "/trends", 390, 844), PAGE))
         finally:
             browser.close()
+        wire_only = lxml.html.fromstring(d.get("/trends", params={"outlet": "Second Wire"}).text)
         exported = d.get("/trends.csv", params={"entity": "GEO Group"})
         shown = d.get("/" + filtered["csv"])
     finally:
@@ -110,6 +112,11 @@ def test_trends_page_shows_spikes_outlets_co_mentions_and_filters(tmp_path, feed
 
     assert bad["error"].startswith("query:") and bad["column"]
     assert phone["scrollWidth"] <= phone["innerWidth"]
+
+    cards = wire_only.xpath('//div[contains(@class, "entity")]')
+    assert [c.get("data-entity") for c in cards] == ["GEO Group"]      # only what it carried
+    assert f"{BURST} stories" in cards[0].xpath("string(.//h2/small)")
+    assert len(wire_only.xpath('//table[@id="hits"]/tbody/tr')) == BURST
 
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
