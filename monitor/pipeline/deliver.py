@@ -20,7 +20,7 @@ def deliver_due(rt: Runtime, should_stop: Callable[[], bool] | None = None,
     what was sent (and the time it took) to that cycle's figures."""
     started = time.monotonic()
     report = rt.outbox.deliver_due(should_stop=should_stop)
-    spikes = send_due(rt)
+    spikes = send_due(rt, should_stop)
     report.sent += spikes.sent
     report.retrying += spikes.retrying
     report.failed += spikes.failed

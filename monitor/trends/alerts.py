@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,7 +66,8 @@ def quiet_until(recipient: Recipient, now: datetime) -> datetime | None:
     return quiet.last_end(local) + timedelta(days=1)
 
 
-def send_spike_alerts(rt: Runtime) -> SpikeReport:
+def send_spike_alerts(rt: Runtime, should_stop: Callable[[], bool] | None = None
+                      ) -> SpikeReport:
     """Send every due spike alert once; a failure is retried by the delivery policy, a
     subscriber or channel gone from the config fails the row. Quiet hours hold a spike alert
     until they end; digest subscribers get it at once (a burst is news now)."""
@@ -75,6 +77,8 @@ def send_spike_alerts(rt: Runtime) -> SpikeReport:
     with rt.db.read() as s:
         due = due_spike_alerts(s, now)
     for alert, spike in due:
+        if should_stop is not None and should_stop():
+            break
         recipient = outbox.recipients.get(alert.subscriber)
         channel = recipient.channel(alert.channel) if recipient else None
         error: str | None

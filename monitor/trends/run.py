@@ -4,6 +4,7 @@ due alerts are sent."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from monitor.service.runtime import Runtime
 from monitor.trends.alerts import SpikeReport, send_spike_alerts
@@ -22,6 +23,6 @@ def after_cycle(rt: Runtime) -> int:
         return 0
 
 
-def send_due(rt: Runtime) -> SpikeReport:
-    """Send the spike alerts that are due."""
-    return send_spike_alerts(rt)
+def send_due(rt: Runtime, should_stop: Callable[[], bool] | None = None) -> SpikeReport:
+    """Send the spike alerts that are due (none more once ``should_stop`` says so)."""
+    return send_spike_alerts(rt, should_stop)
