@@ -14,6 +14,8 @@ def test_two_stories_from_nothing_are_not_a_spike_however_unusual():
     assert judge(2, 40, quiet, min_count=5) == (0.0, False)
     assert judge(5, 40, quiet, min_count=5)[1]      # the minimum reached: a spike
     assert not judge(5, 40, quiet[:2], min_count=5)[1]   # no history yet: nothing is unusual
+    assert not judge(8, 40, quiet, min_count=10)[1]      # [trends] min_count is the floor
+    assert judge(10, 40, quiet, min_count=10)[1]
 
 
 def test_a_steady_entity_stays_inside_its_spread_and_a_burst_leaves_it():
