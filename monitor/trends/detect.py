@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.service.runtime import Runtime
-from monitor.trends.series import DAY, HOUR, Burst, Point, bucket_counts, bursts, floor, series
+from monitor.trends.series import (
+    DAY,
+    HOUR,
+    Burst,
+    Point,
+    bucket_counts,
+    bursts,
+    days_of,
+    floor,
+    series,
+)
 from notifiers.channels import Recipient
 from storage import Session
 from storage.models import utcnow
@@ -60,12 +70,14 @@ def entity_trends(session: Session, start: datetime, now: datetime, baseline: fl
     history = floor(start, DAY) - window
     totals = story_times(session, history, outlet)
     per_entity = entity_story_times(session, history, watchlist, entity, outlet)
-    day_totals, hour_totals = bucket_counts(totals, DAY), bucket_counts(totals, HOUR)
+    hour_totals = bucket_counts(totals, HOUR)
+    day_totals = days_of(hour_totals)
     found = []
     for (wl, name), stories in sorted(per_entity.items()):
         if not any(when >= floor(start, DAY) for when in stories.values()) and not entity:
             continue
-        days, hours = bucket_counts(stories.values(), DAY), bucket_counts(stories.values(), HOUR)
+        hours = bucket_counts(stories.values(), HOUR)
+        days = days_of(hours)
         daily = series(days, day_totals, start, now, DAY, window, min_count)
         hourly = series(hours, hour_totals, start, now, HOUR, window, min_count,
                         judge_from=judge_hours_from)

@@ -7,7 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import median
 
 HOUR = timedelta(hours=1)
@@ -26,8 +26,19 @@ def floor(moment: datetime, step: timedelta) -> datetime:
 
 
 def bucket_counts(times: Iterable[datetime], step: timedelta) -> Counter[datetime]:
-    """How many of ``times`` fall in each bucket."""
-    return Counter(floor(t, step) for t in times)
+    """How many of ``times`` (aware) fall in each UTC bucket; counted on epoch seconds, which
+    is several times faster than flooring each datetime (UTC hours and days are whole)."""
+    seconds = int(step.total_seconds())
+    counts = Counter(int(t.timestamp()) // seconds for t in times)
+    return Counter({datetime.fromtimestamp(k * seconds, UTC): n for k, n in counts.items()})
+
+
+def days_of(hours: Counter[datetime]) -> Counter[datetime]:
+    """Hourly counts summed into their UTC days."""
+    days: Counter[datetime] = Counter()
+    for hour, n in hours.items():
+        days[floor(hour, DAY)] += n
+    return days
 
 
 @dataclass(frozen=True)
