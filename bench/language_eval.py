@@ -7,8 +7,12 @@ accuracy, time per text and memory, so the choice in README is measured, not ass
 from __future__ import annotations
 
 import resource
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SAMPLES = {
     "en": ["ICE detains dozens in Chicago raid", "Amazon wins cloud contract with DHS",
@@ -86,9 +90,9 @@ def lingua_high() -> Callable[[str], str | None]:
 
 
 def py3langid() -> Callable[[str], str | None]:
-    import py3langid
+    from monitor.language import detect  # py3langid's model, as the monitor loads it
 
-    return lambda text: py3langid.classify(text)[0]
+    return detect
 
 
 if __name__ == "__main__":

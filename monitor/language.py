@@ -3,7 +3,10 @@ ships in the wheel, short headlines are read well; see README "Languages" for th
 
 from __future__ import annotations
 
+import io
+import lzma
 import re
+from array import array
 from functools import cache
 from typing import Any
 
@@ -13,10 +16,29 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 @cache
 def _identifier() -> Any:
-    """Loaded once per process (parse workers each hold one), on first use."""
+    """Loaded once per process, on first use, in memory: py3langid's own loader unpacks the
+    model through a temporary file, which fails when the temporary folder is unusable."""
+    import numpy as np
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE)
+    with lzma.open(MODEL_DIR / MODEL_FILE) as packed, np.load(
+            io.BytesIO(packed.read()), allow_pickle=False) as data:
+        return LanguageIdentifier(
+            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+            _array(data["nextmove"]), data["out_feat"].tolist(),
+            tk_row=_array(data["nextmove_row"]))
+
+
+def _array(values: Any) -> array[int]:
+    """A NumPy unsigned array as the stdlib array py3langid walks."""
+    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+    out.frombytes(values.tobytes())
+    return out
+
+
+def preload() -> None:
+    """Load the model now: the parse fork server does, so its workers share it (~115 MB)."""
+    _identifier()
 
 
 def detect(title: str, summary: str = "", content: str = "") -> str | None:

@@ -26,15 +26,18 @@ class StoredHit(Protocol):
 
 
 def story_document(title: str, summary: str, content: str,
-                   matches: Iterable[Found] = ()) -> Document:
-    """A new story: its fields as the matcher read them, and where it found each entity."""
-    return document([("title", title), ("summary", summary), ("content", content)], matches)
+                   matches: Iterable[Found] = (), body: str = "") -> Document:
+    """A new story: its fields as the matcher read them (``body``: an article page's text,
+    when one was fetched), and where it found each entity."""
+    return document([("title", title), ("summary", summary), ("content", content),
+                     ("body", body)], matches)
 
 
 def stored_document(title: str, summary: str, hits: Iterable[StoredHit],
                     body: str = "") -> Document:
-    """A stored story: each hit stands wherever its matched text occurs in its field."""
-    fields = {"title": title, "summary": summary, "content": body}
+    """A stored story (``body``: its stored page text, if any): each hit stands wherever its
+    matched text occurs in its field."""
+    fields = {"title": title, "summary": summary, "body": body}
     found: list[Found] = []
     for h in hits:
         spots = locate(fields.get(h.field, ""), h.matched)
