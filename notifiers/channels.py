@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEOUT = 30.0  # seconds a target may take to answer ([delivery] timeout)
@@ -97,6 +98,13 @@ class QuietHours:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
 
+class StoryQuery(Protocol):
+    """A subscriber's query (``monitor.query.Query``): delivery only carries it."""
+
+    @property
+    def text(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Recipient:
     """A subscriber as the delivery layer sees it: channels, routing and pacing."""
@@ -111,6 +119,9 @@ class Recipient:
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
     max_per_hour: int = 20
+    spikes: bool = False  # spike alerts too (monitor.trends)
+    languages: tuple[str, ...] | None = None  # ISO 639-1 codes; None: every language
+    query: StoryQuery | None = None  # applied after routing, before delivery
 
     @property
     def tz(self) -> ZoneInfo:
@@ -129,6 +140,14 @@ class Recipient:
         return (self.wants(watchlist)
                 and (self.entities is None or entity in self.entities)
                 and (self.min_score is None or score >= self.min_score))
+
+    def covers(self, watchlist: str, entity: str) -> bool:
+        """Spike routing: this subscriber's watchlists and entities include ``entity``."""
+        return self.wants(watchlist) and (self.entities is None or entity in self.entities)
+
+    def wants_language(self, language: str | None) -> bool:
+        """Routing: a story in one of the languages followed (an untold language passes)."""
+        return self.languages is None or language is None or language in self.languages
 
     def channel(self, channel_id: str) -> Channel | None:
         return next((c for c in self.channels if c.id == channel_id), None)

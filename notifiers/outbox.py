@@ -84,11 +84,14 @@ class Routable(Protocol):
 
 
 def enqueue(session: Session, story_id: int, hits: Iterable[Routable],
-            recipients: Sequence[Recipient]) -> int:
-    """Add one pending delivery per channel of every subscriber whose routing a hit passes."""
+            recipients: Sequence[Recipient],
+            admits: Callable[[Recipient], bool] | None = None) -> int:
+    """Add one pending delivery per channel of every subscriber whose routing a hit passes
+    and, after routing, that ``admits`` lets through (the story's language and query)."""
     hits = list(hits)
     targets = [(recipient.name, channel.id) for recipient in recipients
                if any(recipient.wants_hit(h.watchlist, h.entity, h.score) for h in hits)
+               and (admits is None or admits(recipient))
                for channel in recipient.channels]
     return deliveries.add_pending(session, story_id, targets)
 

@@ -76,6 +76,8 @@ class HitRow:
     context: str
     published_at: datetime | None = None
     sources: tuple[tuple[str, str | None], ...] = ()  # (outlet, its link), first seen first
+    story_id: int = 0
+    language: str | None = None  # the story's, ISO 639-1 (None: not told)
 
     def as_dict(self) -> dict:
         """The JSON shape of ``/api/hits`` and ``monitor hits``; a link that is not http(s)
@@ -127,5 +129,28 @@ def list_hits(session: Session, watchlist: str | None = None, entity: str | None
     return [HitRow(id=h.id, created_at=h.created_at, watchlist=h.watchlist, entity=h.entity,
                    matched=h.matched, field=h.field, score=h.score, title=s.title, link=s.link,
                    source=feed_name or "", context=h.context, published_at=s.published_at,
-                   sources=sources.get(s.id, ()))
+                   sources=sources.get(s.id, ()), story_id=s.id, language=s.language)
             for h, s, feed_name in rows]
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    """What a query needs of a stored hit: who was found, in which field, written how."""
+
+    watchlist: str
+    entity: str
+    field: str
+    matched: str
+
+
+def story_hits(session: Session, story_ids: Iterable[int]) -> dict[int, list[StoredHit]]:
+    """Every hit of each story (a query's entity terms look at all of them)."""
+    found: dict[int, list[StoredHit]] = {}
+    ids = sorted(set(story_ids))
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Hit.story_id, Hit.watchlist, Hit.entity, Hit.field, Hit.matched)
+            .where(Hit.story_id.in_(ids[start:start + 500])))
+        for story_id, *hit in rows:
+            found.setdefault(story_id, []).append(StoredHit(*hit))
+    return found

@@ -88,6 +88,7 @@ class Story(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)  # ISO 639-1
 
     feed: Mapped[Feed | None] = relationship()
     sources: Mapped[list[StorySource]] = relationship(
@@ -195,3 +196,46 @@ class Record(Base):
     amount_total: Mapped[float | None] = mapped_column(Float, nullable=True)
     acted_on: Mapped[str] = mapped_column(String(10), default="")  # YYYY-MM-DD
     facts: Mapped[str] = mapped_column(Text, default="{}")  # the rest, a JSON object
+
+
+class Spike(Base):
+    """A burst of stories about one entity, stored so it is alerted once across cycles and
+    restarts; ``last_bucket`` is the latest hour or day in which it still showed."""
+
+    __tablename__ = "spikes"
+    __table_args__ = (
+        UniqueConstraint("watchlist", "entity", "start", name="uq_spike_entity_start"),
+        Index("ix_spikes_entity_last", "watchlist", "entity", "last_bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watchlist: Mapped[str] = mapped_column(String(256))
+    entity: Mapped[str] = mapped_column(String(256))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_bucket: Mapped[datetime] = mapped_column(UTCDateTime)
+    series: Mapped[str] = mapped_column(String(16), default="day")  # hour, day or hour+day
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    usual: Mapped[float] = mapped_column(Float, default=0.0)
+    stories: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the top stories
+    outlets: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the top outlets
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpikeAlert(Base):
+    """One spike alert to one subscriber's channel: pending until sent, retried, kept."""
+
+    __tablename__ = "spike_alerts"
+    __table_args__ = (
+        UniqueConstraint("spike_id", "subscriber", "channel", name="uq_spike_alert"),
+        Index("ix_spike_alerts_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spike_id: Mapped[int] = mapped_column(ForeignKey("spikes.id", ondelete="CASCADE"))
+    subscriber: Mapped[str] = mapped_column(String(256))
+    channel: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli import (
+    backtest,
     check,
     db,
     deliveries,
@@ -17,13 +18,14 @@ from monitor.cli import (
     notify_test,
     poll_once,
     run,
+    trends,
 )
 from monitor.cli.common import Commands, common_options, run_command
 from monitor.service.gctune import tune_gc
 from monitor.service.logs import setup_logging
 
 COMMAND_MODULES = (run, poll_once, check, match, hits, health, feeds, deliveries, digest,
-                   notify_test, db)  # in the order ``monitor --help`` lists them
+                   notify_test, db, backtest, trends)  # in the order ``monitor --help`` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,14 +10,14 @@ from typing import Any
 from monitor.cli.common import EXIT_INVALID, Commands, runtime, write_records
 
 CSV_COLUMNS = ["created_at", "watchlist", "entity", "matched", "title", "source", "link", "id",
-               "field", "score", "context", "published_at", "sources"]
+               "field", "score", "context", "published_at", "sources", "language"]
 TABLE_COLUMNS = ["created_at", "published", "watchlist", "entity", "matched", "title", "sources",
-                 "link"]
+                 "language", "link"]
 
 
 def register(commands: Commands) -> None:
     """Add ``hits [--watchlist W] [--entity E] [--since DATE] [--kind K] [--limit N]
-    [--format F]``."""
+    [--format F] [--query Q]``."""
     hits = commands.add("hits", "list stored hits", cmd_hits)
     hits.add_argument("--watchlist")
     hits.add_argument("--entity")
@@ -26,6 +26,8 @@ def register(commands: Commands) -> None:
                       help="only public records ([[records]]), or only other stories")
     hits.add_argument("--limit", type=int, default=100)
     hits.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    hits.add_argument("--query", help="only stories this boolean query holds for "
+                      "(README \"Queries\")")
 
 
 def parse_since(value: str) -> datetime:
@@ -40,16 +42,24 @@ def parse_since(value: str) -> datetime:
 
 def cmd_hits(args: argparse.Namespace) -> int:
     """Print the hits; an unknown ``--watchlist`` exits 2 naming the known ones."""
+    from monitor.query import QueryError
+    from monitor.query.stored import hits_matching, watched_query
     from storage.hits import UnknownWatchlist, list_hits, resolve_watchlist, stored_watchlists
 
     with runtime(args, warn=False) as rt:
         try:
+            query = args.query and watched_query(args.query, rt.watchlists)
             with rt.db.read() as s:
                 watchlist = args.watchlist and resolve_watchlist(
                     args.watchlist, [w.name for w in rt.watchlists],
                     lambda: stored_watchlists(s))
-                rows = list_hits(s, watchlist, args.entity, args.since, args.limit,
-                                 kind=args.kind)
+                rows = list_hits(s, watchlist, args.entity, args.since,
+                                 None if query else args.limit, kind=args.kind)
+                if query:
+                    rows = hits_matching(s, query, rows, args.limit)
+        except QueryError as exc:
+            print(f"--query: {exc}", file=sys.stderr)
+            return EXIT_INVALID
         except UnknownWatchlist as exc:
             print(exc, file=sys.stderr)
             return EXIT_INVALID

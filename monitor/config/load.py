@@ -17,6 +17,7 @@ from monitor.config.sections import (
     HttpConfig,
     PollingConfig,
     StorageConfig,
+    TrendsConfig,
     WatchlistsConfig,
 )
 from monitor.config.subscribers import SubscriberConfig
@@ -33,8 +34,9 @@ FEEDS = Table("feeds", FeedConfig, noun="feed", array_hint=" ([[feeds]])")
 SUBSCRIBERS = Table("subscribers", SubscriberConfig, noun="subscriber")
 HTTP = Table("http", HttpConfig)
 RECORDS = Table("records", RecordsConfig, noun="records source", array_hint=" ([[records]])")
-TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP,
-          RECORDS)  # in reading order
+TRENDS = Table("trends", TrendsConfig)
+# in reading order
+TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP, RECORDS, TRENDS)
 
 Names = Callable[[Path], set[str] | None]  # the names defined in a watchlists folder, or None
 
@@ -70,6 +72,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
     http = HTTP.read(reader, raw)
     records = RECORDS.read_all(reader, raw)
     check_records(reader, raw, polling.contact)
+    trends = TRENDS.read(reader, raw)
     return Config(
         path=reader.path,
         storage_url=resolve_storage_url(storage.url, reader.base),
@@ -83,6 +86,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
         warnings=tuple(reader.warnings),
         retention_days=storage.retention_days,
         secret_values=tuple(reader.secrets),
+        trends=trends,
     )
 
 

@@ -186,6 +186,15 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
+class TrendsConfig:
+    """``[trends]``: spikes are judged against the entity's own ``baseline`` (trailing window)
+    and need at least ``min_count`` stories in the hour or day, so 0 → 2 is never one."""
+
+    baseline: float = key(duration, 28 * 86400.0)
+    min_count: int = key(positive_int, 5)
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated config; paths are absolute, env references expanded."""
 
@@ -201,6 +210,7 @@ class Config:
     retention_days: int | None = None
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # of the keys declared secret
     records: tuple[Any, ...] = ()  # [[records]] (monitor.config.records.RecordsConfig)
+    trends: TrendsConfig = field(default_factory=TrendsConfig)
 
     def secrets(self) -> list[str]:
         """Every value of a key the schema declares secret (notify URLs, the HTTP token, the

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from monitor.config.problems import did_you_mean
 from monitor.config.schedule import cron_trigger
 from monitor.config.schema import Refused, Spot, expand_env, key, positive_int, string
+from monitor.query import Query, QueryError
 from notifiers.channels import Channel, QuietHours, Recipient, channel_id
 from notifiers.urls import notify_url_problem
 
@@ -136,6 +137,44 @@ def quiet_window(value: Any, spot: Spot) -> QuietHours | None:
         raise Refused(f"quiet_hours: {exc}") from None
 
 
+def flag(value: Any, spot: Spot) -> bool:
+    """``true`` or ``false``."""
+    if value is None:
+        return bool(spot.default)
+    if not isinstance(value, bool):
+        raise Refused(f"{spot.name} must be true or false")
+    return value
+
+
+def language_codes(value: Any, spot: Spot) -> tuple[str, ...] | None:
+    """Routing: ISO 639-1 codes of the languages followed (``["en", "es"]``); None: all."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise Refused('languages must be a non-empty list of ISO 639-1 codes, e.g. ["en", "es"]')
+    from monitor.language import known_languages
+
+    known = known_languages()
+    for code in value:
+        if code not in known:
+            spot.error(f"subscriber {spot.row['name']!r} languages: {code!r} is not a language "
+                       f"code the detector knows (ISO 639-1, lower case, e.g. \"en\", \"es\")"
+                       f"{did_you_mean(code.lower(), known)}")
+    return tuple(value)
+
+
+def story_query(value: Any, spot: Spot) -> Query | None:
+    """A boolean query the story must satisfy (monitor.query); errors name their column."""
+    text = string(value, spot)
+    if text is None:
+        return None
+    names = (spot.reader.known_watchlists or set()) | (spot.reader.known_entities or set())
+    try:
+        return Query(text, names)
+    except QueryError as exc:
+        raise Refused(f"subscriber {spot.row['name']!r} query {text!r}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class SubscriberConfig:
     """One ``[[subscribers]]`` entry; keys are read in this order (a key may use earlier ones)."""
@@ -150,10 +189,14 @@ class SubscriberConfig:
     min_score: float | None = key(score_floor, None)
     quiet_hours: QuietHours | None = key(quiet_window, None)
     max_per_hour: int = key(positive_int, DEFAULT_MAX_PER_HOUR)
+    spikes: bool = key(flag, False)  # also alerted once per burst of its entities' stories
+    languages: tuple[str, ...] | None = key(language_codes, None)
+    query: Query | None = key(story_query, None)
 
     def recipient(self) -> Recipient:
         """The subscriber as the delivery layer sees it."""
         return Recipient(name=self.name, channels=self.notify, watchlists=self.watchlists,
                          entities=self.entities, min_score=self.min_score, mode=self.mode,
                          schedule=self.schedule, timezone=self.timezone,
-                         quiet_hours=self.quiet_hours, max_per_hour=self.max_per_hour)
+                         quiet_hours=self.quiet_hours, max_per_hour=self.max_per_hour,
+                         spikes=self.spikes, languages=self.languages, query=self.query)

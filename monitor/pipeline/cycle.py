@@ -24,6 +24,7 @@ from monitor.pipeline.storequeue import StoreQueue
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.sources.records.sync import sync_records
+from monitor.trends.run import after_cycle
 from storage.sources import sync_feeds
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,7 @@ def poll_cycle(rt: Runtime, force: bool = False,
              "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,
              stats.feeds_not_modified, stats.new_stories, stats.hits, stats.deliveries_queued,
              time.monotonic() - started)
+    stats.spikes = 0 if stopped(stop) else after_cycle(rt)  # a stopping daemon waits for none
     stats.duration_s = round(time.monotonic() - started, 3)
     metrics.observe_cycle(stats)
     return stats

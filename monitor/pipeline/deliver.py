@@ -10,6 +10,7 @@ from collections.abc import Callable
 from monitor.pipeline.stats import CycleStats
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
+from monitor.trends.run import send_due
 from notifiers.outbox import DeliveryReport
 
 
@@ -19,6 +20,10 @@ def deliver_due(rt: Runtime, should_stop: Callable[[], bool] | None = None,
     what was sent (and the time it took) to that cycle's figures."""
     started = time.monotonic()
     report = rt.outbox.deliver_due(should_stop=should_stop)
+    spikes = send_due(rt, should_stop)
+    report.sent += spikes.sent
+    report.retrying += spikes.retrying
+    report.failed += spikes.failed
     metrics.observe_deliveries(report)
     if stats is not None:
         stats.notifications_sent = report.sent

@@ -22,6 +22,7 @@ class CycleStats:
     deliveries_queued: int = 0
     notifications_sent: int = 0
     notifications_failed: int = 0
+    spikes: int = 0  # new bursts of stories about an entity (monitor.trends)
     duration_s: float = 0.0
 
     def as_dict(self) -> dict:

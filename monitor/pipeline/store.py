@@ -17,6 +17,7 @@ from monitor.dedup.neardup import Fingerprint, NearDupIndex
 from monitor.dedup.resolve import NewStory, resolve
 from monitor.matching import Match
 from monitor.pipeline.prepare import Prepared
+from monitor.query.routing import story_admits
 from monitor.text import error_line
 from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
@@ -180,7 +181,8 @@ def _insert_stories(session: Session, new: list[NewStory[Prepared]], now: dateti
         {"canonical_url": n.item.canonical, "link": n.item.entry.link or n.item.entry.site,
          "title": n.item.entry.title[:2000], "summary": n.item.entry.summary[:10000],
          "published_at": published_or_found(n.item.entry.published, now),
-         "first_seen_at": now, "feed_id": n.feed.id} for n in new])
+         "first_seen_at": now, "feed_id": n.feed.id, "language": n.item.language}
+        for n in new])
     for n, sid in zip(new, ids, strict=True):
         n.id = sid
     insert_records(session, [record_row(n.stored_id, n.item.entry.record)
@@ -206,4 +208,7 @@ def _insert_hits(session: Session, new: list[NewStory[Prepared]], recipients: Se
         if backlog.quiet(n):
             report.backlog += 1
         elif recipients:
-            report.deliveries += enqueue(session, n.stored_id, n.item.matches, recipients)
+            e = n.item.entry
+            report.deliveries += enqueue(
+                session, n.stored_id, n.item.matches, recipients,
+                story_admits(e.title, e.summary, e.content, n.item.matches, n.item.language))

@@ -102,7 +102,7 @@ class Daemon:
             self.failing.pop("polling cycle", None)
         finally:
             self._cycle_lock.release()
-        if stats.deliveries_queued:
+        if stats.deliveries_queued or stats.spikes:
             self._deliver(wait=True)
 
     def _deliver(self, wait: bool = False) -> None:

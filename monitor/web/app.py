@@ -17,6 +17,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from monitor.query import QueryError
+from monitor.query.stored import hits_matching, watched_query
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.text import CONTROL_CHARS
@@ -24,6 +26,7 @@ from monitor.web.atom import watchlist_feed
 from monitor.web.contracts import render_contracts
 from monitor.web.headers import SecurityHeaders
 from monitor.web.page import page_env, render_index
+from monitor.web.trends_page import render_trends, trends_csv
 from storage.errors import MonitorError
 from storage.hits import (
     UnknownWatchlist,
@@ -136,12 +139,18 @@ def api_hits(request: Request) -> Response:
     try:
         since, limit = _since(q.get("since")), _limit(q.get("limit"))
         entity, watchlist = _text(request, "entity"), _watchlist(request)
+        text = _text(request, "query")
+        query = text and watched_query(text, _daemon(request).runtime.watchlists)
     except BadRequest as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
+    except QueryError as exc:
+        return JSONResponse({"error": f"query: {exc}", "column": exc.column}, status_code=400)
     except UnknownWatchlist as exc:
         return JSONResponse({"error": str(exc), "known": exc.known}, status_code=404)
     with _daemon(request).runtime.db.read() as s:
-        rows = list_hits(s, watchlist, entity, since, limit)
+        rows = list_hits(s, watchlist, entity, since, None if query else limit)
+        if query:
+            rows = hits_matching(s, query, rows, limit)
     hits = [r.as_dict() for r in rows]
     return JSONResponse({"count": len(hits), "hits": hits})
 
@@ -185,6 +194,17 @@ def contracts(request: Request) -> Response:
     return HTMLResponse(page, headers={"Content-Security-Policy": _csp(nonce)})
 
 
+def trends(request: Request) -> Response:
+    """Per entity: timeline with spikes, outlets, co-mentions; filters and a query box."""
+    nonce = secrets.token_urlsafe(18)
+    page, status = render_trends(_daemon(request).runtime, request, nonce)
+    return HTMLResponse(page, status_code=status, headers={"Content-Security-Policy": _csp(nonce)})
+
+
+def trends_export(request: Request) -> Response:
+    return trends_csv(request, _daemon(request).runtime)
+
+
 def _authorized(request: Request) -> Response | None:
     """None when the bearer token matches the config's; else the refusal to send."""
     token = _daemon(request).runtime.config.http.token
@@ -216,6 +236,8 @@ def create_app(daemon: DaemonView) -> ASGIApp:
         Route("/metrics", metrics_text),
         Route("/api/hits", api_hits),
         Route("/api/reload", reload, methods=["POST"]),
+        Route("/trends", trends, name="trends"),
+        Route("/trends.csv", trends_export),
         Route("/watchlists/{name:path}/hits.atom", atom, name="atom"),
     ])
     app.state.daemon = daemon

@@ -113,3 +113,8 @@ class Browser:
         finally:
             os.close(self._to_browser)
             os.close(self._from_browser)
+
+    def navigated(self, session: str) -> None:
+        """Wait until the tab of ``session`` has loaded its next page (after a script moved it)."""
+        self._wait(lambda m: m.get("method") == "Page.loadEventFired"
+                   and m.get("sessionId") == session, "the next page load")

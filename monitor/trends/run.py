@@ -1,0 +1,28 @@
+"""The pipeline's two calls into trends: judge spikes after a cycle, send spike alerts when
+due alerts are sent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from monitor.service.runtime import Runtime
+from monitor.trends.alerts import SpikeReport, send_spike_alerts
+from monitor.trends.detect import detect_spikes
+
+log = logging.getLogger(__name__)
+
+
+def after_cycle(rt: Runtime) -> int:
+    """New bursts stored (and their alerts queued) after a cycle; a failure here is logged and
+    costs the cycle nothing: the next cycle judges the same stories again."""
+    try:
+        return detect_spikes(rt)
+    except Exception:  # noqa: BLE001 - spike detection never fails the cycle it follows
+        log.exception("spike detection failed; the next cycle tries again")
+        return 0
+
+
+def send_due(rt: Runtime, should_stop: Callable[[], bool] | None = None) -> SpikeReport:
+    """Send the spike alerts that are due (none more once ``should_stop`` says so)."""
+    return send_spike_alerts(rt, should_stop)
