@@ -40,7 +40,7 @@ def claim_due(session: Session, now: datetime, lease_s: float, limit: int) -> li
     future, so another worker does not take it and a crash leaves it due again."""
     rows = session.execute(
         select(StoryPage.id, StoryPage.story_id, StoryPage.url, StoryPage.attempts,
-               StoryPage.next_attempt_at, Story.title, Story.summary)
+               Story.title, Story.summary)
         .join(Story, Story.id == StoryPage.story_id)
         .where(StoryPage.state == "pending", StoryPage.next_attempt_at <= now)
         .order_by(StoryPage.next_attempt_at, StoryPage.id).limit(limit)).all()
@@ -49,7 +49,7 @@ def claim_due(session: Session, now: datetime, lease_s: float, limit: int) -> li
     for row in rows:
         taken = session.execute(
             update(StoryPage)
-            .where(StoryPage.id == row.id, StoryPage.next_attempt_at == row.next_attempt_at,
+            .where(StoryPage.id == row.id, StoryPage.next_attempt_at <= now,
                    StoryPage.state == "pending")
             .values(next_attempt_at=lease_until, attempts=StoryPage.attempts + 1))
         if getattr(taken, "rowcount", 0) == 1:

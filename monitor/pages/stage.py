@@ -121,8 +121,9 @@ def _store_reading(s, rt: Runtime, item: DuePage, page: Page, reading: PageReadi
 
 
 def _store_failure(s, item: DuePage, page: Page, error: str, now: datetime) -> None:
-    """A page not read: tried again later, unless it never will be readable."""
-    if page.failure in FOR_GOOD or page.gone:
+    """A page not read: tried again later (a 404 too: a new story's page may not be up yet),
+    unless it never will be readable."""
+    if page.failure in FOR_GOOD:
         record_failure(s, item.id, error, page.status, None, "skipped")
         return
     if page.ok:  # fetched but unreadable: the same bytes would fail again
