@@ -110,13 +110,17 @@ class PageFetcher:
 
     async def _follow(self, url: str, hops: list[str], answer: _Answer) -> None:
         """Ask ``url``, following redirects ourselves so robots.txt is read for each hop."""
+        assert self._session is not None, "use PageFetcher as an async context manager"
         deadline = self.timeout
         while True:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise _Failed("bad_url", f"not an http(s) URL: {url[:200]}")
             _ = parts.port  # ValueError when out of range
-            if not await self.allowed(url):
+            rules = await self.robots.rules(self._session, url)
+            if rules.unavailable:
+                raise _Failed("robots_unavailable", f"{rules.unavailable}: not asked")
+            if not rules.allows(self.agent, url):
                 raise _Failed("robots", f"robots.txt disallows {url}")
             started = time.monotonic()
             location = await self._one(url, answer, deadline)
