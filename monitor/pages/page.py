@@ -30,7 +30,8 @@ def is_html_type(content_type: str | None) -> bool:
 class Page:
     """One page fetch. ``body`` is the content after transfer decoding (gzip undone), empty
     unless the answer was a 200 HTML page within the cap; ``headers`` are the final answer's,
-    lower-case; ``redirects`` every URL before ``final_url``."""
+    lower-case; ``redirects`` every URL before ``final_url``; ``fetched_at`` when the final
+    answer arrived (when the fetch started, if none did)."""
 
     url: str
     fetched_at: datetime

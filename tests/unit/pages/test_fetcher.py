@@ -126,3 +126,15 @@ def test_a_shared_session_fetches_concurrently(site):
             assert not await fetcher.allowed(site.url("/private/x"))
             return await fetcher.fetch_many([site.url("/a"), site.url("/b")])
     assert all(p.ok for p in asyncio.run(go()))
+
+
+def test_a_crawl_delay_spaces_our_requests_to_its_host():
+    slow = ArticleServer(robots="User-agent: *\nCrawl-delay: 1\n").start()
+    try:
+        urls = [slow.add(f"/p{n}", ARTICLE) for n in range(3)]
+        pages = fetch(*urls)
+        assert all(p.ok for p in pages)
+        answered = sorted(p.fetched_at.timestamp() for p in pages)
+        assert answered[-1] - answered[0] >= 1.9  # three requests, a second apart at least
+    finally:
+        slow.stop()
