@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -85,14 +85,16 @@ class Routable(Protocol):
 
 def enqueue(session: Session, story_id: int, hits: Iterable[Routable],
             recipients: Sequence[Recipient],
-            admits: Callable[[Recipient], bool] | None = None) -> int:
+            admits: Callable[[Recipient], bool] | None = None,
+            skip: Collection[tuple[str, str]] = ()) -> int:
     """Add one pending delivery per channel of every subscriber whose routing a hit passes
-    and, after routing, that ``admits`` lets through (the story's language and query)."""
+    and, after routing, that ``admits`` lets through (the story's language and query);
+    ``skip``: (subscriber, channel) the story was already queued for (a later body hit)."""
     hits = list(hits)
     targets = [(recipient.name, channel.id) for recipient in recipients
                if any(recipient.wants_hit(h.watchlist, h.entity, h.score) for h in hits)
                and (admits is None or admits(recipient))
-               for channel in recipient.channels]
+               for channel in recipient.channels if (recipient.name, channel.id) not in skip]
     return deliveries.add_pending(session, story_id, targets)
 
 

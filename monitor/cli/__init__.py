@@ -11,6 +11,7 @@ from monitor.cli import (
     db,
     deliveries,
     digest,
+    extract,
     feeds,
     health,
     hits,
@@ -24,8 +25,9 @@ from monitor.cli.common import Commands, common_options, run_command
 from monitor.service.gctune import tune_gc
 from monitor.service.logs import setup_logging
 
+# in the order ``monitor --help`` lists them
 COMMAND_MODULES = (run, poll_once, check, match, hits, health, feeds, deliveries, digest,
-                   notify_test, db, backtest, trends)  # in the order ``monitor --help`` lists them
+                   notify_test, db, backtest, trends, extract)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,8 @@ class CycleStats:
     notifications_failed: int = 0
     spikes: int = 0  # new bursts of stories about an entity (monitor.trends)
     duration_s: float = 0.0
+    pages_read: int = 0  # article pages fetched and extracted (monitor.pages)
+    pages_failed: int = 0  # not fetched or read this time (retried later unless for good)
 
     def as_dict(self) -> dict:
         return asdict(self)
