@@ -24,8 +24,8 @@ from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
 from storage import Feed
 from storage.models import utcnow
-from storage.records import insert_records, record_row
 from storage.pages import add_pages
+from storage.records import insert_records, record_row
 from storage.reports import published_or_found
 from storage.stories import (
     IntegrityError,
