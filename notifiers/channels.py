@@ -111,6 +111,7 @@ class Recipient:
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
     max_per_hour: int = 20
+    changes: bool = False  # change alerts: the story's page edited beyond trivia, or removed
 
     @property
     def tz(self) -> ZoneInfo:

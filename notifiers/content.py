@@ -68,7 +68,8 @@ def build_alert(story: Story, hits: Iterable[Hit], recipient: Recipient) -> Aler
                  hits=tuple(_alert_hit(h, story) for h in mine),
                  published=story.published_at, other_sources=others,
                  lede=lede(story.summary, story.title) if in_title else "",
-                 timezone=recipient.timezone)
+                 timezone=recipient.timezone,
+                 archive=story.check.archive_url if story.check is not None else None)
 
 
 def sample_alert(timezone: str = "UTC") -> Alert:

@@ -12,6 +12,7 @@ from monitor.config.schema import ConfigReader, Table
 from monitor.config.sections import (
     Config,
     DeliveryConfig,
+    EvidenceConfig,
     FeedConfig,
     HttpConfig,
     PollingConfig,
@@ -31,7 +32,9 @@ DELIVERY = Table("delivery", DeliveryConfig)
 FEEDS = Table("feeds", FeedConfig, noun="feed", array_hint=" ([[feeds]])")
 SUBSCRIBERS = Table("subscribers", SubscriberConfig, noun="subscriber")
 HTTP = Table("http", HttpConfig)
-TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP)  # in reading order
+EVIDENCE = Table("evidence", EvidenceConfig)
+# in reading order
+TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP, EVIDENCE)
 
 Names = Callable[[Path], set[str] | None]  # the names defined in a watchlists folder, or None
 
@@ -65,6 +68,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
     feeds = FEEDS.read_all(reader, raw, defaults={"interval": polling.interval})
     subscribers = [s.recipient() for s in SUBSCRIBERS.read_all(reader, raw)]
     http = HTTP.read(reader, raw)
+    evidence = EVIDENCE.read(reader, raw)
     return Config(
         path=reader.path,
         storage_url=resolve_storage_url(storage.url, reader.base),
@@ -76,6 +80,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
         http=http,
         warnings=tuple(reader.warnings),
         retention_days=storage.retention_days,
+        evidence=evidence,
         secret_values=tuple(reader.secrets),
     )
 

@@ -136,6 +136,13 @@ def quiet_window(value: Any, spot: Spot) -> QuietHours | None:
         raise Refused(f"quiet_hours: {exc}") from None
 
 
+def flag(value: Any, spot: Spot) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise Refused(f"{spot.name} must be true or false, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class SubscriberConfig:
     """One ``[[subscribers]]`` entry; keys are read in this order (a key may use earlier ones)."""
@@ -150,10 +157,12 @@ class SubscriberConfig:
     min_score: float | None = key(score_floor, None)
     quiet_hours: QuietHours | None = key(quiet_window, None)
     max_per_hour: int = key(positive_int, DEFAULT_MAX_PER_HOUR)
+    changes: bool = key(flag, False)  # also alert when a story's page is edited or removed
 
     def recipient(self) -> Recipient:
         """The subscriber as the delivery layer sees it."""
         return Recipient(name=self.name, channels=self.notify, watchlists=self.watchlists,
                          entities=self.entities, min_score=self.min_score, mode=self.mode,
                          schedule=self.schedule, timezone=self.timezone,
-                         quiet_hours=self.quiet_hours, max_per_hour=self.max_per_hour)
+                         quiet_hours=self.quiet_hours, max_per_hour=self.max_per_hour,
+                         changes=self.changes)
