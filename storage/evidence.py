@@ -118,10 +118,15 @@ class VersionInfo:
     title: str
     change: str
 
+    @property
+    def what(self) -> dict | None:
+        """The change this version made (kind, old and new headline, diff), or None."""
+        return json.loads(self.change) if self.change else None
+
     def as_dict(self) -> dict:
         return {"version": self.version, "kind": self.kind,
                 "fetched_at": self.fetched_at.isoformat(), "sha256": self.sha256,
-                "title": self.title, "change": json.loads(self.change) if self.change else None}
+                "title": self.title, "change": self.what}
 
 
 def version_infos(session: Session, story_ids: Iterable[int]) -> dict[int, list[VersionInfo]]:
@@ -135,8 +140,9 @@ def version_infos(session: Session, story_ids: Iterable[int]) -> dict[int, list[
                    PageVersion.change)
             .where(PageVersion.story_id.in_(ids[start:start + 500]))
             .order_by(PageVersion.story_id, PageVersion.version))
-        for sid, *info in rows:
-            found.setdefault(sid, []).append(VersionInfo(*info))
+        for sid, version, kind, fetched_at, sha256, title, change in rows:
+            found.setdefault(sid, []).append(
+                VersionInfo(version, kind, fetched_at, sha256, title, change))
     return found
 
 
@@ -144,7 +150,7 @@ def archive_urls(session: Session, story_ids: Iterable[int]) -> dict[int, str]:
     """Wayback archive URL by story, where known."""
     rows = session.execute(select(StoryCheck.story_id, StoryCheck.archive_url).where(
         StoryCheck.story_id.in_(sorted(set(story_ids))), StoryCheck.archive_url.is_not(None)))
-    return {sid: url for sid, url in rows}
+    return {sid: url for sid, url in rows if url}
 
 
 def wayback_due(session: Session, now: datetime, limit: int) -> list[StoryCheck]:

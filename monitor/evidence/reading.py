@@ -49,7 +49,8 @@ def read_page(body: bytes, url: str) -> tuple[str, str]:
                                       favor_precision=True)
     if doc is None:
         return "", ""
-    return (doc.title or "").strip(), (doc.text or "").strip()
+    fields = doc if isinstance(doc, dict) else doc.as_dict()
+    return (fields.get("title") or "").strip(), (fields.get("text") or "").strip()
 
 
 def capture(page: Fetched, kind: str = "page", change: Change | None = None,

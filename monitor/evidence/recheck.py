@@ -81,12 +81,12 @@ def outcome(page: Fetched, latest: PageVersion | None,
     title, text = read_page(page.body, final)
     if reference is None:
         return capture(page, read=(title, text)), None
-    change = compare(reference.title, reference.text, title, text)
-    if change is None:
+    edit = compare(reference.title, reference.text, title, text)
+    if edit is None:
         if latest is not None and latest.kind != "page":  # back as it was: kept, not alerted
             return capture(page, read=(title, text)), None
         return None
-    return capture(page, change=change, read=(title, text)), change
+    return capture(page, change=edit, read=(title, text)), edit
 
 
 def change_targets(recipients: Sequence[Recipient],
