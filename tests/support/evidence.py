@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import create_engine
+
 from monitor.service.runtime import Runtime, load_runtime
+from storage.migrate import upgrade
 from storage.models import Hit, Story
 from tests.support.delivery_helpers import config, news_feed
 
@@ -38,9 +41,15 @@ def article(headline: str, paragraphs: list[str] | None = None,
 
 
 def evidence_runtime(directory: Path, subscribers: list[dict], evidence: str = "",
-                     keep: bool = True) -> Runtime:
-    """A runtime on a fresh SQLite file with ``[evidence] keep = true`` plus ``evidence``."""
-    path = config(directory, [], subscribers, f"sqlite:///{directory / 'monitor.db'}")
+                     keep: bool = True, storage_url: str | None = None) -> Runtime:
+    """A runtime with ``[evidence] keep = true`` plus ``evidence``, on a fresh SQLite file or
+    on ``storage_url`` (migrated to head first, as `monitor db upgrade` would)."""
+    url = storage_url or f"sqlite:///{directory / 'monitor.db'}"
+    if storage_url:
+        engine = create_engine(storage_url)
+        upgrade(engine)
+        engine.dispose()
+    path = config(directory, [], subscribers, url)
     with path.open("a", encoding="utf-8") as f:
         f.write(f'[evidence]\nkeep = {str(keep).lower()}\nrecheck = ["1h", "24h", "7d"]\n'
                 + evidence)

@@ -13,6 +13,7 @@ from monitor.evidence.run import evidence_pass
 from storage import evidence as store
 from tests.support.articles import Answer, ArticleServer
 from tests.support.evidence import FOUND, add_story, article, evidence_runtime
+from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.servers import WebhookReceiver
 
 HEADLINE = "ICE detains 41 in overnight raids"
@@ -34,11 +35,11 @@ def hooks():
 
 
 @pytest.fixture
-def rt(tmp_path, hooks):
+def rt(tmp_path, hooks, any_url):  # noqa: F811
     watcher, other = hooks
     runtime = evidence_runtime(tmp_path, [
         {"name": "desk", "notify": [watcher.url], "changes": True},
-        {"name": "readers", "notify": [other.url]}], 'wayback = false\n')
+        {"name": "readers", "notify": [other.url]}], 'wayback = false\n', storage_url=any_url)
     yield runtime
     runtime.close()
 
