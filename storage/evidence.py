@@ -7,9 +7,9 @@ import json
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ChangeAlert, Hit, PageVersion, Story, StoryCheck
@@ -69,10 +69,23 @@ def check_of(session: Session, story_id: int) -> StoryCheck | None:
     return session.get(StoryCheck, story_id)
 
 
-def due_checks(session: Session, now: datetime, limit: int) -> list[StoryCheck]:
-    """Evidence rows whose next recheck has come, soonest first."""
-    return list(session.scalars(select(StoryCheck).where(StoryCheck.next_check_at <= now)
-                                .order_by(StoryCheck.next_check_at).limit(limit)))
+def claim_checks(session: Session, now: datetime, limit: int,
+                 lease: timedelta) -> list[tuple[int, str, datetime, int]]:
+    """Take the rechecks that are due, soonest first, as (story id, url, found at, rechecks
+    done): their next time moves ``lease`` ahead, so another worker does not take them too and
+    one that dies mid-way leaves them due again."""
+    ids = list(session.scalars(select(StoryCheck.story_id).where(StoryCheck.next_check_at <= now)
+                               .order_by(StoryCheck.next_check_at).limit(limit)))
+    if not ids:
+        return []
+    held = now + lease
+    session.execute(update(StoryCheck).where(StoryCheck.story_id.in_(ids),
+                                             StoryCheck.next_check_at <= now)
+                    .values(next_check_at=held).execution_options(synchronize_session=False))
+    rows = session.execute(select(StoryCheck.story_id, StoryCheck.url, StoryCheck.found_at,
+                                  StoryCheck.checks_done, StoryCheck.next_check_at)
+                           .where(StoryCheck.story_id.in_(ids)))
+    return [(sid, url, found, done) for sid, url, found, done, at in rows if at == held]
 
 
 def set_schedule(session: Session, story_id: int, checks_done: int,
@@ -202,7 +215,7 @@ def due_change_alerts(session: Session, now: datetime, limit: int) -> list[DueCh
         select(ChangeAlert, PageVersion, Story.link)
         .join(PageVersion, ChangeAlert.version_id == PageVersion.id)
         .join(Story, ChangeAlert.story_id == Story.id)
-        .where(ChangeAlert.state == "pending", ChangeAlert.next_attempt_at <= now)
+        .where(ChangeAlert.state.in_(["pending", "sending"]), ChangeAlert.next_attempt_at <= now)
         .order_by(ChangeAlert.next_attempt_at, ChangeAlert.id).limit(limit)).all()
     due = []
     for alert, new, link in rows:
@@ -212,6 +225,18 @@ def due_change_alerts(session: Session, now: datetime, limit: int) -> list[DueCh
         due.append(DueChange(alert.id, alert.subscriber, alert.channel, alert.attempts,
                              alert.story_id, new, old, link))
     return due
+
+
+def claim_change_alert(session: Session, alert_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take one due change alert to send (False: another worker has it); a sender that dies
+    leaves it due again once ``lease`` has passed."""
+    result = session.execute(
+        update(ChangeAlert).where(ChangeAlert.id == alert_id,
+                                  ChangeAlert.state.in_(["pending", "sending"]),
+                                  ChangeAlert.next_attempt_at <= now)
+        .values(state="sending", next_attempt_at=now + lease)
+        .execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))
 
 
 def finish_change_alert(session: Session, alert_id: int, error: str | None, now: datetime,
@@ -229,7 +254,7 @@ def finish_change_alert(session: Session, alert_id: int, error: str | None, now:
     if when is None:
         row.state = "failed"
     else:
-        row.next_attempt_at = when
+        row.state, row.next_attempt_at = "pending", when
     return row.state
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from monitor.evidence.changes import Change
@@ -19,6 +19,7 @@ from storage.evidence import DueChange
 
 log = logging.getLogger(__name__)
 LIMIT = 200
+LEASE = timedelta(minutes=5)  # a change alert whose sender died is sent again after this
 
 
 def never(_attempts: int) -> datetime | None:
@@ -47,6 +48,9 @@ def send_change_alerts(db: Database, recipients: Sequence[Recipient], now: datet
         titles = {d.story_id: store.story_title(s, d.story_id) for d in due}
         archives = store.archive_urls(s, titles)
     for d in due:
+        with db.session() as s:
+            if not store.claim_change_alert(s, d.id, now, LEASE):
+                continue
         recipient = by_name.get(d.subscriber)
         channel = recipient.channel(d.channel) if recipient else None
         retry: Callable[[int], datetime | None] = partial(policy.retry_at, now)

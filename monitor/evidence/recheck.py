@@ -20,9 +20,11 @@ from storage import Database
 from storage import evidence as store
 from storage.evidence import Capture
 from storage.models import PageVersion
+from storage.stories import IntegrityError
 
 Fetch = Callable[[list[str]], Sequence[Fetched]]  # pages in the order asked
 BATCH = 100  # stories captured or rechecked per pass
+LEASE = timedelta(minutes=30)  # a claimed recheck is due again after this if its worker died
 
 
 @dataclass
@@ -49,12 +51,15 @@ def capture_new(db: Database, fetch: Fetch, delays: Sequence[float], now: dateti
         return
     pages = fetch([link for _, link, _ in todo])
     for (story_id, link, found_at), page in zip(todo, pages, strict=True):
-        with db.session() as s:
-            store.start_check(s, story_id, link, found_at, next_check(found_at, 0, delays),
-                              now if wayback else None)
-            if page.failure is None:
-                store.add_version(s, story_id, capture(page))
-                report.captured += 1
+        try:
+            with db.session() as s:
+                store.start_check(s, story_id, link, found_at, next_check(found_at, 0, delays),
+                                  now if wayback else None)
+                if page.failure is None:
+                    store.add_version(s, story_id, capture(page))
+        except IntegrityError:  # another worker kept it first
+            continue
+        report.captured += page.failure is None
 
 
 def outcome(page: Fetched, latest: PageVersion | None,
@@ -100,9 +105,8 @@ def change_targets(recipients: Sequence[Recipient],
 def recheck_due(db: Database, fetch: Fetch, delays: Sequence[float],
                 recipients: Sequence[Recipient], now: datetime, report: EvidenceReport) -> None:
     """Re-fetch every story whose recheck is due; keep what changed and queue its alerts."""
-    with db.read() as s:
-        due = [(c.story_id, c.url, c.found_at, c.checks_done) for c in store.due_checks(
-            s, now, BATCH)]
+    with db.session() as s:
+        due = store.claim_checks(s, now, BATCH, LEASE)
     if not due:
         return
     pages = fetch([url for _, url, _, _ in due])
