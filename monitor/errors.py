@@ -35,7 +35,15 @@ _DAEMON = "tests/integration/test_daemon.py"
 _FAULTS = "tests/integration/test_faults.py"
 _HERE = "tests/unit/test_boundaries.py"
 
+_PAGES = "tests/unit/pages/test_page_step.py"
+
 BOUNDARIES: tuple[Boundary, ...] = (
+    Boundary("reading one article page", "monitor.pages.stage:_read_one",
+             "the page recorded as unreadable, the others read",
+             f"{_PAGES}::test_a_page_that_cannot_be_read_fails_alone"),
+    Boundary("the page step of a cycle", "monitor.pages.stage:run_page_step",
+             "logged; the claimed pages fall due again",
+             f"{_PAGES}::test_a_failing_page_step_leaves_the_stories_stored"),
     Boundary("the markup of one field", "monitor.text:html_to_text",
              "tags cut by a regex instead", f"{_HERE}::test_markup_the_parser_refuses_is_text"),
     Boundary("one HTTP request", "monitor.pipeline.fetch:fetch_one",

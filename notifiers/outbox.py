@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -84,12 +84,13 @@ class Routable(Protocol):
 
 
 def enqueue(session: Session, story_id: int, hits: Iterable[Routable],
-            recipients: Sequence[Recipient]) -> int:
-    """Add one pending delivery per channel of every subscriber whose routing a hit passes."""
+            recipients: Sequence[Recipient], skip: Collection[tuple[str, str]] = ()) -> int:
+    """Add one pending delivery per channel of every subscriber whose routing a hit passes;
+    ``skip``: (subscriber, channel) the story was already queued for (a later body hit)."""
     hits = list(hits)
     targets = [(recipient.name, channel.id) for recipient in recipients
                if any(recipient.wants_hit(h.watchlist, h.entity, h.score) for h in hits)
-               for channel in recipient.channels]
+               for channel in recipient.channels if (recipient.name, channel.id) not in skip]
     return deliveries.add_pending(session, story_id, targets)
 
 

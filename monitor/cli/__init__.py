@@ -11,6 +11,7 @@ from monitor.cli import (
     deliveries,
     digest,
     evidence,
+    extract,
     feeds,
     health,
     hits,
@@ -24,7 +25,7 @@ from monitor.service.gctune import tune_gc
 from monitor.service.logs import setup_logging
 
 COMMAND_MODULES = (run, poll_once, check, match, hits, health, feeds, deliveries, digest,
-                   notify_test, db, evidence)  # in the order ``monitor --help`` lists them
+                   notify_test, db, extract, evidence)  # in the order ``monitor --help`` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

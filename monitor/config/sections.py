@@ -57,6 +57,13 @@ def or_none(value: Any, spot: Spot) -> str | None:
     return string(value, spot) or None
 
 
+def full_text_mode(value: Any, spot: Spot) -> bool | str | None:
+    """``full_text``: true, false or "auto" (fetch the page when the entry's text is short)."""
+    if value is None or isinstance(value, bool) or value == "auto":
+        return value
+    raise Refused(f'{spot.name} must be true, false or "auto"')
+
+
 def template_folder(value: Any, spot: Spot) -> Path | None:
     """A folder of the user's templates, relative to the config's."""
     given = string(value, spot)
@@ -140,6 +147,7 @@ class FeedConfig:
     url: str = key(feed_url, required=True)
     name: str | None = key(or_none, None)
     interval: float = key(duration, DEFAULT_INTERVAL)  # the loader passes [polling] interval
+    full_text: bool | str | None = key(full_text_mode, None)  # None: the kind's default
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,8 @@ class PageFetcher:
             failure, error = "timeout", f"timed out after {self.timeout:g}s"
         except (aiohttp.ClientError, OSError, UnicodeError) as exc:
             failure, error = "network", f"{type(exc).__name__}: {exc}".rstrip(": ")
+        except ValueError as exc:  # a URL that cannot be asked (a port out of range…)
+            failure, error = "bad_url", f"{type(exc).__name__}: {exc}"
         return Page(url=url, fetched_at=fetched_at, final_url=answer.final_url,
                     status=answer.status, headers=answer.headers or {},
                     body=answer.body if failure is None else b"", redirects=tuple(hops),
@@ -110,8 +112,10 @@ class PageFetcher:
         """Ask ``url``, following redirects ourselves so robots.txt is read for each hop."""
         deadline = self.timeout
         while True:
-            if urlsplit(url).scheme not in ("http", "https"):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise _Failed("bad_url", f"not an http(s) URL: {url[:200]}")
+            _ = parts.port  # ValueError when out of range
             if not await self.allowed(url):
                 raise _Failed("robots", f"robots.txt disallows {url}")
             started = time.monotonic()

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from monitor.dedup.neardup import NearDupIndex
 from monitor.dedup.recent import load_recent
+from monitor.pages.stage import run_page_step
 from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled, stopped
 from monitor.pipeline.fetch import FetchRequest, FetchResult, Slots, fetch_one, make_session
 from monitor.pipeline.pool import PARSE_POOLS, parse_and_prepare, parse_in_worker
@@ -167,6 +168,8 @@ def poll_cycle(rt: Runtime, force: bool = False,
             raise
         if stopped(stop):
             release_unpolled(rt, list(claims.outstanding))
+    if not stopped(stop):
+        run_page_step(rt, stats)  # new stories' article pages, and retries now due
     level = logging.INFO if stats.feeds_polled else logging.DEBUG
     log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
              "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,

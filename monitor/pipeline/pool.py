@@ -24,6 +24,7 @@ from typing import Any
 
 from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
+from monitor.pages.read import PageReading, read_page
 from monitor.pipeline.prepare import PreparedFeed, prepare_feed
 from monitor.service.gctune import tune_gc
 from monitor.sources import kind_modules
@@ -90,6 +91,13 @@ def parse_in_worker(kind: Source, params: Mapping[str, Any],
     return parse_and_prepare(_matcher, kind, params, pages)
 
 
+def read_page_in_worker(html: bytes, url: str, title: str, summary: str) -> PageReading:
+    """``monitor.pages.read.read_page`` with the matcher this worker's fork server built."""
+    if _matcher is None:
+        raise RuntimeError("this process has no shared matcher: it is not a parse worker")
+    return read_page(_matcher, html, url, title, summary)
+
+
 def worker_pool(size: int) -> ProcessPoolExecutor:
     """``size`` parse workers, forked from the fork server of the version in force."""
     context = multiprocessing.get_context("forkserver")
@@ -108,7 +116,7 @@ def _start_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecut
             pickle.dump(list(watchlists), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.environ[MATCHER_FILE_ENV] = path
         multiprocessing.get_context("forkserver").set_forkserver_preload(
-            ["monitor.pipeline.matcherhost", *kind_modules()])
+            ["monitor.pipeline.matcherhost", "monitor.pages.read", *kind_modules()])
         multiprocessing.forkserver.ensure_running()
         pool = worker_pool(size)
         try:

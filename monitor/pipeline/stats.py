@@ -23,6 +23,8 @@ class CycleStats:
     notifications_sent: int = 0
     notifications_failed: int = 0
     duration_s: float = 0.0
+    pages_read: int = 0  # article pages fetched and extracted (monitor.pages)
+    pages_failed: int = 0  # not fetched or read this time (retried later unless for good)
 
     def as_dict(self) -> dict:
         return asdict(self)

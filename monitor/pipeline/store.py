@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,11 +17,13 @@ from monitor.dedup.neardup import Fingerprint, NearDupIndex
 from monitor.dedup.resolve import NewStory, resolve
 from monitor.matching import Match
 from monitor.pipeline.prepare import Prepared
+from monitor.sources.entry import Entry
 from monitor.text import error_line
 from notifiers.channels import Recipient
 from notifiers.outbox import enqueue
 from storage import Feed
 from storage.models import utcnow
+from storage.pages import add_pages
 from storage.reports import published_or_found
 from storage.stories import (
     IntegrityError,
@@ -50,6 +52,7 @@ class StoreReport:
     deliveries: int = 0
     skipped: int = 0  # entries that could not be stored (their feeds' other entries were)
     backlog: int = 0  # stories with hits not alerted: older than the backlog on a first poll
+    pages: int = 0  # new stories whose article page is to be fetched (monitor.pages)
     sources_by_feed: Counter = field(default_factory=Counter)  # feed id -> source rows added
     feeds_with_new: set[int] = field(default_factory=set)  # feeds that brought a new story
     fingerprints: list[Fingerprint] = field(default_factory=list)  # for the near-dup index
@@ -58,7 +61,7 @@ class StoreReport:
     def add(self, part: StoreReport) -> None:
         """Fold in the counts of a part stored in the same transaction."""
         for name in ("new_stories", "new_sources", "near_duplicates", "hits", "deliveries",
-                     "skipped", "backlog"):
+                     "skipped", "backlog", "pages"):
             setattr(self, name, getattr(self, name) + getattr(part, name))
         self.sources_by_feed.update(part.sources_by_feed)
         self.feeds_with_new |= part.feeds_with_new
@@ -66,18 +69,22 @@ class StoreReport:
         self.matches += part.matches
 
 
+PageRule = Callable[[Feed, Entry], bool]  # does a new story from this feed get its page?
+
+
 def store_entries(session: Session, feed: Feed, entries: Sequence[Prepared],
                   recipients: Sequence[Recipient], neardup: NearDupIndex | None = None,
-                  backlog_s: float | None = None) -> StoreReport:
+                  backlog_s: float | None = None, pages: PageRule | None = None) -> StoreReport:
     """Store what is new in one feed's ``entries`` (see ``store_feeds``)."""
-    return store_feeds(session, [(feed, entries)], recipients, neardup, backlog_s)
+    return store_feeds(session, [(feed, entries)], recipients, neardup, backlog_s, pages)
 
 
 def store_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Prepared]]],
                 recipients: Sequence[Recipient], neardup: NearDupIndex | None = None,
-                backlog_s: float | None = None) -> StoreReport:
+                backlog_s: float | None = None, pages: PageRule | None = None) -> StoreReport:
     """Store what is new in several feeds' entries; a story already known gains a source (a
-    feed that re-issues a story's link under a new GUID adds none).
+    feed that re-issues a story's link under a new GUID adds none). ``pages`` says which new
+    stories (a first poll's backlog apart) get their article page fetched later.
 
     ``backlog_s``: on a feed's first poll (it has stored no entry yet), stories published
     more than this long ago are stored with their hits but not alerted. An entry whose values
@@ -101,7 +108,7 @@ def store_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Prepared]
     if not fresh:
         return report
     now = utcnow()
-    quiet = _Backlog({f.id for f, _ in feeds if not f.entries_seen}, backlog_s, now)
+    quiet = _Backlog({f.id for f, _ in feeds if not f.entries_seen}, backlog_s, now, pages)
     try:
         with session.begin_nested():
             report.add(_store(session, fresh, recipients, neardup, now, quiet))
@@ -140,6 +147,7 @@ class _Backlog:
     first_poll: set[int]  # ids of feeds that have stored no entry yet
     backlog_s: float | None
     now: datetime
+    pages: PageRule | None = None
 
     def quiet(self, story: NewStory[Prepared]) -> bool:
         """Is ``story`` one of a first poll's old entries?"""
@@ -164,6 +172,12 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
          "entry_key": p.entry.key, "link": p.entry.link or p.entry.site, "seen_at": now}
         for f, p, t in found.sources])
     _insert_hits(session, found.new, recipients, report, now, backlog)
+    if backlog.pages is not None:
+        wanted = [(n.stored_id, n.item.entry.link) for n in found.new
+                  if n.item.entry.link and backlog.pages(n.feed, n.item.entry)
+                  and not backlog.quiet(n)]
+        add_pages(session, wanted, now)
+        report.pages = len(wanted)
     session.flush()
     fresh_keys = [n for n in found.new if n.item.keys]
     insert_fingerprints(session, ((n.stored_id, n.item.keys) for n in fresh_keys), now)

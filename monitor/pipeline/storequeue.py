@@ -10,6 +10,7 @@ from datetime import datetime
 
 from monitor.dedup.neardup import NearDupIndex
 from monitor.dedup.recent import remember
+from monitor.pages.policy import page_rule
 from monitor.pipeline.fetch import FetchResult
 from monitor.pipeline.prepare import PreparedFeed
 from monitor.pipeline.stats import CycleStats
@@ -100,7 +101,7 @@ def store_tx(rt: Runtime, batch: Sequence[Ready], neardup: NearDupIndex | None,
         with_entries = [(feed, p.entries) for _, p, feed in found if p and p.entries]
         if with_entries:
             report = store_feeds(s, with_entries, rt.config.subscribers, neardup,
-                                 rt.config.polling.backlog)
+                                 rt.config.polling.backlog, page_rule(rt.feeds_by_url))
         for result, prepared, feed in found:
             record_fetch(feed, result, prepared.parsed.error if prepared else None, now,
                          rt.worker)

@@ -106,6 +106,10 @@ class Source(ABC):
 
     name: ClassVar[str]
     politeness: ClassVar[Politeness] = POLITE
+    full_text: ClassVar[bool | str] = "auto"
+    """Whether a new entry's article page is fetched for its full text when the source's
+    ``full_text`` is not set: True, False or "auto" (when the entry's own text is short).
+    A search kind, whose entries are a headline and a line, sets True."""
 
     def key(self, url: str, params: Mapping[str, Any]) -> str:
         """A source's identity in storage (``feeds.url``, unique): its endpoint URL, plus a

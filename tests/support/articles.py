@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import statistics
 import threading
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
+from tests.support.helpers import SHARED
 from tests.support.servers import _Server
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 ARTICLES = SHARED / "corpus" / "articles"
 
 
@@ -24,6 +27,38 @@ def corpus_articles() -> dict[str, tuple[bytes, str]]:
     truth = json.loads(truth_file.read_text())
     return {key: (gzip.decompress((ARTICLES / "html" / f"{key}.html.gz").read_bytes()),
                   item["articleBody"]) for key, item in truth.items()}
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
+    words = _WORD.findall(text or "")
+    return Counter(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))
+                   if words[i:i + n])
+
+
+def shingle_counts(true: str, pred: str) -> tuple[float, float, float]:
+    """(tp, fp, fn) over 4-word shingles, normalised to sum 1 so that every page weighs the
+    same: the article-extraction-benchmark's measure (ground-truth.json, SOURCES.md)."""
+    t, p = _shingles(true), _shingles(pred)
+    tp = sum(min(t[k], p[k]) for k in t.keys() | p.keys())
+    fp = sum(max(0, p[k] - t[k]) for k in p)
+    fn = sum(max(0, t[k] - p[k]) for k in t)
+    total = tp + fp + fn
+    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+
+
+def precision_recall_f1(counts: Sequence[tuple[float, float, float]]) -> tuple[float, ...]:
+    """Mean precision and recall over pages (a page with nothing predicted has no precision),
+    and F1 of those means, as the benchmark computes them."""
+    def score(tp: float, other: float, fp: float, fn: float) -> float:
+        if fp == fn == 0:
+            return 1.0
+        return tp / (tp + other) if tp + other else 0.0
+    precision = statistics.mean(score(tp, fp, fp, fn) for tp, fp, fn in counts if tp + fp > 0)
+    recall = statistics.mean(score(tp, fn, fp, fn) for tp, fp, fn in counts if tp + fn > 0)
+    return precision, recall, 2 * precision * recall / (precision + recall)
 
 
 @dataclass

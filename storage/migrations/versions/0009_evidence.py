@@ -5,7 +5,7 @@ New tables only (``stories`` is not rebuilt): ``story_checks`` (one row per stor
 ``change_alerts`` (the ledger of alerts about a changed or removed page).
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008 (0005 on its own; chained after fulltext's 0008 once merged)
 Create Date: 2026-11-30 21:40:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0005'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

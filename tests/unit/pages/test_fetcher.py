@@ -109,8 +109,10 @@ def test_robots_that_cannot_be_read_keep_us_away_and_missing_ones_let_us_in():
 
 
 def test_a_refused_connection_and_a_bad_url_are_failures_not_errors():
-    refused, odd = fetch("http://127.0.0.1:9/a", "ftp://example.org/x")
+    refused, odd, port = fetch("http://127.0.0.1:9/a", "ftp://example.org/x",
+                               "http://127.0.0.1:99999/a")
     assert refused.failure == "robots" and odd.failure == "bad_url"
+    assert port.failure == "bad_url"
 
 
 def test_a_shared_session_fetches_concurrently(site):
