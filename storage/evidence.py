@@ -56,6 +56,18 @@ def uncaptured(session: Session, since: datetime, limit: int) -> list[tuple[int,
     return [(sid, link, at) for sid, link, at in rows if link]
 
 
+def first_hits(session: Session, story_ids: Iterable[int]) -> dict[int, tuple[str, datetime]]:
+    """(link, first hit time) of those stories that have a hit, a link and no evidence row."""
+    found = func.min(Hit.created_at)
+    rows = session.execute(
+        select(Story.id, Story.link, found).join(Hit, Hit.story_id == Story.id)
+        .outerjoin(StoryCheck, StoryCheck.story_id == Story.id)
+        .where(Story.id.in_(sorted(set(story_ids))), StoryCheck.story_id.is_(None),
+               Story.link.is_not(None))
+        .group_by(Story.id, Story.link))
+    return {sid: (link, at) for sid, link, at in rows if link}
+
+
 def start_check(session: Session, story_id: int, url: str, found_at: datetime,
                 next_check_at: datetime | None, wayback_at: datetime | None) -> None:
     """The story's evidence row: its schedule and, when ``wayback_at``, a queued capture."""

@@ -39,18 +39,12 @@ class Fetched(Protocol):
 
 
 def read_page(body: bytes, url: str) -> tuple[str, str]:
-    """(headline, main text) of an HTML page, as trafilatura reads it."""
-    import trafilatura  # loaded on first use: only the evidence pass reads pages
+    """(headline, main text) of an HTML page, read by full text's extraction (trafilatura on
+    the bytes we fetched)."""
+    from monitor.pages.extract import extract  # trafilatura loads on first use
 
-    if not body:
-        return "", ""
-    doc = trafilatura.bare_extraction(body.decode("utf-8", "replace"), url=url,
-                                      with_metadata=True, include_comments=False,
-                                      favor_precision=True)
-    if doc is None:
-        return "", ""
-    fields = doc if isinstance(doc, dict) else doc.as_dict()
-    return (fields.get("title") or "").strip(), (fields.get("text") or "").strip()
+    page = extract(body, url)
+    return page.title, page.body
 
 
 def capture(page: Fetched, kind: str = "page", change: Change | None = None,

@@ -42,24 +42,31 @@ def next_check(found_at: datetime, done: int, delays: Sequence[float]) -> dateti
     return found_at + timedelta(seconds=delays[done]) if done < len(delays) else None
 
 
+def keep_first(db: Database, story_id: int, link: str, found_at: datetime, page: Fetched,
+               delays: Sequence[float], now: datetime, wayback: bool) -> bool:
+    """Start a story's evidence: its schedule, its Wayback request and, when the page was
+    fetched, version 1. False when another worker (or the page step) kept it first."""
+    try:
+        with db.session() as s:
+            store.start_check(s, story_id, link, found_at, next_check(found_at, 0, delays),
+                              now if wayback else None)
+            if page.failure is None:
+                store.add_version(s, story_id, capture(page))
+    except IntegrityError:
+        return False
+    return page.failure is None
+
+
 def capture_new(db: Database, fetch: Fetch, delays: Sequence[float], now: datetime,
                 since: datetime, wayback: bool, report: EvidenceReport) -> None:
-    """Start the evidence of stories with new hits: schedule, Wayback request, first version."""
+    """Start the evidence of stories with new hits whose page no other step kept."""
     with db.read() as s:
         todo = store.uncaptured(s, since, BATCH)
     if not todo:
         return
     pages = fetch([link for _, link, _ in todo])
     for (story_id, link, found_at), page in zip(todo, pages, strict=True):
-        try:
-            with db.session() as s:
-                store.start_check(s, story_id, link, found_at, next_check(found_at, 0, delays),
-                                  now if wayback else None)
-                if page.failure is None:
-                    store.add_version(s, story_id, capture(page))
-        except IntegrityError:  # another worker kept it first
-            continue
-        report.captured += page.failure is None
+        report.captured += keep_first(db, story_id, link, found_at, page, delays, now, wayback)
 
 
 def outcome(page: Fetched, latest: PageVersion | None,

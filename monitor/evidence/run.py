@@ -5,13 +5,22 @@ alerts."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from monitor.evidence.alerts import send_change_alerts
-from monitor.evidence.recheck import EvidenceReport, Fetch, capture_new, recheck_due
+from monitor.evidence.reading import Fetched
+from monitor.evidence.recheck import (
+    EvidenceReport,
+    Fetch,
+    capture_new,
+    keep_first,
+    recheck_due,
+)
 from monitor.evidence.wayback import SpnSettings, run_queue
 from monitor.service.runtime import Runtime
 from notifiers.outbox import RetryPolicy
+from storage import evidence as store
 from storage.models import utcnow
 
 LOOKBACK = timedelta(days=1)  # stories found this long before the last delay are still taken
@@ -52,3 +61,21 @@ def evidence_pass(rt: Runtime, now: datetime | None = None,
     send_change_alerts(rt.db, rt.config.subscribers, now, policy, rt.outbox.renderer,
                        rt.outbox.sender)
     return report
+
+
+def keep_fetched(rt: Runtime, fetched: Sequence[tuple[int, Fetched]]) -> int:
+    """Pages the page step fetched anyway become version 1 of stories with hits that have
+    none yet, so evidence does not ask the host twice; how many were kept."""
+    ev = rt.config.evidence
+    if not ev.keep or not fetched:
+        return 0
+    now = utcnow()
+    with rt.db.read() as s:
+        found = store.first_hits(s, [sid for sid, _ in fetched])
+    kept = 0
+    for story_id, page in fetched:
+        if story_id in found and page.failure is None:
+            link, found_at = found[story_id]
+            kept += keep_first(rt.db, story_id, link, found_at, page, ev.recheck, now,
+                               ev.wayback)
+    return kept
