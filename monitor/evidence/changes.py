@@ -1,5 +1,6 @@
-"""Did a story's page change beyond trivial edits? Whitespace, timestamps ("Updated 10:42",
-"3 hours ago", dates) and share or comment counts are not changes; words and other numbers are.
+"""Did a story's page change beyond trivial edits? Whitespace, case, punctuation around words,
+timestamps ("Updated 10:42", "3 hours ago", dates) and share or comment counts are not changes;
+words and other numbers are.
 """
 
 from __future__ import annotations
@@ -27,17 +28,19 @@ TRIVIA = [re.compile(p, re.IGNORECASE) for p in (
     r"replies|reads?)\b",
     rf"\b(?:shares?|comments?|likes?|views?)\s*:?\s*\(?{NUMBER}\)?",
 )]
+PUNCTUATION = "\"'\u2018\u2019\u201c\u201d.,;:!?()[]{}|·•–—-/*…"  # trimmed off every word
 DIFF_LINES = 12
 DIFF_CHARS = 1200
 
 
 def normalized(text: str) -> str:
-    """``text`` without what changes on every visit: case, spacing, times, counters."""
+    """``text`` without what changes on every visit: case, spacing, times, counters, and the
+    punctuation they leave behind."""
     text = text.casefold()
     for pattern in TRIVIA:
         text = pattern.sub(" ", text)
-    text = re.sub(r"[\u2018\u2019]", "'", re.sub(r"[\u201c\u201d]", '"', text))
-    return " ".join(re.sub(r"[|·•]+", " ", text).split())
+    words = (w.strip(PUNCTUATION) for w in text.split())
+    return " ".join(w for w in words if w)
 
 
 @dataclass(frozen=True)
