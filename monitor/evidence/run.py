@@ -5,7 +5,7 @@ alerts."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from monitor.evidence.alerts import send_change_alerts
@@ -42,9 +42,10 @@ def spn_settings(rt: Runtime) -> SpnSettings:
                        user_agent=agent)
 
 
-def evidence_pass(rt: Runtime, now: datetime | None = None,
-                  fetch: Fetch | None = None) -> EvidenceReport:
-    """Everything evidence has to do now; a no-op unless ``[evidence] keep = true``."""
+def evidence_pass(rt: Runtime, now: datetime | None = None, fetch: Fetch | None = None,
+                  stop: Callable[[], bool] | None = None) -> EvidenceReport:
+    """Everything evidence has to do now; a no-op unless ``[evidence] keep = true``.
+    ``stop()`` true (the daemon stopping): the Wayback queue leaves the rest for later."""
     report = EvidenceReport()
     ev = rt.config.evidence
     if not ev.keep:
@@ -55,7 +56,7 @@ def evidence_pass(rt: Runtime, now: datetime | None = None,
     capture_new(rt.db, fetch, ev.recheck, now, since, ev.wayback, report)
     recheck_due(rt.db, fetch, ev.recheck, rt.config.subscribers, now, report)
     if ev.wayback:
-        asyncio.run(run_queue(rt.db, spn_settings(rt), now))
+        asyncio.run(run_queue(rt.db, spn_settings(rt), now, stop=stop))
     policy = RetryPolicy(initial=rt.config.delivery.retry_initial,
                          max_attempts=rt.config.delivery.max_attempts)
     send_change_alerts(rt.db, rt.config.subscribers, now, policy, rt.outbox.renderer,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,9 +108,11 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 
 
 async def run_queue(db: Database, settings: SpnSettings, now: datetime,
-                    session: aiohttp.ClientSession | None = None) -> dict[str, int]:
+                    session: aiohttp.ClientSession | None = None,
+                    stop: Callable[[], bool] | None = None) -> dict[str, int]:
     """One pass over the due captures; counts of what happened (submitted, archived, retried,
-    failed). Submissions are ``interval`` apart; status questions are not rate-limited."""
+    failed). Submissions are ``interval`` apart; status questions are not rate-limited.
+    ``stop()`` true: the rest waits for the next pass."""
     counts = {"submitted": 0, "archived": 0, "retrying": 0, "failed": 0}
     with db.read() as s:
         due = [(c.story_id, c.url, c.wayback_state, c.wayback_job, c.wayback_attempts)
@@ -122,6 +125,8 @@ async def run_queue(db: Database, settings: SpnSettings, now: datetime,
     submitted = 0
     try:
         for story_id, url, state, job, attempts in due:
+            if stop is not None and stop():
+                break
             if state == "queued" and submitted and settings.interval > 0:
                 await asyncio.sleep(settings.interval)  # the rate limit, not a test's wait
             step = await _step(client, url, state, job)

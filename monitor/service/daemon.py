@@ -223,7 +223,7 @@ class Daemon:
         from monitor.evidence.run import evidence_pass
 
         try:
-            evidence_pass(self.rt)
+            evidence_pass(self.rt, stop=self.stopping.is_set)
             self.failing.pop("evidence pass", None)
         except Exception as exc:  # noqa: BLE001 - the next tick tries again
             log.exception("evidence pass failed")

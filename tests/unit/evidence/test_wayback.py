@@ -9,8 +9,11 @@ from datetime import timedelta
 import pytest
 
 from monitor.evidence.run import evidence_pass
+from notifiers.content import build_digest
+from notifiers.messages import Renderer
 from storage import evidence as store
 from storage.deliveries import add_pending
+from storage.models import Story
 from tests.support.articles import ArticleServer
 from tests.support.evidence import FOUND, add_story, article, evidence_runtime
 from tests.support.servers import WebhookReceiver
@@ -66,6 +69,12 @@ def test_capture_is_queued_retried_and_its_archive_url_alerted(tmp_path, servers
         add_pending(s, story, [("desk", rt.config.subscribers[0].channels[0].id)])
     rt.outbox.deliver_due()
     assert len(hook.received) == 1 and archive in hook.received[0]["message"]
+    with rt.db.read() as s:  # digests too
+        digest = build_digest(s, [s.get(Story, story)], rt.config.subscribers[0], "digest",
+                              FOUND)
+    assert digest is not None
+    text = Renderer().render_digest(digest, "text").body
+    assert f"archived: {archive}" in text
     rt.close()
 
 
