@@ -41,7 +41,8 @@ def article(headline: str, paragraphs: list[str] | None = None,
 
 
 def evidence_runtime(directory: Path, subscribers: list[dict], evidence: str = "",
-                     keep: bool = True, storage_url: str | None = None) -> Runtime:
+                     keep: bool = True, storage_url: str | None = None,
+                     polling: str = "") -> Runtime:
     """A runtime with ``[evidence] keep = true`` plus ``evidence``, on a fresh SQLite file or
     on ``storage_url`` (migrated to head first, as `monitor db upgrade` would)."""
     url = storage_url or f"sqlite:///{directory / 'monitor.db'}"
@@ -50,6 +51,8 @@ def evidence_runtime(directory: Path, subscribers: list[dict], evidence: str = "
         upgrade(engine)
         engine.dispose()
     path = config(directory, [], subscribers, url)
+    if polling:  # e.g. a shorter deadline, a smaller size cap
+        path.write_text(path.read_text().replace('timeout = "10s"', polling))
     with path.open("a", encoding="utf-8") as f:
         f.write(f'[evidence]\nkeep = {str(keep).lower()}\nrecheck = ["1h", "24h", "7d"]\n'
                 + evidence)

@@ -133,3 +133,22 @@ def test_evidence_is_off_unless_kept(tmp_path, site):
         assert site.asked == [] and kinds(runtime, story) == []
     finally:
         runtime.close()
+
+
+def test_a_refetch_that_hangs_or_is_too_large_is_no_change(tmp_path, site, webhook):
+    rt = evidence_runtime(tmp_path, [{"name": "desk", "notify": [webhook.url], "changes": True}],
+                          polling='timeout = "2s"\nmax_bytes = 60000')
+    try:
+        link = site.add("/news/slow", article(HEADLINE))
+        story = add_story(rt, link, HEADLINE)
+        evidence_pass(rt, now=at(minutes=1))
+        site.pages["/news/slow"] = Answer(b"", status=302, headers={"Location": "/hang"})
+        assert evidence_pass(rt, now=at(hours=1)).changed == 0  # the deadline passed
+        site.add("/news/slow", article(HEADLINE, paragraphs=["ICE " * 20000]))
+        assert evidence_pass(rt, now=at(hours=24)).changed == 0  # over the size cap
+        site.add("/news/slow", article("Agency detains 41 in overnight raids"))
+        assert evidence_pass(rt, now=at(days=7)).changed == 1
+        assert kinds(rt, story) == [(1, "page"), (2, "page")] and len(webhook.received) == 1
+        assert "/hang" in site.asked
+    finally:
+        rt.close()
