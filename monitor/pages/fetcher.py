@@ -40,6 +40,7 @@ class _Answer:
     final_url: str | None = None
     headers: dict[str, str] | None = None
     body: bytes = b""
+    at: datetime | None = None  # when the last answer arrived
 
 
 class PageFetcher:
@@ -78,7 +79,7 @@ class PageFetcher:
 
     async def fetch(self, url: str) -> Page:
         """One page; never raises: a failure is ``Page.failure`` with ``Page.error``."""
-        fetched_at = datetime.now(UTC)
+        started_at = datetime.now(UTC)
         started = time.monotonic()
         answer = _Answer()
         hops: list[str] = []
@@ -93,7 +94,7 @@ class PageFetcher:
             failure, error = "network", f"{type(exc).__name__}: {exc}".rstrip(": ")
         except ValueError as exc:  # a URL that cannot be asked (a port out of range…)
             failure, error = "bad_url", f"{type(exc).__name__}: {exc}"
-        return Page(url=url, fetched_at=fetched_at, final_url=answer.final_url,
+        return Page(url=url, fetched_at=answer.at or started_at, final_url=answer.final_url,
                     status=answer.status, headers=answer.headers or {},
                     body=answer.body if failure is None else b"", redirects=tuple(hops),
                     elapsed=time.monotonic() - started, failure=failure, error=error)
@@ -110,13 +111,17 @@ class PageFetcher:
 
     async def _follow(self, url: str, hops: list[str], answer: _Answer) -> None:
         """Ask ``url``, following redirects ourselves so robots.txt is read for each hop."""
+        assert self._session is not None, "use PageFetcher as an async context manager"
         deadline = self.timeout
         while True:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise _Failed("bad_url", f"not an http(s) URL: {url[:200]}")
             _ = parts.port  # ValueError when out of range
-            if not await self.allowed(url):
+            rules = await self.robots.rules(self._session, url)
+            if rules.unavailable:
+                raise _Failed("robots_unavailable", f"{rules.unavailable}: not asked")
+            if not rules.allows(self.agent, url):
                 raise _Failed("robots", f"robots.txt disallows {url}")
             started = time.monotonic()
             location = await self._one(url, answer, deadline)
@@ -139,6 +144,7 @@ class PageFetcher:
             async with asyncio.timeout(budget):
                 async with self._session.get(url, allow_redirects=False) as resp:
                     answer.status, answer.final_url = resp.status, str(resp.url)
+                    answer.at = datetime.now(UTC)
                     answer.headers = {k.lower(): v for k, v in resp.headers.items()}
                     if resp.status in REDIRECTS and "location" in answer.headers:
                         return urljoin(str(resp.url), answer.headers["location"])

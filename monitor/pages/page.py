@@ -11,10 +11,11 @@ __all__ = ["FAILURES", "HTML_TYPES", "Page", "is_html_type"]
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
-FAILURES = ("robots", "timeout", "too_large", "not_html", "http", "redirects", "network",
-            "bad_url")
-"""Why a page was not fetched: robots.txt refused it; the deadline passed; the body passed the
-size cap; it is not HTML; a non-200 answer (``status`` says which); too many redirects; the
+FAILURES = ("robots", "robots_unavailable", "timeout", "too_large", "not_html", "http",
+            "redirects", "network", "bad_url")
+"""Why a page was not fetched: robots.txt refused it; robots.txt could not be read (5xx, 429,
+unreachable: the host is left alone for now); the deadline passed; the body passed the size
+cap; it is not HTML; a non-200 answer (``status`` says which); too many redirects; the
 connection failed; the URL cannot be asked."""
 
 
@@ -29,7 +30,8 @@ def is_html_type(content_type: str | None) -> bool:
 class Page:
     """One page fetch. ``body`` is the content after transfer decoding (gzip undone), empty
     unless the answer was a 200 HTML page within the cap; ``headers`` are the final answer's,
-    lower-case; ``redirects`` every URL before ``final_url``."""
+    lower-case; ``redirects`` every URL before ``final_url``; ``fetched_at`` when the final
+    answer arrived (when the fetch started, if none did)."""
 
     url: str
     fetched_at: datetime

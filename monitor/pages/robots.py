@@ -31,6 +31,7 @@ class Robots:
     parser: RobotFileParser | None  # None with allow_all / disallow_all
     allow_all: bool
     expires: float
+    unavailable: str | None = None  # why the file could not be read (we stay away meanwhile)
 
     def allows(self, agent: str, url: str) -> bool:
         if self.parser is None:
@@ -80,10 +81,13 @@ class RobotsCache:
                 async with session.get(where, max_redirects=5) as resp:
                     status = resp.status
                     body = await resp.content.read(ROBOTS_MAX_BYTES)
-        except (TimeoutError, aiohttp.ClientError, OSError, ValueError):
-            return Robots(None, False, now + UNREACHABLE_TTL)
+        except TimeoutError:
+            return Robots(None, False, now + UNREACHABLE_TTL, "robots.txt timed out")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return Robots(None, False, now + UNREACHABLE_TTL,
+                          f"robots.txt unreachable: {type(exc).__name__}: {exc}"[:300])
         if 200 <= status < 300:
             return Robots(_parsed(body.decode("utf-8", "replace")), True, now + ROBOTS_TTL)
         if 400 <= status < 500 and status != 429:  # 429 is a server asking for rest
             return Robots(None, True, now + ROBOTS_TTL)
-        return Robots(None, False, now + UNREACHABLE_TTL)
+        return Robots(None, False, now + UNREACHABLE_TTL, f"robots.txt answered HTTP {status}")

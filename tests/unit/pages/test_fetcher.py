@@ -100,7 +100,8 @@ def test_robots_that_cannot_be_read_keep_us_away_and_missing_ones_let_us_in():
         down.add("/robots.txt", b"busy", status=503)
         down.add("/a", ARTICLE)
         [page] = fetch(down.url("/a"))
-        assert page.failure == "robots" and "/a" not in down.asked
+        assert page.failure == "robots_unavailable" and "/a" not in down.asked
+        assert page.error == "robots.txt answered HTTP 503: not asked"
         del down.pages["/robots.txt"]  # a 404 robots.txt: no rules
         [page] = fetch(down.url("/a"))
         assert page.ok
@@ -111,7 +112,7 @@ def test_robots_that_cannot_be_read_keep_us_away_and_missing_ones_let_us_in():
 def test_a_refused_connection_and_a_bad_url_are_failures_not_errors():
     refused, odd, port = fetch("http://127.0.0.1:9/a", "ftp://example.org/x",
                                "http://127.0.0.1:99999/a")
-    assert refused.failure == "robots" and odd.failure == "bad_url"
+    assert refused.failure == "robots_unavailable" and odd.failure == "bad_url"
     assert port.failure == "bad_url"
 
 
@@ -125,3 +126,15 @@ def test_a_shared_session_fetches_concurrently(site):
             assert not await fetcher.allowed(site.url("/private/x"))
             return await fetcher.fetch_many([site.url("/a"), site.url("/b")])
     assert all(p.ok for p in asyncio.run(go()))
+
+
+def test_a_crawl_delay_spaces_our_requests_to_its_host():
+    slow = ArticleServer(robots="User-agent: *\nCrawl-delay: 1\n").start()
+    try:
+        urls = [slow.add(f"/p{n}", ARTICLE) for n in range(3)]
+        pages = fetch(*urls)
+        assert all(p.ok for p in pages)
+        answered = sorted(p.fetched_at.timestamp() for p in pages)
+        assert answered[-1] - answered[0] >= 1.9  # three requests, a second apart at least
+    finally:
+        slow.stop()

@@ -77,3 +77,46 @@ def test_a_failing_page_step_leaves_the_stories_stored(runtime, tmp_path, webhoo
         db.execute("drop trigger no_pages")
         assert db.execute("select count(*) from story_pages where state = 'pending'"
                           ).fetchone() == (3,)
+
+
+def test_pages_are_read_stored_and_claimed_once_on_both_databases(any_url, tmp_path, site,
+                                                                   webhook):
+    from datetime import timedelta
+
+    from storage.models import utcnow
+    from storage.pages import claim_due, hit_entities, page_of
+
+    feed = site.add("/feed.xml", rss([("Budget meeting", site.url("/a"), ""),
+                                      ("CoreCivic renews lease", site.url("/c"), ""),
+                                      ("Not up yet", site.url("/down"), "")]),
+                    headers={"Content-Type": "application/rss+xml"})
+    site.add("/a", article("Budget meeting", DEEP))
+    site.add("/c", article("CoreCivic renews lease", DEEP))
+    config = write_config(tmp_path, [feed], [{"name": "hooks", "notify": [webhook.url]}],
+                          storage_url=any_url)
+    rt = load_runtime(config)
+    try:
+        stats = poll_cycle(rt, force=True)
+        deliver_due(rt)
+        assert stats.pages_read == 2 and stats.pages_failed == 1
+        assert stats.hits == 3  # CoreCivic from the headline, GEO Group from two bodies
+        # one alert per story: sent after the page step, it names every hit by then
+        assert sorted(m["title"] for m in webhook.received) == [
+            "[CoreCivic, GEO Group] CoreCivic renews lease", "[GEO Group] Budget meeting"]
+        with rt.db.session() as s:
+            pages = {p.url.rsplit("/", 1)[1]: p for p in (page_of(s, i) for i in (1, 2, 3)) if p}
+            assert {k: p.state for k, p in pages.items()} == {
+                "a": "done", "c": "done", "down": "pending"}
+            assert pages["a"].language == "en" and pages["a"].author == "Dana Reporter"
+            assert pages["a"].body and DEEP in pages["a"].body
+            assert hit_entities(s, pages["c"].story_id) == {
+                ("CoreCivic", "CoreCivic"), ("GEO Group", "GEO Group")}
+        later = utcnow() + timedelta(hours=1)  # the 404 page's retry is due: one worker gets it
+        with rt.db.session() as s:
+            first = claim_due(s, later, 60, 10)
+        with rt.db.session() as s:
+            second = claim_due(s, later, 60, 10)
+        assert [(p.url, p.attempts) for p in first] == [(site.url("/down"), 2)]
+        assert second == []
+    finally:
+        rt.close()
