@@ -53,6 +53,9 @@ def cmd_evidence(args: argparse.Namespace) -> int:
                 "sha256": v.sha256, "title": v.title,
                 "change": (c.summary if (c := Change.from_json(v.change)) else None),
                 "headers": dict(store.header_pairs(v))} for v in versions],
+            "change_alerts": [{"subscriber": sub, "channel": chan, "state": state}
+                              for sub, chan, state in store.change_alert_states(
+                                  s, args.story_id)],
         }
     if args.format == "json":
         print(json.dumps(record, indent=2))
@@ -79,4 +82,7 @@ def render_text(r: dict) -> str:
         if v["change"]:
             lines.append(f"  change:    {v['change']}")
         lines += [f"  {k}: {val}" for k, val in v["headers"].items()]
+    if r["change_alerts"]:
+        lines += ["", "change alerts: " + ", ".join(
+            f"{a['subscriber']} ({a['state']})" for a in r["change_alerts"])]
     return "\n".join(lines)

@@ -89,6 +89,8 @@ def test_headline_edit_then_removal_each_alerted_once_to_changes_subscribers(rt,
     with rt.db.read() as s:
         check = store.check_of(s, story)
         assert check is not None and check.checks_done == 3 and check.next_check_at is None
+        assert [(sub, state) for sub, _, state in store.change_alert_states(s, story)] == [
+            ("desk", "sent"), ("desk", "sent")]
     assert evidence_pass(rt, now=at(days=30)).rechecked == 0
 
 
