@@ -251,6 +251,13 @@ def claim_change_alert(session: Session, alert_id: int, now: datetime, lease: ti
     return bool(getattr(result, "rowcount", 0))
 
 
+def postpone_change_alert(session: Session, alert_id: int, when: datetime) -> None:
+    """Hold a claimed change alert until ``when`` (the end of its subscriber's quiet hours)."""
+    row = session.get(ChangeAlert, alert_id)
+    if row is not None:
+        row.state, row.next_attempt_at = "pending", when
+
+
 def finish_change_alert(session: Session, alert_id: int, error: str | None, now: datetime,
                         retry_at: Callable[[int], datetime | None]) -> str:
     """Mark a change alert sent, or count a failure (pending again, or failed for good)."""

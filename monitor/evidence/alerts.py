@@ -27,6 +27,15 @@ def never(_attempts: int) -> datetime | None:
     return None
 
 
+def quiet_until(recipient: Recipient, now: datetime) -> datetime | None:
+    """When the subscriber's quiet hours end, if ``now`` is inside them (else None)."""
+    window = recipient.quiet_hours
+    local = now.astimezone(recipient.tz)
+    if window is None or not window.contains(local):
+        return None
+    return window.last_end(local) + timedelta(days=1)
+
+
 def note_for(due: DueChange, title: str, archive: str | None) -> ChangeNote:
     """What the message says about one new version."""
     change = Change.from_json(due.new.change) or Change("edited")
@@ -52,6 +61,10 @@ def send_change_alerts(db: Database, recipients: Sequence[Recipient], now: datet
             if not store.claim_change_alert(s, d.id, now, LEASE):
                 continue
         recipient = by_name.get(d.subscriber)
+        if recipient is not None and (held := quiet_until(recipient, now)) is not None:
+            with db.session() as s:
+                store.postpone_change_alert(s, d.id, held)
+            continue
         channel = recipient.channel(d.channel) if recipient else None
         retry: Callable[[int], datetime | None] = partial(policy.retry_at, now)
         if channel is None:

@@ -154,3 +154,21 @@ def test_a_refetch_that_hangs_or_is_too_large_is_no_change(tmp_path, site, webho
         assert "/hang" in site.asked
     finally:
         rt.close()
+
+
+def test_change_alerts_wait_for_the_end_of_quiet_hours(tmp_path, site, webhook):
+    rt = evidence_runtime(tmp_path, [{"name": "desk", "notify": [webhook.url], "changes": True,
+                                      "quiet_hours": "12:30-14:00"}])
+    try:
+        link = site.add("/news/quiet", article(HEADLINE))
+        add_story(rt, link, HEADLINE)
+        evidence_pass(rt, now=at(minutes=1))
+        site.add("/news/quiet", article("Agency detains 41 in overnight raids"))
+        assert evidence_pass(rt, now=at(hours=1)).changed == 1  # 13:00: quiet
+        assert webhook.received == []
+        evidence_pass(rt, now=at(hours=1, minutes=59))
+        assert webhook.received == []
+        evidence_pass(rt, now=at(hours=2))  # 14:00: the window has ended
+        assert len(webhook.received) == 1 and "headline changed" in webhook.received[0]["title"]
+    finally:
+        rt.close()
