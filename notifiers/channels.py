@@ -122,6 +122,7 @@ class Recipient:
     spikes: bool = False  # spike alerts too (monitor.trends)
     languages: tuple[str, ...] | None = None  # ISO 639-1 codes; None: every language
     query: StoryQuery | None = None  # applied after routing, before delivery
+    changes: bool = False  # change alerts: the story's page edited beyond trivia, or removed
 
     @property
     def tz(self) -> ZoneInfo:

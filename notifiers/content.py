@@ -68,7 +68,8 @@ def build_alert(story: Story, hits: Iterable[Hit], recipient: Recipient) -> Aler
                  hits=tuple(_alert_hit(h, story) for h in mine),
                  published=story.published_at, other_sources=others,
                  lede=lede(story.summary, story.title) if in_title else "",
-                 timezone=recipient.timezone)
+                 timezone=recipient.timezone,
+                 archive=story.check.archive_url if story.check is not None else None)
 
 
 def sample_alert(timezone: str = "UTC") -> Alert:
@@ -93,6 +94,7 @@ class DigestStory:
     published: datetime | None
     hit: AlertHit
     when: str = ""
+    archive: str | None = None  # the Wayback Machine's copy, once known
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,8 @@ def build_digest(session: Session, stories: Sequence[Story], recipient: Recipien
             per_watchlist[h.watchlist].add(story.id)
             by_entity[(h.watchlist, h.entity)].append(DigestStory(
                 story.title or "(untitled)", story.link, source, others, story.published_at,
-                _alert_hit(h, story), local_time(story.published_at, recipient.timezone)))
+                _alert_hit(h, story), local_time(story.published_at, recipient.timezone),
+                story.check.archive_url if story.check is not None else None))
     if not seen:
         return None
     chart = stories_per_day(session, CHART_DAYS, now, recipient.tz, seen, recipient.wants_hit)

@@ -65,6 +65,7 @@ class Alert:
     other_sources: tuple[str, ...] = field(default_factory=tuple)
     lede: str = ""
     timezone: str = "UTC"
+    archive: str | None = None  # the Wayback Machine's copy, once known
 
     @property
     def entities(self) -> list[str]:
@@ -228,6 +229,14 @@ class Renderer:
         name, fmt = _FORMATS.get(kind, _FORMATS["text"])
         body = self._template(name).render(alert=alert).strip() + "\n"
         return Message(title=self.subject(alert), body=body, body_format=fmt)
+
+    def render_change(self, note: Any, kind: str) -> Message:
+        """A change alert (``notifiers.changes.ChangeNote``) for one target kind."""
+        name, fmt = _FORMATS.get(kind, _FORMATS["text"])
+        body = self._template(name.replace("alert.", "change.", 1)).render(
+            note=note).strip() + "\n"
+        return Message(title=clip(f"[{note.summary}] {note.title}", 200), body=body,
+                       body_format=fmt)
 
     def render_digest(self, digest, kind: str) -> Message:
         """A message combining several stories (``notifiers.content.Digest``)."""

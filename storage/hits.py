@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.errors import MonitorError
+from storage.evidence import VersionInfo, archive_urls, version_infos
 from storage.links import web_link
 from storage.models import Feed, Hit, Record, Story, StorySource
 
@@ -78,6 +79,8 @@ class HitRow:
     sources: tuple[tuple[str, str | None], ...] = ()  # (outlet, its link), first seen first
     story_id: int = 0
     language: str | None = None  # the story's, ISO 639-1 (None: not told)
+    versions: tuple[VersionInfo, ...] = ()  # the page as kept, then each change (evidence)
+    archive_url: str | None = None  # the Wayback Machine's copy
 
     def as_dict(self) -> dict:
         """The JSON shape of ``/api/hits`` and ``monitor hits``; a link that is not http(s)
@@ -87,6 +90,7 @@ class HitRow:
         d["published_at"] = self.published_at.isoformat() if self.published_at else None
         d["link"] = web_link(self.link)
         d["sources"] = [{"name": name, "link": web_link(link)} for name, link in self.sources]
+        d["versions"] = [v.as_dict() for v in self.versions]
         return d
 
 
@@ -126,10 +130,13 @@ def list_hits(session: Session, watchlist: str | None = None, entity: str | None
         q = q.limit(limit)
     rows = session.execute(q).all()
     sources = story_sources(session, (s.id for _, s, _ in rows))
+    versions = version_infos(session, (s.id for _, s, _ in rows))
+    archives = archive_urls(session, (s.id for _, s, _ in rows))
     return [HitRow(id=h.id, created_at=h.created_at, watchlist=h.watchlist, entity=h.entity,
                    matched=h.matched, field=h.field, score=h.score, title=s.title, link=s.link,
                    source=feed_name or "", context=h.context, published_at=s.published_at,
-                   sources=sources.get(s.id, ()), story_id=s.id, language=s.language)
+                   sources=sources.get(s.id, ()), story_id=s.id, language=s.language,
+                   versions=tuple(versions.get(s.id, ())), archive_url=archives.get(s.id))
             for h, s, feed_name in rows]
 
 

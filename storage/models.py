@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -94,6 +95,7 @@ class Story(Base):
     sources: Mapped[list[StorySource]] = relationship(
         back_populates="story", cascade="all, delete-orphan")
     hits: Mapped[list[Hit]] = relationship(back_populates="story", cascade="all, delete-orphan")
+    check: Mapped[StoryCheck | None] = relationship(viewonly=True)  # evidence: archive, rechecks
 
 
 class StorySource(Base):
@@ -232,6 +234,73 @@ class SpikeAlert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     spike_id: Mapped[int] = mapped_column(ForeignKey("spikes.id", ondelete="CASCADE"))
+    subscriber: Mapped[str] = mapped_column(String(256))
+    channel: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StoryCheck(Base):
+    """Evidence kept for a story with a hit: when it was found, its recheck schedule, and its
+    Wayback Machine capture (queued, pending job, archive URL) - see monitor.evidence."""
+
+    __tablename__ = "story_checks"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checks_done: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    archive_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    wayback_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    wayback_job: Mapped[str | None] = mapped_column(Text, nullable=True)
+    wayback_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    wayback_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                             index=True)
+    wayback_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PageVersion(Base):
+    """A story's page as fetched: compressed raw bytes with their SHA-256, final URL, headers,
+    fetch time, and the headline and body read from it; ``kind`` page, gone or redirect."""
+
+    __tablename__ = "page_versions"
+    __table_args__ = (UniqueConstraint("story_id", "version", name="uq_page_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"),
+                                          index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="page")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[name, value], ...]
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed raw bytes
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    change: Mapped[str] = mapped_column(Text, default="")  # JSON summary of the change, or ""
+
+
+class ChangeAlert(Base):
+    """Ledger of change alerts: one per new version per (subscriber, channel) with changes on."""
+
+    __tablename__ = "change_alerts"
+    __table_args__ = (
+        UniqueConstraint("version_id", "subscriber", "channel", name="uq_change_alert"),
+        Index("ix_change_alerts_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("page_versions.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
     subscriber: Mapped[str] = mapped_column(String(256))
     channel: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="pending")

@@ -11,6 +11,7 @@ from monitor.cli import (
     db,
     deliveries,
     digest,
+    evidence,
     extract,
     feeds,
     health,
@@ -27,7 +28,7 @@ from monitor.service.logs import setup_logging
 
 # in the order ``monitor --help`` lists them
 COMMAND_MODULES = (run, poll_once, check, match, hits, health, feeds, deliveries, digest,
-                   notify_test, db, backtest, trends, extract)
+                   notify_test, db, backtest, trends, extract, evidence)
 
 
 def build_parser() -> argparse.ArgumentParser:

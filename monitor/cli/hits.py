@@ -10,9 +10,10 @@ from typing import Any
 from monitor.cli.common import EXIT_INVALID, Commands, runtime, write_records
 
 CSV_COLUMNS = ["created_at", "watchlist", "entity", "matched", "title", "source", "link", "id",
-               "field", "score", "context", "published_at", "sources", "language"]
+               "field", "score", "context", "published_at", "sources", "language", "story_id",
+               "versions", "archive_url"]
 TABLE_COLUMNS = ["created_at", "published", "watchlist", "entity", "matched", "title", "sources",
-                 "language", "link"]
+                 "language", "link", "story_id", "versions"]
 
 
 def register(commands: Commands) -> None:
@@ -74,6 +75,7 @@ def write_hits(records: list[dict[str, Any]], fmt: str) -> None:
         return
     for r in records:
         r["sources"] = ", ".join(source["name"] for source in r["sources"])
+        r["versions"] = versions_cell(r["versions"])
     if fmt == "csv":
         write_records(records, CSV_COLUMNS, "csv")
         return
@@ -82,3 +84,13 @@ def write_hits(records: list[dict[str, Any]], fmt: str) -> None:
         r["published"] = (r["published_at"] or "–")[:16].replace("T", " ")
     write_records(records, TABLE_COLUMNS, "table",
                   widths={"title": 60, "link": 50, "sources": 30})
+
+
+def versions_cell(versions: list[dict[str, Any]]) -> str:
+    """A story's kept versions in one cell: "1 page; 2 edited 2026-11-30 22:10; 3 removed"."""
+    cells = []
+    for v in versions:
+        change = v["change"]
+        what = change["kind"] if change else v["kind"]
+        cells.append(f"{v['version']} {what} {v['fetched_at'][:16].replace('T', ' ')}")
+    return "; ".join(cells)

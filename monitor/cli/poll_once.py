@@ -24,6 +24,10 @@ def cmd_poll_once(args: argparse.Namespace) -> int:
     try:
         stats = poll_cycle(rt, force=True)
         deliver_due(rt, stats=stats)
+        if rt.config.evidence.keep:
+            from monitor.evidence.run import evidence_pass
+
+            evidence_pass(rt)
     finally:
         PARSE_POOLS.close()
         rt.close()

@@ -13,6 +13,7 @@ from monitor.config.schema import ConfigReader, Table
 from monitor.config.sections import (
     Config,
     DeliveryConfig,
+    EvidenceConfig,
     FeedConfig,
     HttpConfig,
     PollingConfig,
@@ -35,8 +36,10 @@ SUBSCRIBERS = Table("subscribers", SubscriberConfig, noun="subscriber")
 HTTP = Table("http", HttpConfig)
 RECORDS = Table("records", RecordsConfig, noun="records source", array_hint=" ([[records]])")
 TRENDS = Table("trends", TrendsConfig)
+EVIDENCE = Table("evidence", EvidenceConfig)
 # in reading order
-TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP, RECORDS, TRENDS)
+TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP, RECORDS, TRENDS,
+          EVIDENCE)
 
 Names = Callable[[Path], set[str] | None]  # the names defined in a watchlists folder, or None
 
@@ -73,6 +76,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
     records = RECORDS.read_all(reader, raw)
     check_records(reader, raw, polling.contact)
     trends = TRENDS.read(reader, raw)
+    evidence = EVIDENCE.read(reader, raw)
     return Config(
         path=reader.path,
         storage_url=resolve_storage_url(storage.url, reader.base),
@@ -85,6 +89,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
         records=tuple(records),
         warnings=tuple(reader.warnings),
         retention_days=storage.retention_days,
+        evidence=evidence,
         secret_values=tuple(reader.secrets),
         trends=trends,
     )

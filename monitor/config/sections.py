@@ -193,6 +193,60 @@ class HttpConfig:
         return host.strip("[]"), int(port)
 
 
+def boolean(value: Any, spot: Spot) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise Refused(f"{spot.name} must be true or false, got {value!r}")
+    return value
+
+
+def delays(value: Any, spot: Spot) -> tuple[float, ...]:
+    """A list of durations (``["1h", "24h", "7d"]``), each after the one before it."""
+    if not isinstance(value, list | tuple):
+        raise Refused(f"{spot.name} must be a list of durations like [\"1h\", \"24h\", \"7d\"]")
+    seconds = tuple(duration(v, spot) or 0.0 for v in value)
+    if any(b <= a for a, b in zip(seconds, seconds[1:], strict=False)):
+        raise Refused(f"{spot.name} must list each delay after the one before it")
+    return seconds
+
+
+def base_url(value: Any, spot: Spot) -> str:
+    """An http(s) base URL, without a trailing slash."""
+    url = string(value, spot) or spot.default
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused(f"{spot.name} must be an http:// or https:// URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def spn_keys(value: Any, spot: Spot) -> str | None:
+    """Save Page Now keys as ``ACCESS:SECRET`` (``${VAR}`` expanded); unset: anonymous."""
+    given = string(value, spot)
+    if not given:
+        return None
+    given, missing = expand_env(given)
+    if missing:
+        spot.warn(f"wayback_key: environment variable(s) {', '.join(missing)} not set; "
+                  "captures are asked anonymously")
+        return None
+    if ":" not in given:
+        raise Refused("wayback_key must be \"ACCESS:SECRET\" (archive.org S3 keys)")
+    return given
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    """``[evidence]``: keep the page of every story with a hit, recheck it, archive it."""
+
+    keep: bool = key(boolean, False)
+    recheck: tuple[float, ...] = key(delays, (3600.0, 86400.0, 7 * 86400.0))
+    wayback: bool = key(boolean, False)
+    wayback_url: str = key(base_url, "https://web.archive.org")
+    wayback_key: str | None = key(spn_keys, None, secret=verbatim)
+    wayback_interval: float = key(duration, 10.0)  # between two Save Page Now requests
+    wayback_attempts: int = key(positive_int, 5)
+
+
 @dataclass(frozen=True)
 class TrendsConfig:
     """``[trends]``: spikes are judged against the entity's own ``baseline`` (trailing window)
@@ -216,6 +270,7 @@ class Config:
     warnings: tuple[Problem, ...] = ()
     http: HttpConfig = field(default_factory=HttpConfig)
     retention_days: int | None = None
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # of the keys declared secret
     records: tuple[Any, ...] = ()  # [[records]] (monitor.config.records.RecordsConfig)
     trends: TrendsConfig = field(default_factory=TrendsConfig)

@@ -142,7 +142,7 @@ def flag(value: Any, spot: Spot) -> bool:
     if value is None:
         return bool(spot.default)
     if not isinstance(value, bool):
-        raise Refused(f"{spot.name} must be true or false")
+        raise Refused(f"{spot.name} must be true or false, got {value!r}")
     return value
 
 
@@ -192,6 +192,7 @@ class SubscriberConfig:
     spikes: bool = key(flag, False)  # also alerted once per burst of its entities' stories
     languages: tuple[str, ...] | None = key(language_codes, None)
     query: Query | None = key(story_query, None)
+    changes: bool = key(flag, False)  # also alert when a story's page is edited or removed
 
     def recipient(self) -> Recipient:
         """The subscriber as the delivery layer sees it."""
@@ -199,4 +200,5 @@ class SubscriberConfig:
                          entities=self.entities, min_score=self.min_score, mode=self.mode,
                          schedule=self.schedule, timezone=self.timezone,
                          quiet_hours=self.quiet_hours, max_per_hour=self.max_per_hour,
-                         spikes=self.spikes, languages=self.languages, query=self.query)
+                         spikes=self.spikes, languages=self.languages, query=self.query,
+                         changes=self.changes)

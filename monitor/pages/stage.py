@@ -55,6 +55,10 @@ def page_step(rt: Runtime, stats: CycleStats) -> None:
             else:
                 _store_failure(s, item, page, reading, utcnow())
                 stats.pages_failed += 1
+    if rt.config.evidence.keep:  # the bytes just fetched are the story's evidence too
+        from monitor.evidence.run import keep_fetched
+
+        keep_fetched(rt, [(d.story_id, p) for d, p in zip(due, pages, strict=True) if p.ok])
     log.info("pages: %d read, %d not read", stats.pages_read, stats.pages_failed)
 
 

@@ -34,6 +34,7 @@ POLL_TICK_S = 1.0
 DELIVERY_TICK_S = 5.0
 RELOAD_TICK_S = 1.0
 IDLE_RECHECK_S = 60.0
+EVIDENCE_TICK_S = 60.0  # new stories' pages kept, due rechecks and Wayback captures
 SHUTDOWN_DEADLINE_S = 8.0
 
 
@@ -215,6 +216,19 @@ class Daemon:
         except Exception:  # noqa: BLE001 - the next fire time tries again
             log.exception("digest for %s failed", name)
 
+    def _evidence(self) -> None:
+        """Keep, recheck and archive the pages of stories with hits (``[evidence] keep``)."""
+        if self.stopping.is_set() or not self.rt.config.evidence.keep:
+            return
+        from monitor.evidence.run import evidence_pass
+
+        try:
+            evidence_pass(self.rt, stop=self.stopping.is_set)
+            self.failing.pop("evidence pass", None)
+        except Exception as exc:  # noqa: BLE001 - the next tick tries again
+            log.exception("evidence pass failed")
+            self._failed("evidence pass", exc)
+
     def _prune(self) -> None:
         """Retention of the config in force (a reload may turn it on or off)."""
         days = self.rt.config.retention_days
@@ -243,6 +257,8 @@ class Daemon:
         self.scheduler.add_job(self._check_reload, "interval", seconds=RELOAD_TICK_S,
                                id="reload", max_instances=1, **opts)
         self._schedule_digests()
+        self.scheduler.add_job(self._evidence, "interval", seconds=EVIDENCE_TICK_S,
+                               id="evidence", max_instances=1, **opts)
         self.scheduler.add_job(self._prune, "interval", hours=PRUNE_EVERY_H, id="prune",
                                next_run_time=utcnow() + PRUNE_DELAY, **opts)
         self.scheduler.start()

@@ -73,7 +73,8 @@ def test_an_unknown_table_is_refused_with_a_suggestion(tmp_path):
 def test_the_secret_keys_are_declared_in_the_schema():
     secret = {(t.name, name) for t in TABLES
               for name, key in declared_keys(t.schema).items() if key.secret}
-    assert secret == {("storage", "url"), ("subscribers", "notify"), ("http", "token")}
+    assert secret == {("storage", "url"), ("subscribers", "notify"), ("http", "token"),
+                      ("evidence", "wayback_key")}
 
 
 def test_secrets_are_the_expanded_values_of_secret_keys(tmp_path, monkeypatch):
