@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.text import clean_text
+from monitor.text import clean_text, collapse
 from storage.links import web_link
 
 MAX_KEY_BYTES = 1000  # longer GUIDs are hashed so the unique index stays within limits
@@ -25,6 +25,7 @@ class Entry:
     content: str
     published: datetime | None
     site: str | None = None  # the feed's site, shown instead of a link that was not http(s)
+    outlet: str | None = None  # who published it, as an aggregator names them (RSS <source>)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> s
 
 
 def make_entry(guid: str | None, link: str | None, title: str, summary: str, content: str,
-               published: datetime | None, site: str | None = None) -> Entry:
+               published: datetime | None, site: str | None = None,
+               outlet: str | None = None) -> Entry:
     """An Entry with its identity key.
 
     Only an http(s) link is kept; an entry whose link was another scheme's (``javascript:``,
@@ -60,4 +62,5 @@ def make_entry(guid: str | None, link: str | None, title: str, summary: str, con
     link = clean_text(link) if link else None
     web = web_link(link)
     return Entry(entry_key(guid, link, title, summary), guid, web, title, summary, content,
-                 published, site=site if link and web is None else None)
+                 published, site=site if link and web is None else None,
+                 outlet=collapse(clean_text(outlet)) or None if outlet else None)

@@ -219,8 +219,9 @@ def _entry(item, base: str, atom: bool) -> dict:
         name = _name(child.tag, child.prefix)
         if name in DISRUPTIVE:
             raise Unsupported(f"<{name}> in an entry")
-        if name == "source" and len(child):
-            raise Unsupported("<source> with elements")
+        if name == "source":
+            _source(entry, child, texts)
+            continue
         role = ROLES.get(name)
         if role in TEXT_ROLES:
             texts.element(child, name, role, 1)
@@ -248,6 +249,20 @@ def _entry(item, base: str, atom: bool) -> dict:
         else:
             entry[_DATE_KEYS[role]] = _parse_date(_text(child.text))
     return entry
+
+
+def _source(entry: dict, child, texts: _Texts) -> None:
+    """RSS 2.0 ``<source url="…">Outlet</source>`` as feedparser keeps it (the last one wins,
+    and it resets the title mark); an Atom source with elements is feedparser's."""
+    if len(child):
+        raise Unsupported("<source> with elements")
+    attrs = _attrs(child)
+    source = {"href": attrs["url"]} if "url" in attrs else {}
+    value = _text(child.text)
+    if value:
+        source["title"] = value
+    entry["source"] = source
+    texts.title_depth = -1
 
 
 def _link(entry: dict, child, attrs: dict[str, str], base: str) -> None:

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import feedparser.api
@@ -114,7 +114,22 @@ def _entry_from_feedparser(e, base_url: str, site: str | None) -> Entry:
     content = " ".join(html_to_text(c.get("value", "")) for c in e.get("content", []) or [])
     published = (_struct_to_dt(e.get("published_parsed")) or _struct_to_dt(e.get("updated_parsed"))
                  or _struct_to_dt(e.get("created_parsed")))
-    return make_entry(guid, link, title, summary, content, published, site)
+    return make_entry(guid, link, title, summary, content, published, site, _outlet(e))
+
+
+def _outlet(e) -> str | None:
+    """The publisher an aggregator names in the item's ``<source>`` (Google News, many
+    planets); its text, else the host of its URL."""
+    source = e.get("source")
+    if not isinstance(source, dict):
+        return None
+    name = str(source.get("title") or "").strip()
+    if not name and isinstance(source.get("href"), str):
+        try:
+            name = (urlsplit(source["href"].strip()).hostname or "").removeprefix("www.")
+        except ValueError:  # a malformed URL names no one; the entry stays
+            return None
+    return name or None
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None, *,
