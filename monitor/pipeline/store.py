@@ -31,6 +31,7 @@ from storage.stories import (
     insert_sources,
     insert_stories,
     known_entry_keys,
+    relink_stories,
     unstorable,
 )
 
@@ -153,7 +154,7 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
            now: datetime, backlog: _Backlog) -> StoreReport:
     """Stories, sources, hits, deliveries and fingerprints for entries unknown to their feed."""
     found = resolve(session, fresh, neardup)
-    report = StoreReport(near_duplicates=found.near_duplicates,
+    report = StoreReport(near_duplicates=found.near_duplicates + found.same_outlet,
                          feeds_with_new={n.feed.id for n in found.new})
     for feed, item, target in found.sources:
         report.new_sources += isinstance(target, int) or item is not target.item
@@ -161,8 +162,12 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
     _insert_stories(session, found.new, now)
     insert_sources(session, [
         {"story_id": t if isinstance(t, int) else t.stored_id, "feed_id": f.id,
-         "entry_key": p.entry.key, "link": p.entry.link or p.entry.site, "seen_at": now}
+         "entry_key": p.entry.key, "link": p.entry.link or p.entry.site, "seen_at": now,
+         "outlet": p.entry.outlet}
         for f, p, t in found.sources])
+    relink_stories(session, [
+        {"story_id": t if isinstance(t, int) else t.stored_id, "canonical_url": p.canonical,
+         "link": p.entry.link} for t, p in found.relinks])
     _insert_hits(session, found.new, recipients, report, now, backlog)
     session.flush()
     fresh_keys = [n for n in found.new if n.item.keys]
@@ -179,7 +184,8 @@ def _insert_stories(session: Session, new: list[NewStory[Prepared]], now: dateti
         {"canonical_url": n.item.canonical, "link": n.item.entry.link or n.item.entry.site,
          "title": n.item.entry.title[:2000], "summary": n.item.entry.summary[:10000],
          "published_at": published_or_found(n.item.entry.published, now),
-         "first_seen_at": now, "feed_id": n.feed.id} for n in new])
+         "first_seen_at": now, "feed_id": n.feed.id, "outlet": n.item.entry.outlet,
+         "outlet_host": (n.item.outlet_host or "")[:255] or None} for n in new])
     for n, sid in zip(new, ids, strict=True):
         n.id = sid
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.dedup.aggregators import unwrap, without_outlet
+from monitor.dedup.aggregators import host_of, unwrap, without_outlet
 from monitor.text import clean_text, collapse
 from storage.links import web_link
 
@@ -60,12 +60,15 @@ def make_entry(guid: str | None, link: str | None, title: str, summary: str, con
 
     Only an http(s) link is kept; an entry whose link was another scheme's (``javascript:``,
     ``data:``…) links to ``site``, its feed's site, instead (its key stays the same). A link an
-    aggregator wraps is stored as the publisher's (monitor.dedup.aggregators); the key is
-    the link as given, so an entry keeps its identity."""
+    aggregator wraps is stored as the publisher's (monitor.dedup.aggregators), named by its
+    domain when no outlet is given; the key is the link as given, so an entry keeps its
+    identity."""
     guid = clean_text(guid) if guid else guid
     link = clean_text(link) if link else None
     web = web_link(unwrap(link))
     outlet = collapse(clean_text(outlet)) or None if outlet else None
+    if outlet is None and web is not None and web != link:
+        outlet = host_of(web)  # all a wrapper gives (a Google Alert): the publisher's domain
     key = entry_key(guid, link, title, summary)
     title, summary = without_outlet(title, summary, outlet)
     return Entry(key, guid, web, title, summary, content, published,
