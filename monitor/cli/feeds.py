@@ -12,6 +12,7 @@ from monitor.cli.common import (
     Commands,
     config_path,
     distinct_urls,
+    duration_text,
     load_runtime,
     relative_time,
     short_url,
@@ -70,7 +71,8 @@ def _feed_record(f) -> dict:
             "entries_seen": f.entries_seen, "last_new_story_at": iso(f.last_new_story_at),
             "error_count": f.error_count,
             "fetch_url": f.fetch_url if f.fetch_url != f.url else None,
-            "kind": f.kind, "params": params_of(f)}
+            "kind": f.kind, "params": params_of(f), "interval_s": f.interval_s,
+            "interval_in_force_s": f.poll_interval_s or f.interval_s}
 
 
 def _feed_row(f, url: str, now: datetime) -> dict:
@@ -78,6 +80,7 @@ def _feed_row(f, url: str, now: datetime) -> dict:
     next_poll = ("never" if f.state == "disabled" else "due now" if f.next_poll_at <= now
                  else relative_time(f.next_poll_at, now))
     return {"name": f.name, "kind": f.kind, "url": url, "state": f.state,
+            "interval": duration_text(f.poll_interval_s or f.interval_s),
             "next poll": next_poll,
             "last poll": relative_time(f.last_polled_at, now),
             "last new story": relative_time(f.last_new_story_at, now),
@@ -108,8 +111,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if args.format == "json":
         write_records(records, [], "json")
         return 0
-    columns = ["name", "kind", "url", "state", "next poll", "last poll", "last new story",
-               "entries", "moved to", "last error"]
+    columns = ["name", "kind", "url", "state", "interval", "next poll", "last poll",
+               "last new story", "entries", "moved to", "last error"]
     write_records(records, columns, "table",
                   widths={"name": 24, "url": 60, "moved to": 60, "last error": 40})
     return 0

@@ -52,6 +52,7 @@ class StoreReport:
     skipped: int = 0  # entries that could not be stored (their feeds' other entries were)
     backlog: int = 0  # stories with hits not alerted: older than the backlog on a first poll
     sources_by_feed: Counter = field(default_factory=Counter)  # feed id -> source rows added
+    fresh_by_feed: Counter = field(default_factory=Counter)  # feed id -> entries new to it
     feeds_with_new: set[int] = field(default_factory=set)  # feeds that brought a new story
     fingerprints: list[Fingerprint] = field(default_factory=list)  # for the near-dup index
     matches: list[Match] = field(default_factory=list)  # for the metrics
@@ -99,6 +100,7 @@ def store_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Prepared]
     known = known_entry_keys(session, set(unique)) if unique else set()
     fresh = sorted((fp for pair, fp in unique.items() if pair not in known),
                    key=lambda fp: (fp[1].canonical or "", fp[1].entry.key, fp[0].id))
+    report.fresh_by_feed.update(feed.id for feed, _ in fresh)
     if not fresh:
         return report
     now = utcnow()
