@@ -1,4 +1,4 @@
-"""``monitor feeds``: each feed's health; ``feeds import-opml`` / ``export-opml``."""
+"""``monitor feeds``: each feed's health; ``feeds add``, ``import-opml`` / ``export-opml``."""
 
 from __future__ import annotations
 
@@ -21,13 +21,18 @@ from monitor.cli.common import (
 
 
 def register(commands: Commands) -> None:
-    """Add ``feeds [import-opml FILE | export-opml [--output FILE]] [--format F]``."""
-    feeds = commands.add("feeds", "show each feed's health, or import/export the feed list as "
-                                  "OPML", cmd_feeds)
-    feeds.add_argument("action", nargs="?", choices=["import-opml", "export-opml"],
+    """Add ``feeds [import-opml FILE | export-opml [--output FILE] | add URL [--name N]
+    [--yes]] [--format F]``."""
+    feeds = commands.add("feeds", "show each feed's health, add a feed, or import/export the "
+                                  "feed list as OPML", cmd_feeds)
+    feeds.add_argument("action", nargs="?", choices=["import-opml", "export-opml", "add"],
                        help="import-opml FILE: append its feeds to the config; "
-                            "export-opml: write the config's feeds as OPML")
-    feeds.add_argument("file", nargs="?", help="the OPML file to import")
+                            "export-opml: write the config's feeds as OPML; "
+                            "add URL: add a feed, or find the feeds of a web page")
+    feeds.add_argument("file", nargs="?", help="the OPML file to import; the URL to add")
+    feeds.add_argument("--name", help="add: the feed's name (default: its own title)")
+    feeds.add_argument("--yes", action="store_true",
+                       help="add: take the first feed found without asking")
     feeds.add_argument("--format", choices=["table", "json"], default="table")
     feeds.add_argument("--output", help="export-opml: write here instead of stdout")
 
@@ -92,6 +97,10 @@ def _feed_row(f, url: str, now: datetime) -> dict:
 def cmd_feeds(args: argparse.Namespace) -> int:
     """Every source's health (configured feeds first, in the config's order), or the OPML
     actions."""
+    if args.action == "add":
+        from monitor.cli.feeds_add import cmd_feeds_add
+
+        return cmd_feeds_add(args)
     if args.action:
         return cmd_feeds_opml(args)
     from storage.models import utcnow
