@@ -56,7 +56,7 @@ async def _get(session: aiohttp.ClientSession, url: str, fetcher: Fetcher
             if len(body) > fetcher.max_bytes:
                 return None
             return str(resp.url), body, {k.lower(): v for k, v in resp.headers.items()}
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+    except (TimeoutError, aiohttp.ClientError, ValueError):
         return None
 
 
@@ -112,7 +112,7 @@ async def _checked(session: aiohttp.ClientSession, links: list[tuple[str, str]],
                    fetcher: Fetcher) -> list[Candidate]:
     """The links that answer with a feed, titled by the page's link or else the feed."""
     answers = await asyncio.gather(*(_get(session, link, fetcher) for link, _ in links))
-    found = []
+    found: list[Candidate] = []
     for (link, title), got in zip(links, answers, strict=True):
         feed = _as_feed(*got) if got is not None else None
         if feed is not None and all(c.url != link for c in found):
