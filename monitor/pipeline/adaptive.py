@@ -26,6 +26,12 @@ class Bounds:
         return low, max(low, high)
 
 
+def longest_quiet(intervals: list[float], bounds: Bounds) -> float:
+    """How long the sources of ``intervals`` may all go unpolled once adaptive polling has
+    slowed every one to its highest bound (health checks allow this, plus grace)."""
+    return min(bounds.of(interval)[1] for interval in intervals)
+
+
 def next_interval(current: float | None, interval: float, new: int, total: int,
                   bounds: Bounds, first_poll: bool = False) -> float:
     """The interval to wait before the next poll, from this poll's ``new`` of ``total``

@@ -71,3 +71,26 @@ def test_a_busy_feed_is_polled_sooner_a_quiet_one_later_within_bounds(tmp_path, 
         assert _in_force(config) == expected
     table = run_cli("feeds", "--config", str(config))
     assert "interval" in table.stdout and "1 h 30 min" in table.stdout
+
+
+def test_health_allows_a_source_slowed_to_its_highest_bound(tmp_path):
+    from datetime import timedelta
+
+    from monitor.config import load_config
+    from monitor.service.health import check_health
+    from storage.db import connect
+    from storage.models import Feed, utcnow
+
+    db = connect(f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        with db.session() as s:
+            s.add(Feed(url="https://o.example/rss", name="o", interval_s=HOUR,
+                       poll_interval_s=4 * HOUR, last_polled_at=utcnow() - timedelta(hours=2)))
+        default = load_config(write_config(tmp_path, ["https://o.example/rss"]))
+        assert check_health(default, db)[0]  # interval × 4 may pass between polls
+        capped = load_config(write_config(tmp_path, ["https://o.example/rss"],
+                                          extra='max_interval = "1h"'))
+        healthy, reason = check_health(capped, db)
+        assert not healthy and "last poll was" in reason
+    finally:
+        db.dispose()
