@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from storage.links import web_link
@@ -38,6 +39,13 @@ WRAPPERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 # hosts whose links name no publisher and cannot be resolved offline
 OPAQUE_HOSTS = frozenset({"news.google.com", "t.co", "feedproxy.google.com", "apple.news",
                           "flip.it", "feedly.com"})
+
+
+# a cheap first look: only a link to one of these domains can be a wrapper
+_MAYBE = re.compile(
+    r"https?://(?:[^/?#]*\.)?(?:google\.com|bing\.com|facebook\.com|instagram\.com|"
+    r"linkedin\.com|youtube\.com|reddit\.com|slack-redir\.net|umblr\.com|duckduckgo\.com|"
+    r"outlook\.com|feedblitz\.com)(?::\d+)?(?:[/?#]|$)", re.IGNORECASE)
 
 
 def _host_matches(host: str, pattern: str) -> bool:
@@ -69,7 +77,7 @@ def _target(url: str) -> str | None:
 
 def unwrap(url: str | None) -> str | None:
     """The publisher's URL inside an aggregator's redirect link; ``url`` itself otherwise."""
-    if not url:
+    if not url or not _MAYBE.match(url):
         return url
     for _ in range(MAX_DEPTH):
         inner = _target(url)
