@@ -94,3 +94,11 @@ def test_health_allows_a_source_slowed_to_its_highest_bound(tmp_path):
         assert not healthy and "last poll was" in reason
     finally:
         db.dispose()
+
+
+def test_check_refuses_bounds_the_wrong_way_round(tmp_path):
+    config = write_config(tmp_path, [], extra='min_interval = "1h"\nmax_interval = "10m"')
+    done = run_cli("check", "--config", str(config))
+    assert done.returncode == 2
+    line = config.read_text(encoding="utf-8").splitlines().index('max_interval = "10m"') + 1
+    assert f"{config}:{line}: max_interval (10m) is below min_interval" in done.stdout + done.stderr
