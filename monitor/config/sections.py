@@ -113,6 +113,15 @@ def public_base_url(value: Any, spot: Spot) -> str | None:
     return url if url.endswith("/") else url + "/"
 
 
+def max_interval(value: Any, spot: Spot) -> float | None:
+    """Adaptive polling's upper bound, which may not be below ``min_interval``."""
+    seconds = duration(value, spot)
+    low = spot.row.get("min_interval")
+    if seconds is not None and low is not None and seconds < low:
+        raise Refused(f"max_interval ({value}) is below min_interval ({low:g} s)")
+    return seconds
+
+
 def feed_url(value: Any, spot: Spot) -> str | None:
     """A feed's URL, once per config; a bad or repeated one leaves the feed out."""
     url = string(value, spot)
@@ -164,6 +173,9 @@ class PollingConfig:
     lease: float | None = key(duration, None)  # how long a worker owns its feeds; None: derived
     # a feed's first poll stores older entries without alerting them; None: off
     backlog: float | None = key(duration_or_off, DEFAULT_BACKLOG)
+    # adaptive polling's bounds; None: each source's interval /4 and ×4
+    min_interval: float | None = key(duration, None)
+    max_interval: float | None = key(max_interval, None)
 
 
 @dataclass(frozen=True)

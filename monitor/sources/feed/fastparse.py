@@ -51,6 +51,9 @@ ROLES = {
 DISRUPTIVE = {"item", "entry", "channel", "feed", "rss", "image", "textinput", "svg", "math",
               "itunes_image", "itunes_link"}
 TEXT_TYPES = {"text/plain", "text/html"}
+# other elements the parser reads, kept as feedparser keeps them (Bing's outlet, the link a
+# FeedBurner feed wraps)
+PLAIN_EXTRAS = {"news_source", "feedburner_origlink"}
 _REF_LIKE = re.compile("&([A-Za-z0-9_]+);")
 _DATE_KEYS = {"published": "published_parsed", "updated": "updated_parsed",
               "created": "created_parsed"}
@@ -219,8 +222,14 @@ def _entry(item, base: str, atom: bool) -> dict:
         name = _name(child.tag, child.prefix)
         if name in DISRUPTIVE:
             raise Unsupported(f"<{name}> in an entry")
-        if name == "source" and len(child):
-            raise Unsupported("<source> with elements")
+        if name == "source":
+            _source(entry, child, texts)
+            continue
+        if name.lower() in PLAIN_EXTRAS:
+            if len(child):
+                raise Unsupported(f"markup inside <{name}>")
+            entry[name.lower()] = _text(child.text)
+            continue
         role = ROLES.get(name)
         if role in TEXT_ROLES:
             texts.element(child, name, role, 1)
@@ -248,6 +257,20 @@ def _entry(item, base: str, atom: bool) -> dict:
         else:
             entry[_DATE_KEYS[role]] = _parse_date(_text(child.text))
     return entry
+
+
+def _source(entry: dict, child, texts: _Texts) -> None:
+    """RSS 2.0 ``<source url="…">Outlet</source>`` as feedparser keeps it (the last one wins,
+    and it resets the title mark); an Atom source with elements is feedparser's."""
+    if len(child):
+        raise Unsupported("<source> with elements")
+    attrs = _attrs(child)
+    source = {"href": attrs["url"]} if "url" in attrs else {}
+    value = _text(child.text)
+    if value:
+        source["title"] = value
+    entry["source"] = source
+    texts.title_depth = -1
 
 
 def _link(entry: dict, child, attrs: dict[str, str], base: str) -> None:

@@ -107,7 +107,7 @@ def record_entry(key: str, link: str, title: str, summary: str, published: datet
     """A record as an entry: its own identity ``key``, and its facts for the records table."""
     entry = make_entry(key, link, title, summary, "", published)
     return Entry(entry.key, entry.guid, entry.link, entry.title, entry.summary, entry.content,
-                 entry.published, entry.site, dict(facts))
+                 entry.published, entry.site, record=dict(facts))
 
 
 def facts_line(parts: Mapping[str, str]) -> str:

@@ -16,7 +16,8 @@ URL = "https://feeds.example/news/feed.xml"
 
 
 def stories(parsed) -> tuple:
-    return parsed.title, [(e.key, e.guid, e.link, e.title, e.summary, e.content, e.published)
+    return parsed.title, [(e.key, e.guid, e.link, e.title, e.summary, e.content, e.published,
+                                  e.outlet, e.outlet_site)
                           for e in parsed.entries]
 
 
@@ -156,3 +157,28 @@ def test_html_to_text_quick_route_agrees_with_the_html_parser(fragment):
         assert quick is None
     if fragment.startswith("<p>One"):
         assert quick == "One two three & four"
+
+
+def test_rss_source_names_the_outlet_on_both_paths():
+    body = _rss(
+        "<item><title>Raid in town - The Outlet</title>"
+        "<link>https://news.google.com/rss/articles/CBMiX?oc=5</link>"
+        "<guid isPermaLink='false'>CBMiX</guid>"
+        "<source url='https://www.outlet.example'> The  Outlet </source></item>"
+        "<item><title>First</title><source url='https://www.bare.example/'></source>"
+        "<title>Second</title><guid>g2</guid></item>"
+        "<item><title>No source</title><guid>g3</guid></item>")
+    fast = parse_feed(body, URL)
+    assert fast.fast
+    assert stories(fast) == stories(parse_feed(body, URL, fast=False))
+    assert [e.outlet for e in fast.entries] == ["The Outlet", "bare.example", None]
+    assert fast.entries[1].title == "Second"  # a <source> resets feedparser's title mark
+
+
+def test_atom_source_with_elements_is_feedparsers():
+    body = (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>P</title>'
+            b"<entry><id>urn:1</id><title>T</title><source><id>urn:s</id>"
+            b"<title>Origin Blog</title></source></entry></feed>")
+    parsed = parse_feed(body, URL)
+    assert not parsed.fast
+    assert parsed.entries[0].outlet == "Origin Blog"
