@@ -9,6 +9,7 @@ from typing import Any
 
 from monitor.config.problems import InvalidFiles, Problem, read_toml
 from monitor.config.schema import ConfigReader, Table
+from monitor.config.search import SearchConfig
 from monitor.config.sections import (
     Config,
     DeliveryConfig,
@@ -31,7 +32,9 @@ DELIVERY = Table("delivery", DeliveryConfig)
 FEEDS = Table("feeds", FeedConfig, noun="feed", array_hint=" ([[feeds]])")
 SUBSCRIBERS = Table("subscribers", SubscriberConfig, noun="subscriber")
 HTTP = Table("http", HttpConfig)
-TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP)  # in reading order
+SEARCH = Table("search", SearchConfig, noun="search", array_hint=" ([[search]])")
+# in reading order
+TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP, SEARCH)
 
 Names = Callable[[Path], set[str] | None]  # the names defined in a watchlists folder, or None
 
@@ -65,6 +68,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
     feeds = FEEDS.read_all(reader, raw, defaults={"interval": polling.interval})
     subscribers = [s.recipient() for s in SUBSCRIBERS.read_all(reader, raw)]
     http = HTTP.read(reader, raw)
+    searches = SEARCH.read_all(reader, raw)
     return Config(
         path=reader.path,
         storage_url=resolve_storage_url(storage.url, reader.base),
@@ -77,6 +81,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
         warnings=tuple(reader.warnings),
         retention_days=storage.retention_days,
         secret_values=tuple(reader.secrets),
+        searches=tuple(searches),
     )
 
 

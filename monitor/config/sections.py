@@ -21,6 +21,7 @@ from monitor.config.schema import (
     string,
     verbatim,
 )
+from monitor.config.search import SearchConfig
 from monitor.sources.feed.urls import feed_url_problem
 from notifiers.channels import DEFAULT_TIMEOUT, Recipient
 
@@ -200,6 +201,7 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     retention_days: int | None = None
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # of the keys declared secret
+    searches: tuple[SearchConfig, ...] = ()  # [[search]]: search sources made from watchlists
 
     def secrets(self) -> list[str]:
         """Every value of a key the schema declares secret (notify URLs, the HTTP token, the

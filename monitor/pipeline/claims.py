@@ -14,6 +14,8 @@ from monitor.pipeline.fetch import FetchRequest
 from monitor.service.runtime import Runtime
 from monitor.sources import UnknownKind, source_kind
 from monitor.sources.base import SourceRecord
+from monitor.sources.search.configured import search_sources
+from monitor.sources.search.kinds import SEARCH_KINDS
 from monitor.text import error_line
 from storage import Feed
 from storage.models import utcnow
@@ -51,14 +53,15 @@ class Claims:
 
     Small batches let several workers share a short list; ``outstanding`` holds the sources
     claimed and not yet stored, whose leases a shutdown gives back. Feeds no longer in this
-    config are put off by their interval instead of fetched, and not claimed again; sources of
-    other kinds are polled while they are stored (no config section names them yet)."""
+    config are put off by their interval instead of fetched, and not claimed again, and so are
+    search sources no longer in it; sources of other kinds are polled while they are stored."""
 
     def __init__(self, rt: Runtime, force: bool, stop: threading.Event | None) -> None:
         self.rt, self.force, self.stop = rt, force, stop
         self.started = time.monotonic()
         self.cycle_start = utcnow()
         self.configured = {f.url for f in rt.config.feeds}
+        self.searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists)}
         self.skipped: set[int] = set()
         self.outstanding: set[int] = set()
 
@@ -96,6 +99,8 @@ class Claims:
         """The source's request, or None if it is not to be polled (not configured, or of a
         kind this version does not know)."""
         if feed.kind == FEED_KIND and feed.url not in self.configured:
+            return None
+        if feed.kind in SEARCH_KINDS and feed.url not in self.searched:
             return None
         try:
             return fetch_request(feed)

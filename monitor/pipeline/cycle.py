@@ -23,7 +23,8 @@ from monitor.pipeline.stats import CycleStats
 from monitor.pipeline.storequeue import StoreQueue
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
-from storage.sources import sync_feeds
+from monitor.sources.search.configured import search_sources
+from storage.sources import sync_feeds, sync_sources
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ def poll_cycle(rt: Runtime, force: bool = False,
     stats = CycleStats()
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
+        sync_sources(s, search_sources(rt.config.searches, rt.watchlists))
     claims = Claims(rt, force, stop)
     neardup = load_recent(rt.db, claims.cycle_start)
     first = claims.next()

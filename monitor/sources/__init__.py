@@ -45,3 +45,6 @@ def kind_modules() -> list[str]:
 
 
 register("feed", "monitor.sources.feed.kind:FEED")
+register("google-news", "monitor.sources.search.kinds:GOOGLE_NEWS")
+register("bing-news", "monitor.sources.search.kinds:BING_NEWS")
+register("gdelt", "monitor.sources.search.kinds:GDELT")
