@@ -26,7 +26,7 @@ def provider_name(value: Any, spot: Spot) -> str | None:
 
 def search_watchlists(value: Any, spot: Spot) -> tuple[str, ...]:
     """The watchlists searched for, each one known; absent: every watchlist."""
-    if value is None:
+    if value is None or value == ():  # absent: the default
         return ()
     if not isinstance(value, list) or not value or not all(
             isinstance(v, str) and v for v in value):
@@ -41,6 +41,8 @@ def search_watchlists(value: Any, spot: Spot) -> tuple[str, ...]:
 
 def editions(value: Any, spot: Spot) -> tuple[str, ...]:
     """language-COUNTRY codes, e.g. "en-US", "es-US"."""
+    if isinstance(value, tuple):  # absent: the default
+        return value
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise Refused('editions must be a non-empty list like ["en-US", "es-US"]')
     for edition in value:

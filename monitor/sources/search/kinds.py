@@ -48,11 +48,12 @@ class BingNews(SearchSource):
 
 class Gdelt(SearchSource):
     """GDELT DOC 2.0: at most one request every 5 s from this process, all queries together
-    (GDELT's published limit)."""
+    (GDELT's published limit), started 5.5 s apart so network jitter never brings two
+    arrivals closer than 5 s."""
 
     name = "gdelt"
     provider = PROVIDERS[name]
-    politeness = Politeness(per_host=1, min_interval=5.0, group=name)
+    politeness = Politeness(per_host=1, min_interval=5.5, group=name)
     accept = "application/json"
 
     def parse(self, pages: Sequence[Response], params: Mapping[str, Any]) -> Parsed:
