@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Collection
 
 from monitor.config import PollingConfig
@@ -19,13 +20,14 @@ from monitor.sources.search.kinds import SEARCH_KINDS
 from monitor.text import error_line
 from storage import Feed
 from storage.models import utcnow
-from storage.sources import FEED_KIND, claim_feeds, params_of, put_off, release_leases
+from storage.sources import FEED_KIND, claim_feeds, params_of, put_off, release, release_leases
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # sources per claim: small, so several workers share even a short list
 CLAIM_BELOW = 150  # claim the next batch when fewer claimed sources than this are unstored
 CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
+PACED_BUDGET_S = 30.0  # a paced provider's (GDELT's) requests of one cycle span at most this
 
 
 def lease_seconds(polling: PollingConfig) -> float:
@@ -64,6 +66,7 @@ class Claims:
         self.searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists)}
         self.skipped: set[int] = set()
         self.outstanding: set[int] = set()
+        self.paced: Counter[str] = Counter()
 
     def next(self) -> list[FetchRequest] | None:
         """The next batch to fetch; None when nothing is due, the budget is spent or a stop
@@ -88,12 +91,26 @@ class Claims:
             requests = []
             for f in feeds:
                 request = self._request(f)
-                if request is not None:
+                if request is not None and self._over_pace(request):
+                    release(f, rt.worker)  # still due: the next cycle takes it
+                    self.skipped.add(f.id)
+                elif request is not None:
                     requests.append(request)
                 else:
                     put_off(f, rt.worker, now)
                     self.skipped.add(f.id)
             return len(feeds), requests
+
+    def _over_pace(self, request: FetchRequest) -> bool:
+        """Whether a paced provider already has PACED_BUDGET_S of requests in this cycle:
+        waiting for GDELT's 5 s slots would hold every other source's alerts back, so the
+        rest wait for the next cycle, which starts at once (``force``: poll-once takes all)."""
+        politeness = request.kind.politeness
+        if self.force or not politeness.group or politeness.min_interval <= 0:
+            return False
+        self.paced[politeness.group] += 1
+        return self.paced[politeness.group] > max(
+            1, int(PACED_BUDGET_S // politeness.min_interval))
 
     def _request(self, feed: Feed) -> FetchRequest | None:
         """The source's request, or None if it is not to be polled (not configured, or of a

@@ -41,22 +41,31 @@ class Story:
 
 
 def matches(query: str, text: str) -> bool:
-    """A crude engine: each top-level term or (OR group) must occur, case ignored; a -term
-    must not; operators like sourcelang: are ignored."""
-    text, groups, current = text.lower(), [], None
+    """A crude engine: each top-level term or (OR group) must occur, case ignored (a bare
+    ``a OR b`` is one group, as Google and Bing read it); a -term must not; operators like
+    sourcelang: are ignored."""
+    text, groups, current, join = text.lower(), [], None, False
     for token in _TOKEN.findall(query):
         if token == "(":
             current = []
         elif token == ")":
-            groups.append(current or [])
-            current = None
-        elif token != "OR" and ":" not in token:
+            if join and groups:
+                groups[-1] = groups[-1] + (current or [])
+            else:
+                groups.append(current or [])
+            current, join = None, False
+        elif token == "OR":
+            join = current is None
+        elif ":" not in token:
             term = token.lstrip("-").strip('"').lower()
             if token.startswith("-"):
                 if term in text:
                     return False
             elif current is not None:
                 current.append(term)
+            elif join and groups:
+                groups[-1].append(term)
+                join = False
             else:
                 groups.append([term])
     return all(any(t in text for t in g) for g in groups)

@@ -18,8 +18,9 @@ from monitor.pipeline.fetch import FetchRequest, ProviderGate
 from monitor.service.runtime import Runtime, load_runtime
 from monitor.sources.base import SourceRecord
 from monitor.sources.search.kinds import BING_NEWS, GDELT, GOOGLE_NEWS
-from storage import Feed, Hit, Story
+from storage import Feed, Hit, Story, connect
 from tests.support.helpers import run_cli
+from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.search_providers import SearchProviders
 from tests.support.search_providers import Story as Result
 
@@ -52,14 +53,14 @@ def engines() -> Iterator[SearchProviders]:
 
 
 def write_search_config(tmp: Path, searches: str, watchlists: dict[str, str] | None = None,
-                        subscribers: str = "") -> Path:
+                        subscribers: str = "", storage_url: str | None = None) -> Path:
     folder = tmp / "watchlists"
     folder.mkdir(exist_ok=True)
     for name, text in (watchlists or {"ice": ICE_LITE}).items():
         (folder / f"{name}.toml").write_text(text, encoding="utf-8")
     path = tmp / "config.toml"
     path.write_text(f"""[storage]
-url = "sqlite:///{tmp / 'monitor.db'}"
+url = "{storage_url or f'sqlite:///{tmp / "monitor.db"}'}"
 [watchlists]
 dir = "{folder}"
 [polling]
@@ -80,12 +81,13 @@ def runtime(path: Path) -> Runtime:
 
 
 def test_each_provider_is_asked_as_documented_and_every_result_goes_through_our_matcher(
-        tmp_path, engines):
+        tmp_path, engines, any_url):  # noqa: F811
+    connect(any_url).dispose()  # creates the schema (PostgreSQL waits for an upgrade)
     engines.stories += [TRUE, TRAP]
     searches = "".join(search_table(p, engines.base, 'editions = ["en-US", "es-US"]')
                        for p in ("google-news", "bing-news"))
     searches += search_table("gdelt", engines.base)
-    rt = runtime(write_search_config(tmp_path, searches))
+    rt = runtime(write_search_config(tmp_path, searches, storage_url=any_url))
     try:
         stats = poll_cycle(rt, force=True)
         assert stats.feeds_failed == 0
@@ -209,13 +211,16 @@ def test_pacing_is_held_by_the_process_not_by_one_cycle(engines):
     assert second - first >= 5.0
 
 
-def test_search_sources_no_longer_configured_are_not_polled(tmp_path, engines):
-    path = write_search_config(tmp_path, search_table("google-news", engines.base))
+def test_search_sources_no_longer_configured_are_not_polled(tmp_path, engines,
+                                                           any_url):  # noqa: F811
+    connect(any_url).dispose()
+    path = write_search_config(tmp_path, search_table("google-news", engines.base),
+                               storage_url=any_url)
     rt = runtime(path)
     poll_cycle(rt, force=True)
     rt.close()
     assert len(engines.of("google-news")) == 2
-    write_search_config(tmp_path, search_table("bing-news", engines.base))
+    write_search_config(tmp_path, search_table("bing-news", engines.base), storage_url=any_url)
     rt = runtime(path)
     try:
         poll_cycle(rt, force=True)
@@ -260,3 +265,24 @@ watchlists = ["ICE"]
                           (line_of("base_url"), "base_url must be an http:// or https:// URL"),
                           (line_of("[[search]]", second), "search is missing 'provider'")):
         assert f"config.toml:{line}: {message}" in text, (line, message, text)
+
+
+def test_a_cycle_takes_only_its_budget_of_gdelt_and_leaves_the_rest_due(tmp_path, engines,
+                                                                        monkeypatch):
+    from monitor.pipeline import claims
+    monkeypatch.setattr(claims, "PACED_BUDGET_S", 5.5)  # one GDELT request per cycle
+    two = {k: FIVE[k] for k in ("w0", "w1")}
+    searches = search_table("gdelt", engines.base) + search_table("google-news", engines.base)
+    rt = runtime(write_search_config(tmp_path, searches, two))
+    try:
+        first = poll_cycle(rt)
+        assert (len(engines.of("gdelt")), len(engines.of("google-news"))) == (1, 2)
+        assert first.feeds_polled == 3  # the other GDELT source was not held up waiting
+        with rt.db.session() as s:
+            due = [f for f in s.scalars(select(Feed).where(Feed.kind == "gdelt"))
+                   if f.last_polled_at is None]
+            assert len(due) == 1 and due[0].lease_owner is None  # still due, not leased
+        poll_cycle(rt)  # the next cycle takes it
+        assert (len(engines.of("gdelt")), len(engines.of("google-news"))) == (2, 2)
+    finally:
+        rt.close()
