@@ -52,8 +52,11 @@ def _bare(text: str) -> str:
 
 
 def _sources(story: Story) -> tuple[str, tuple[str, ...]]:
-    names = [s.feed.name for s in story.sources if s.feed is not None]
-    source = story.feed.name if story.feed is not None else (names[0] if names else "")
+    """The outlet that published the story (as an aggregator names it, else its feed) and
+    the other outlets that carried it."""
+    names = [s.outlet or s.feed.name for s in story.sources if s.feed is not None]
+    source = story.outlet or (story.feed.name if story.feed is not None
+                              else (names[0] if names else ""))
     return source, tuple(dict.fromkeys(n for n in names if n != source))
 
 

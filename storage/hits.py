@@ -90,16 +90,18 @@ class HitRow:
 
 def story_sources(session: Session, story_ids: Iterable[int]
                   ) -> dict[int, tuple[tuple[str, str | None], ...]]:
-    """Every outlet each story was seen in (one per feed), in the order they were seen."""
+    """Every outlet each story was seen in (one per feed), in the order they were seen: the
+    publisher an aggregator named, else the feed."""
     found: dict[int, dict[int, tuple[str, str | None]]] = {}
     ids = sorted(set(story_ids))
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(StorySource.story_id, StorySource.feed_id, Feed.name, StorySource.link)
+            select(StorySource.story_id, StorySource.feed_id, Feed.name, StorySource.link,
+                   StorySource.outlet)
             .join(Feed, StorySource.feed_id == Feed.id)
             .where(StorySource.story_id.in_(ids[start:start + 500])).order_by(StorySource.id))
-        for story_id, feed_id, name, link in rows:
-            found.setdefault(story_id, {}).setdefault(feed_id, (name or "", link))
+        for story_id, feed_id, name, link, outlet in rows:
+            found.setdefault(story_id, {}).setdefault(feed_id, (outlet or name or "", link))
     return {story_id: tuple(feeds.values()) for story_id, feeds in found.items()}
 
 
@@ -121,6 +123,7 @@ def list_hits(session: Session, watchlist: str | None = None, entity: str | None
     sources = story_sources(session, (s.id for _, s, _ in rows))
     return [HitRow(id=h.id, created_at=h.created_at, watchlist=h.watchlist, entity=h.entity,
                    matched=h.matched, field=h.field, score=h.score, title=s.title, link=s.link,
-                   source=feed_name or "", context=h.context, published_at=s.published_at,
+                   source=s.outlet or feed_name or "", context=h.context,
+                   published_at=s.published_at,
                    sources=sources.get(s.id, ()))
             for h, s, feed_name in rows]

@@ -73,12 +73,15 @@ class Feed(Base):
     # Lease: the worker polling this feed right now, until when (see storage.sources).
     lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Adaptive polling's interval in force (None: the configured interval_s).
+    poll_interval_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Story(Base):
     """One story, stored once however many feeds carry it."""
 
     __tablename__ = "stories"
+    __table_args__ = (Index("ix_stories_outlet_host", "outlet_host", "first_seen_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     canonical_url: Mapped[str | None] = mapped_column(Text, unique=True, nullable=True)
@@ -88,6 +91,9 @@ class Story(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
+    # The publisher as an aggregator names it (None: the feed is the outlet), and its host.
+    outlet: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outlet_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     feed: Mapped[Feed | None] = relationship()
     sources: Mapped[list[StorySource]] = relationship(
@@ -108,6 +114,7 @@ class StorySource(Base):
     entry_key: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(Text, nullable=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outlet: Mapped[str | None] = mapped_column(Text, nullable=True)  # as the aggregator names it
 
     story: Mapped[Story] = relationship(back_populates="sources")
     feed: Mapped[Feed] = relationship()

@@ -108,7 +108,7 @@ def recent_story_hits(session: Session, watchlist: str, limit: int) -> list[Stor
         .outerjoin(Feed, Story.feed_id == Feed.id)
         .order_by(newest.c.found.desc(), Story.id.desc()))
     stories = {story.id: StoryHits(story.id, story.title, story.link, story.summary,
-                                   feed_name or "", story.published_at, found)
+                                   story.outlet or feed_name or "", story.published_at, found)
                for story, found, feed_name in rows}
     if stories:
         for hit in session.scalars(select(Hit).where(Hit.watchlist == watchlist,

@@ -84,7 +84,7 @@ def sync_feeds(session: Session, feeds: Sequence[FeedSpec]) -> list[Feed]:
         row = existing[fc.url]
         if row.interval_s != fc.interval:
             row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=fc.interval))
-            row.interval_s = fc.interval
+            row.interval_s, row.poll_interval_s = fc.interval, None  # adapts afresh
         if fc.name and row.name != fc.name:
             row.name = fc.name
         rows.append(row)
@@ -213,8 +213,9 @@ def adopt_title(feed: Feed, configured: FeedSpec | None, title: str) -> None:
 
 
 def record_fetch(feed: Feed, result: PollOutcome, parse_error: str | None, now: datetime,
-                 worker: str | None = None) -> None:
-    """Update the source's validators, health and next poll time; end ``worker``'s lease."""
+                 worker: str | None = None, interval: float | None = None) -> None:
+    """Update the source's validators, health and next poll time; end ``worker``'s lease.
+    ``interval``: adaptive polling's interval in force after a good poll (None: configured)."""
     if worker is not None:
         release(feed, worker)
     feed.last_polled_at = now
@@ -233,8 +234,11 @@ def record_fetch(feed: Feed, result: PollOutcome, parse_error: str | None, now: 
     if result.status == 200:
         feed.etag = result.headers.get("etag")
         feed.last_modified = result.headers.get("last-modified")
-    jitter = random.uniform(0, min(30.0, feed.interval_s * 0.05))
-    feed.next_poll_at = now + timedelta(seconds=feed.interval_s + jitter)
+    if interval is not None:
+        feed.poll_interval_s = interval
+    wait = feed.poll_interval_s or feed.interval_s
+    jitter = random.uniform(0, min(30.0, wait * 0.05))
+    feed.next_poll_at = now + timedelta(seconds=wait + jitter)
 
 
 def feeds_by_id(session: Session, ids: Collection[int]) -> dict[int, Feed]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.exc import IntegrityError as IntegrityError  # re-exported: a lost insert race
 from sqlalchemy.exc import OperationalError as OperationalError  # re-exported: deadlock, lock
@@ -77,6 +77,35 @@ def stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
                                .where(Story.canonical_url.in_(chunk)))
         found.update((url, sid) for url, sid in rows if url is not None)
     return found
+
+
+def outlet_stories(session: Session, hosts: list[str], aggregated_hosts: list[str],
+                   opaque_prefixes: Sequence[str], since: datetime
+                   ) -> list[tuple[int, str, str, str | None]]:
+    """(id, outlet host, title, canonical link) of stories first seen since ``since``: every
+    story of ``hosts``, and those of ``aggregated_hosts`` stored under an aggregator's link
+    (one of ``opaque_prefixes``)."""
+    found: dict[int, tuple[int, str, str, str | None]] = {}
+    cols = (Story.id, Story.outlet_host, Story.title, Story.canonical_url)
+    recent = Story.first_seen_at >= since
+    for chunk in chunks(sorted(set(hosts))):
+        for row in session.execute(select(*cols).where(Story.outlet_host.in_(chunk), recent)):
+            found[row[0]] = tuple(row)  # type: ignore[assignment]
+    opaque = or_(*(Story.canonical_url.startswith(p, autoescape=True) for p in opaque_prefixes))
+    for chunk in chunks(sorted(set(aggregated_hosts))):
+        for row in session.execute(select(*cols).where(Story.outlet_host.in_(chunk), recent,
+                                                       opaque)):
+            found[row[0]] = tuple(row)  # type: ignore[assignment]
+    return list(found.values())
+
+
+def relink_stories(session: Session, rows: list[dict]) -> None:
+    """Stories stored under an aggregator's link move to the publisher's (story_id,
+    canonical_url, link) once the outlet's own copy is seen."""
+    table = table_of(Story)
+    for row in rows:
+        session.execute(update(table).where(table.c.id == row["story_id"]).values(
+            canonical_url=row["canonical_url"], link=row["link"]))
 
 
 def story_texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str]]:

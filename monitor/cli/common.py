@@ -182,6 +182,15 @@ def _span(seconds: float) -> str:
     return f"{round(seconds / 86400)} d"
 
 
+def duration_text(seconds: float) -> str:
+    """An interval for a table a person reads, exact to the minute ("15 min", "1 h 30 min")."""
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return _span(seconds)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
 def relative_time(when: datetime | None, now: datetime) -> str:
     """"in 4 min" or "2 h ago" for a table a person reads; "" when there is no time."""
     if when is None:

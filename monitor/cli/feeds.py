@@ -1,4 +1,4 @@
-"""``monitor feeds``: each feed's health; ``feeds import-opml`` / ``export-opml``."""
+"""``monitor feeds``: each feed's health; ``feeds add``, ``import-opml`` / ``export-opml``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from monitor.cli.common import (
     Commands,
     config_path,
     distinct_urls,
+    duration_text,
     load_runtime,
     relative_time,
     short_url,
@@ -20,13 +21,18 @@ from monitor.cli.common import (
 
 
 def register(commands: Commands) -> None:
-    """Add ``feeds [import-opml FILE | export-opml [--output FILE]] [--format F]``."""
-    feeds = commands.add("feeds", "show each feed's health, or import/export the feed list as "
-                                  "OPML", cmd_feeds)
-    feeds.add_argument("action", nargs="?", choices=["import-opml", "export-opml"],
+    """Add ``feeds [import-opml FILE | export-opml [--output FILE] | add URL [--name N]
+    [--yes]] [--format F]``."""
+    feeds = commands.add("feeds", "show each feed's health, add a feed, or import/export the "
+                                  "feed list as OPML", cmd_feeds)
+    feeds.add_argument("action", nargs="?", choices=["import-opml", "export-opml", "add"],
                        help="import-opml FILE: append its feeds to the config; "
-                            "export-opml: write the config's feeds as OPML")
-    feeds.add_argument("file", nargs="?", help="the OPML file to import")
+                            "export-opml: write the config's feeds as OPML; "
+                            "add URL: add a feed, or find the feeds of a web page")
+    feeds.add_argument("file", nargs="?", help="the OPML file to import; the URL to add")
+    feeds.add_argument("--name", help="add: the feed's name (default: its own title)")
+    feeds.add_argument("--yes", action="store_true",
+                       help="add: take the first feed found without asking")
     feeds.add_argument("--format", choices=["table", "json"], default="table")
     feeds.add_argument("--output", help="export-opml: write here instead of stdout")
 
@@ -70,7 +76,8 @@ def _feed_record(f) -> dict:
             "entries_seen": f.entries_seen, "last_new_story_at": iso(f.last_new_story_at),
             "error_count": f.error_count,
             "fetch_url": f.fetch_url if f.fetch_url != f.url else None,
-            "kind": f.kind, "params": params_of(f)}
+            "kind": f.kind, "params": params_of(f), "interval_s": f.interval_s,
+            "interval_in_force_s": f.poll_interval_s or f.interval_s}
 
 
 def _feed_row(f, url: str, now: datetime) -> dict:
@@ -78,6 +85,7 @@ def _feed_row(f, url: str, now: datetime) -> dict:
     next_poll = ("never" if f.state == "disabled" else "due now" if f.next_poll_at <= now
                  else relative_time(f.next_poll_at, now))
     return {"name": f.name, "kind": f.kind, "url": url, "state": f.state,
+            "interval": duration_text(f.poll_interval_s or f.interval_s),
             "next poll": next_poll,
             "last poll": relative_time(f.last_polled_at, now),
             "last new story": relative_time(f.last_new_story_at, now),
@@ -107,6 +115,10 @@ def _shown_url(f) -> str:
 def cmd_feeds(args: argparse.Namespace) -> int:
     """Every source's health (configured feeds first, in the config's order), or the OPML
     actions."""
+    if args.action == "add":
+        from monitor.cli.feeds_add import cmd_feeds_add
+
+        return cmd_feeds_add(args)
     if args.action:
         return cmd_feeds_opml(args)
     from storage.models import utcnow
@@ -126,8 +138,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if args.format == "json":
         write_records(records, [], "json")
         return 0
-    columns = ["name", "kind", "url", "state", "next poll", "last poll", "last new story",
-               "entries", "moved to", "last error"]
+    columns = ["name", "kind", "url", "state", "interval", "next poll", "last poll",
+               "last new story", "entries", "moved to", "last error"]
     write_records(records, columns, "table",
                   widths={"name": 24, "url": 60, "moved to": 60, "last error": 40})
     return 0

@@ -57,9 +57,10 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def append_feeds(config_path: Path, feeds: Iterable[OpmlFeed],
-                 existing: Iterable[str]) -> list[OpmlFeed]:
-    """Append the feeds whose URL the config lacks; returns those added."""
+def append_feeds(config_path: Path, feeds: Iterable[OpmlFeed], existing: Iterable[str],
+                 note: str = "Imported from OPML") -> list[OpmlFeed]:
+    """Append the feeds whose URL the config lacks, after a ``# note`` line; returns those
+    added."""
     known = set(existing)
     new = [f for f in feeds if f.url not in known]
     if not new:
@@ -72,7 +73,7 @@ def append_feeds(config_path: Path, feeds: Iterable[OpmlFeed],
             block += f"name = {_toml_string(feed.title)}\n"
         blocks.append(block)
     sep = "" if text.endswith("\n") or not text else "\n"
-    updated = text + sep + "\n# Imported from OPML\n" + "\n".join(blocks)
+    updated = text + sep + f"\n# {note}\n" + "\n".join(blocks)
     tomllib.loads(updated)
     fd, tmp = tempfile.mkstemp(dir=config_path.parent, prefix=".config-", suffix=".toml")
     try:

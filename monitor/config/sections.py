@@ -157,6 +157,9 @@ class PollingConfig:
     lease: float | None = key(duration, None)  # how long a worker owns its feeds; None: derived
     # a feed's first poll stores older entries without alerting them; None: off
     backlog: float | None = key(duration_or_off, DEFAULT_BACKLOG)
+    # adaptive polling's bounds; None: each source's interval /4 and ×4
+    min_interval: float | None = key(duration, None)
+    max_interval: float | None = key(duration, None)
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,23 @@
 """The dedup stage: which story each new entry belongs to, inside the storing transaction.
 
 An entry joins a stored (or this batch's) story with the same canonical link, else, given
-the recent index, a story it nearly duplicates; otherwise it is a new story.
+the recent index, a story it nearly duplicates, else the other copy of its outlet's story
+(an aggregator's opaque link on one side, monitor.dedup.outlets); otherwise it is a new story.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Generic, Protocol, TypeVar
 
 from monitor.dedup.neardup import NearDupIndex
+from monitor.dedup.outlets import OPAQUE_PREFIXES, WINDOW_S, OutletIndex, stored_index
 from monitor.dedup.recent import texts_in
 from storage import Feed
-from storage.stories import Session, stories_by_url, story_feeds
+from storage.models import utcnow
+from storage.stories import Session, outlet_stories, stories_by_url, story_feeds
 
 
 class Candidate(Protocol):
@@ -30,6 +34,12 @@ class Candidate(Protocol):
 
     @property
     def title(self) -> str: ...
+
+    @property
+    def opaque(self) -> bool: ...
+
+    @property
+    def outlet_host(self) -> str | None: ...
 
 
 C = TypeVar("C", bound=Candidate)
@@ -59,6 +69,8 @@ class Resolved(Generic[C]):
     new: list[NewStory[C]] = field(default_factory=list)
     sources: list[tuple[Feed, C, int | NewStory[C]]] = field(default_factory=list)
     near_duplicates: int = 0
+    same_outlet: int = 0  # entries joined to the other copy of their outlet's story
+    relinks: list[tuple[int | NewStory[C], C]] = field(default_factory=list)  # opaque → own
 
 
 def resolve(session: Session, fresh: Sequence[tuple[Feed, C]],
@@ -67,9 +79,10 @@ def resolve(session: Session, fresh: Sequence[tuple[Feed, C]],
     rows to record; new stories are created in ``fresh``'s order."""
     found: Resolved[C] = Resolved()
     by_url = stories_by_url(session, sorted({p.canonical for _, p in fresh if p.canonical}))
-    pending: dict[str, NewStory[C]] = {}
+    pending: dict[str, int | NewStory[C]] = {}
     staged = NearDupIndex()  # this batch's new stories: found.new[-id - 1]
     load = texts_in(session)
+    outlets = _outlet_index(session, fresh)
     targets: list[int | NewStory[C]] = []
     by_link: list[bool] = []  # each entry: its story was found by its link
     for feed, item in fresh:
@@ -82,15 +95,35 @@ def resolve(session: Session, fresh: Sequence[tuple[Feed, C]],
                 target = sid if sid > 0 else found.new[-sid - 1]
                 found.near_duplicates += 1
         if target is None:
+            target = outlets.find(item.outlet_host, item.title, item.opaque)
+            found.same_outlet += target is not None
+        if (target is not None and not by_link[-1] and url and not item.opaque
+                and outlets.opaque_copy(item.outlet_host, target)):
+            found.relinks.append((target, item))  # the outlet's own link replaces Google's
+            pending[url] = target
+        if target is None:
             target = NewStory(feed, item)
             if url:
                 pending[url] = target
             if neardup is not None and item.keys:
                 staged.add(-len(found.new) - 1, item.keys, item.text, item.title)
             found.new.append(target)
+            outlets.add(item.outlet_host, target, item.title, item.opaque)
         targets.append(target)
     found.sources = _new_sources(session, fresh, targets, by_link)
     return found
+
+
+def _outlet_index(session: Session, fresh: Sequence[tuple[Feed, C]]
+                  ) -> OutletIndex[int | NewStory[C]]:
+    """Recent stored stories an entry of ``fresh`` may be the other copy of: any story of the
+    outlet an opaque entry names; a story under an aggregator's link for the others."""
+    hosts = {item.outlet_host for _, item in fresh if item.opaque}
+    plain = {item.outlet_host for _, item in fresh if not item.opaque}
+    since = utcnow() - timedelta(seconds=WINDOW_S)
+    rows = outlet_stories(session, sorted(h for h in hosts if h),
+                          sorted(h for h in plain - hosts if h), OPAQUE_PREFIXES, since)
+    return stored_index(rows)  # type: ignore[return-value]
 
 
 def _new_sources(session: Session, fresh: Sequence[tuple[Feed, C]],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.dedup.aggregators import host_of, is_opaque
 from monitor.dedup.canonical import canonical_url
 from monitor.dedup.neardup import band_keys, normalise
 from monitor.matching import Match, Matcher
@@ -33,6 +34,17 @@ class Prepared:
     def title(self) -> str:
         """The entry's title (what dedup compares, with ``text``)."""
         return self.entry.title
+
+    @property
+    def opaque(self) -> bool:
+        """Its link names an aggregator, not the publisher (a Google News article)."""
+        return is_opaque(self.entry.link)
+
+    @property
+    def outlet_host(self) -> str | None:
+        """The publisher's host: the site an aggregator names, else the link's own host."""
+        return host_of(self.entry.outlet_site) or (None if self.opaque
+                                                   else host_of(self.entry.link))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from storage.stories import (
     insert_sources,
     insert_stories,
     known_entry_keys,
+    relink_stories,
     unstorable,
 )
 
@@ -51,6 +52,7 @@ class StoreReport:
     skipped: int = 0  # entries that could not be stored (their feeds' other entries were)
     backlog: int = 0  # stories with hits not alerted: older than the backlog on a first poll
     sources_by_feed: Counter = field(default_factory=Counter)  # feed id -> source rows added
+    fresh_by_feed: Counter = field(default_factory=Counter)  # feed id -> entries new to it
     feeds_with_new: set[int] = field(default_factory=set)  # feeds that brought a new story
     fingerprints: list[Fingerprint] = field(default_factory=list)  # for the near-dup index
     matches: list[Match] = field(default_factory=list)  # for the metrics
@@ -98,6 +100,7 @@ def store_feeds(session: Session, feeds: Sequence[tuple[Feed, Sequence[Prepared]
     known = known_entry_keys(session, set(unique)) if unique else set()
     fresh = sorted((fp for pair, fp in unique.items() if pair not in known),
                    key=lambda fp: (fp[1].canonical or "", fp[1].entry.key, fp[0].id))
+    report.fresh_by_feed.update(feed.id for feed, _ in fresh)
     if not fresh:
         return report
     now = utcnow()
@@ -153,7 +156,7 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
            now: datetime, backlog: _Backlog) -> StoreReport:
     """Stories, sources, hits, deliveries and fingerprints for entries unknown to their feed."""
     found = resolve(session, fresh, neardup)
-    report = StoreReport(near_duplicates=found.near_duplicates,
+    report = StoreReport(near_duplicates=found.near_duplicates + found.same_outlet,
                          feeds_with_new={n.feed.id for n in found.new})
     for feed, item, target in found.sources:
         report.new_sources += isinstance(target, int) or item is not target.item
@@ -161,8 +164,12 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
     _insert_stories(session, found.new, now)
     insert_sources(session, [
         {"story_id": t if isinstance(t, int) else t.stored_id, "feed_id": f.id,
-         "entry_key": p.entry.key, "link": p.entry.link or p.entry.site, "seen_at": now}
+         "entry_key": p.entry.key, "link": p.entry.link or p.entry.site, "seen_at": now,
+         "outlet": p.entry.outlet}
         for f, p, t in found.sources])
+    relink_stories(session, [
+        {"story_id": t if isinstance(t, int) else t.stored_id, "canonical_url": p.canonical,
+         "link": p.entry.link} for t, p in found.relinks])
     _insert_hits(session, found.new, recipients, report, now, backlog)
     session.flush()
     fresh_keys = [n for n in found.new if n.item.keys]
@@ -179,7 +186,8 @@ def _insert_stories(session: Session, new: list[NewStory[Prepared]], now: dateti
         {"canonical_url": n.item.canonical, "link": n.item.entry.link or n.item.entry.site,
          "title": n.item.entry.title[:2000], "summary": n.item.entry.summary[:10000],
          "published_at": published_or_found(n.item.entry.published, now),
-         "first_seen_at": now, "feed_id": n.feed.id} for n in new])
+         "first_seen_at": now, "feed_id": n.feed.id, "outlet": n.item.entry.outlet,
+         "outlet_host": (n.item.outlet_host or "")[:255] or None} for n in new])
     for n, sid in zip(new, ids, strict=True):
         n.id = sid
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from monitor.dedup.neardup import NearDupIndex
 from monitor.dedup.recent import remember
+from monitor.pipeline.adaptive import Bounds, next_interval
 from monitor.pipeline.fetch import FetchResult
 from monitor.pipeline.prepare import PreparedFeed
 from monitor.pipeline.stats import CycleStats
@@ -18,7 +19,7 @@ from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.sources.entry import Parsed
 from monitor.text import error_line
-from storage.models import utcnow
+from storage.models import Feed, utcnow
 from storage.sources import adopt_title, feeds_by_id, record_fetch
 from storage.stories import IntegrityError, OperationalError
 
@@ -98,17 +99,28 @@ def store_tx(rt: Runtime, batch: Sequence[Ready], neardup: NearDupIndex | None,
             if prepared is not None:
                 adopt_title(feed, rt.feeds_by_url.get(feed.url), prepared.parsed.title)
         with_entries = [(feed, p.entries) for _, p, feed in found if p and p.entries]
+        first = {feed.id for _, _, feed in found if feed.last_polled_at is None}
         if with_entries:
             report = store_feeds(s, with_entries, rt.config.subscribers, neardup,
                                  rt.config.polling.backlog)
         for result, prepared, feed in found:
             record_fetch(feed, result, prepared.parsed.error if prepared else None, now,
-                         rt.worker)
+                         rt.worker, _interval(rt, feed, prepared, report, feed.id in first))
             outcomes.append((result, prepared, feed.state != "ok"))
     if report is not None:
         remember(neardup, report.fingerprints)
         metrics.observe_hits(report.matches)
     return report, outcomes
+
+
+def _interval(rt: Runtime, feed: Feed, prepared: PreparedFeed | None,
+              report: StoreReport | None, first_poll: bool) -> float:
+    """Adaptive polling's next interval for ``feed`` from what this poll brought."""
+    polling = rt.config.polling
+    return next_interval(feed.poll_interval_s, feed.interval_s,
+                         report.fresh_by_feed[feed.id] if report else 0,
+                         len(prepared.entries) if prepared else 0,
+                         Bounds(polling.min_interval, polling.max_interval), first_poll)
 
 
 def store_many(rt: Runtime, batch: list[Ready], stats: CycleStats,

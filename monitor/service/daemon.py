@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.config.problems import Problem
 from monitor.config.schedule import cron_trigger
+from monitor.pipeline.adaptive import Bounds, longest_quiet
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.pool import PARSE_POOLS
@@ -181,7 +182,10 @@ class Daemon:
             job, error = next(iter(failing.items()))
             reason = f"the last {job} failed: {error}"
         if reason is None and rt.config.feeds:
-            shortest = timedelta(seconds=min(f.interval for f in rt.config.feeds))
+            polling = rt.config.polling
+            shortest = timedelta(seconds=longest_quiet(
+                [f.interval for f in rt.config.feeds],
+                Bounds(polling.min_interval, polling.max_interval)))
             since = utcnow() - (self.last_cycle_at or self.started_at)
             if since > shortest + GRACE:
                 reason = f"no polling cycle has finished for {int(since.total_seconds())}s"

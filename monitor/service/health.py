@@ -8,6 +8,7 @@ import urllib.request
 from datetime import timedelta
 
 from monitor.config import Config, HttpConfig
+from monitor.pipeline.adaptive import Bounds, longest_quiet
 from storage import Database
 from storage.db import ping
 from storage.models import utcnow
@@ -28,7 +29,8 @@ def check_health(config: Config, db: Database) -> tuple[bool, str]:
         return True, "ok: no feeds configured"
     if last is None:
         return False, "no feed has been polled yet"
-    shortest = min(f.interval for f in config.feeds)
+    shortest = longest_quiet([f.interval for f in config.feeds],
+                             Bounds(config.polling.min_interval, config.polling.max_interval))
     age = utcnow() - last
     if age > timedelta(seconds=shortest) + GRACE:
         return False, f"last poll was {int(age.total_seconds())}s ago"

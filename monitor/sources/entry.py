@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.dedup.aggregators import host_of, unwrap, without_outlet
 from monitor.text import clean_text, collapse
 from storage.links import web_link
 
@@ -26,6 +27,7 @@ class Entry:
     published: datetime | None
     site: str | None = None  # the feed's site, shown instead of a link that was not http(s)
     outlet: str | None = None  # who published it, as an aggregator names them (RSS <source>)
+    outlet_site: str | None = None  # that outlet's site, as the aggregator gives it
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,22 @@ def entry_key(guid: str | None, link: str | None, title: str, summary: str) -> s
 
 def make_entry(guid: str | None, link: str | None, title: str, summary: str, content: str,
                published: datetime | None, site: str | None = None,
-               outlet: str | None = None) -> Entry:
+               outlet: str | None = None, outlet_site: str | None = None) -> Entry:
     """An Entry with its identity key.
 
     Only an http(s) link is kept; an entry whose link was another scheme's (``javascript:``,
-    ``data:``…) links to ``site``, its feed's site, instead (its key stays the same)."""
+    ``data:``…) links to ``site``, its feed's site, instead (its key stays the same). A link an
+    aggregator wraps is stored as the publisher's (monitor.dedup.aggregators), named by its
+    domain when no outlet is given; the key is the link as given, so an entry keeps its
+    identity."""
     guid = clean_text(guid) if guid else guid
     link = clean_text(link) if link else None
-    web = web_link(link)
-    return Entry(entry_key(guid, link, title, summary), guid, web, title, summary, content,
-                 published, site=site if link and web is None else None,
-                 outlet=collapse(clean_text(outlet)) or None if outlet else None)
+    web = web_link(unwrap(link))
+    outlet = collapse(clean_text(outlet)) or None if outlet else None
+    if outlet is None and web is not None and web != link:
+        outlet = host_of(web)  # all a wrapper gives (a Google Alert): the publisher's domain
+    key = entry_key(guid, link, title, summary)
+    title, summary = without_outlet(title, summary, outlet)
+    return Entry(key, guid, web, title, summary, content, published,
+                 site=site if link and web is None else None, outlet=outlet,
+                 outlet_site=web_link(clean_text(outlet_site)) if outlet_site else None)

@@ -51,6 +51,9 @@ ROLES = {
 DISRUPTIVE = {"item", "entry", "channel", "feed", "rss", "image", "textinput", "svg", "math",
               "itunes_image", "itunes_link"}
 TEXT_TYPES = {"text/plain", "text/html"}
+# other elements the parser reads, kept as feedparser keeps them (Bing's outlet, the link a
+# FeedBurner feed wraps)
+PLAIN_EXTRAS = {"news_source", "feedburner_origlink"}
 _REF_LIKE = re.compile("&([A-Za-z0-9_]+);")
 _DATE_KEYS = {"published": "published_parsed", "updated": "updated_parsed",
               "created": "created_parsed"}
@@ -221,6 +224,11 @@ def _entry(item, base: str, atom: bool) -> dict:
             raise Unsupported(f"<{name}> in an entry")
         if name == "source":
             _source(entry, child, texts)
+            continue
+        if name.lower() in PLAIN_EXTRAS:
+            if len(child):
+                raise Unsupported(f"markup inside <{name}>")
+            entry[name.lower()] = _text(child.text)
             continue
         role = ROLES.get(name)
         if role in TEXT_ROLES:

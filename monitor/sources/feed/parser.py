@@ -8,11 +8,12 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
 import feedparser.api
 
+from monitor.dedup.aggregators import host_of
 from monitor.dedup.canonical import web_link
 from monitor.sources.entry import Entry, Parsed, entry_key, make_entry
 from monitor.sources.feed.fastparse import parse_fast
@@ -107,29 +108,25 @@ def _entry_from_json(item: dict, base_url: str, site: str | None) -> Entry:
 
 
 def _entry_from_feedparser(e, base_url: str, site: str | None) -> Entry:
-    link = _resolve(base_url, e.get("link"))
+    link = _resolve(base_url, e.get("feedburner_origlink")) or _resolve(base_url, e.get("link"))
     guid = e.get("id") or None
     title = collapse(html_to_text(e.get("title", "")))
     summary = html_to_text(e.get("summary", ""))
     content = " ".join(html_to_text(c.get("value", "")) for c in e.get("content", []) or [])
     published = (_struct_to_dt(e.get("published_parsed")) or _struct_to_dt(e.get("updated_parsed"))
                  or _struct_to_dt(e.get("created_parsed")))
-    return make_entry(guid, link, title, summary, content, published, site, _outlet(e))
+    outlet, outlet_site = _outlet(e)
+    return make_entry(guid, link, title, summary, content, published, site, outlet, outlet_site)
 
 
-def _outlet(e) -> str | None:
-    """The publisher an aggregator names in the item's ``<source>`` (Google News, many
-    planets); its text, else the host of its URL."""
+def _outlet(e) -> tuple[str | None, str | None]:
+    """The publisher an aggregator names, and its site: the item's ``<source url>`` (Google
+    News, planets) or Bing's ``News:Source``; without a name, the host of its site."""
     source = e.get("source")
-    if not isinstance(source, dict):
-        return None
-    name = str(source.get("title") or "").strip()
-    if not name and isinstance(source.get("href"), str):
-        try:
-            name = (urlsplit(source["href"].strip()).hostname or "").removeprefix("www.")
-        except ValueError:  # a malformed URL names no one; the entry stays
-            return None
-    return name or None
+    source = source if isinstance(source, dict) else {}
+    href = source.get("href") if isinstance(source.get("href"), str) else None
+    name = str(source.get("title") or e.get("news_source") or "").strip()
+    return name or host_of(href), web_link(href.strip()) if href else None
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None, *,

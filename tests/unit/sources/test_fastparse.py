@@ -17,7 +17,7 @@ URL = "https://feeds.example/news/feed.xml"
 
 def stories(parsed) -> tuple:
     return parsed.title, [(e.key, e.guid, e.link, e.title, e.summary, e.content, e.published,
-                                  e.outlet)
+                                  e.outlet, e.outlet_site)
                           for e in parsed.entries]
 
 
