@@ -286,3 +286,35 @@ def test_a_cycle_takes_only_its_budget_of_gdelt_and_leaves_the_rest_due(tmp_path
         assert (len(engines.of("gdelt")), len(engines.of("google-news"))) == (2, 2)
     finally:
         rt.close()
+
+
+def test_one_story_from_its_outlet_google_bing_and_gdelt_is_stored_once_and_alerted_once(
+        tmp_path, engines):
+    from storage import Delivery, StorySource
+    from tests.support.servers import FeedServer
+    own = FeedServer().start()
+    try:
+        own.add("/rss", f"""<?xml version="1.0"?><rss version="2.0"><channel>
+<title>The Texas Tribune</title><link>https://www.texastribune.org</link>
+<item><title>{TRUE.title}</title><link>{TRUE.url}</link><guid>{TRUE.url}</guid>
+<pubDate>{TRUE.published.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>
+<description>{TRUE.summary}</description></item></channel></rss>""".encode())
+        engines.stories.append(TRUE)
+        searches = "".join(search_table(p, engines.base)
+                           for p in ("google-news", "bing-news", "gdelt"))
+        feed = f'[[feeds]]\nurl = "{own.url("/rss")}"\nname = "Texas Tribune"\n'
+        subscriber = '[[subscribers]]\nname = "desk"\nnotify = ["json://127.0.0.1:9/hook"]\n'
+        rt = runtime(write_search_config(tmp_path, searches + feed, subscribers=subscriber))
+        try:
+            poll_cycle(rt, force=True)
+            with rt.db.session() as s:
+                (story,) = s.scalars(select(Story)).all()
+                sources = s.scalars(select(StorySource)).all()
+                kinds = {src.feed.kind for src in sources}
+                assert kinds == {"feed", "google-news", "bing-news", "gdelt"}
+                assert story.outlet == "The Texas Tribune"  # never "Google News"
+                assert len(s.scalars(select(Delivery)).all()) == 1
+        finally:
+            rt.close()
+    finally:
+        own.stop()
