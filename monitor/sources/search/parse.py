@@ -54,7 +54,8 @@ def _bing_guid(link: str) -> str | None:
 
 def parse_rss(body: bytes, provider: str) -> Parsed:
     """Google News or Bing News RSS: an entry per ``<item>``, its outlet from ``<source>``
-    (Google) or ``News:Source`` (Bing)."""
+    (Google, whose ``url`` is the outlet's site: what merges its opaque link with the outlet's
+    own copy) or ``News:Source`` (Bing)."""
     try:
         root = etree.fromstring(body, _PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -65,10 +66,13 @@ def parse_rss(body: bytes, provider: str) -> Parsed:
     for item in root.iter("item"):
         link = _text(item, "link")
         guid = _text(item, "guid") or (_bing_guid(link) if provider == "bing-news" else None)
-        outlet = _text(item, "source" if provider == "google-news" else "Source")
+        source = _child(item, "source" if provider == "google-news" else "Source")
+        outlet = clean_text(source.text or "") if source is not None else ""
+        site = source.get("url") if source is not None else None
         entries.append(make_entry(guid or None, link or None, _text(item, "title"),
                                   html_to_text(_text(item, "description")), "",
-                                  _rss_date(_text(item, "pubDate")), outlet=outlet or None))
+                                  _rss_date(_text(item, "pubDate")), outlet=outlet or None,
+                                  outlet_site=site or None))
     return Parsed(entries, title=_text(root.find("channel"), "title")
                   if root.find("channel") is not None else "")
 

@@ -133,6 +133,9 @@ def test_outlets_come_from_source_news_source_and_the_gdelt_domain(engines):
         parsed = kind.parse([Response(url, 200, {}, _answer(url))], params)
         (entry,) = parsed.entries
         assert entry.outlet == outlet and parsed.error is None
+        if kind is GOOGLE_NEWS:
+            assert entry.outlet_site == "https://www.texastribune.org"
+            assert entry.title == TRUE.title  # " - The Texas Tribune" stripped
         assert entry.published is not None
     bing = BING_NEWS.parse([Response("u", 200, {}, _answer(
         BING_NEWS.request(SourceRecord(1, "k", params)).url))], params).entries[0]
