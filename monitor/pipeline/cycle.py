@@ -157,7 +157,8 @@ def poll_cycle(rt: Runtime, force: bool = False,
     stats = CycleStats()
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
-        sync_sources(s, search_sources(rt.config.searches, rt.watchlists))
+        sync_sources(s, search_sources(rt.config.searches, rt.watchlists,
+                                       rt.config.polling.max_interval))
     claims = Claims(rt, force, stop)
     neardup = load_recent(rt.db, claims.cycle_start)
     first = claims.next()

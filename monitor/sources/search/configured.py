@@ -12,7 +12,7 @@ from typing import Any
 from monitor.config.search import SearchConfig
 from monitor.config.watchlists import Watchlist
 from monitor.sources.search.kinds import SEARCH_KINDS
-from monitor.sources.search.providers import PROVIDERS
+from monitor.sources.search.providers import PROVIDERS, lookback
 from monitor.sources.search.queries import watchlist_queries
 
 
@@ -28,8 +28,8 @@ class SearchSpec:
 
 
 @lru_cache(maxsize=4)
-def _specs(searches: tuple[SearchConfig, ...],
-           watchlists: tuple[Watchlist, ...]) -> tuple[SearchSpec, ...]:
+def _specs(searches: tuple[SearchConfig, ...], watchlists: tuple[Watchlist, ...],
+           slowest: float | None) -> tuple[SearchSpec, ...]:
     specs: dict[str, SearchSpec] = {}
     for search in searches:
         provider, kind = PROVIDERS[search.provider], SEARCH_KINDS[search.provider]
@@ -49,6 +49,7 @@ def _specs(searches: tuple[SearchConfig, ...],
                     seen[query.entity] = seen.get(query.entity, 0) + 1
                     suffix = f" [{seen[query.entity]}]" if seen[query.entity] > 1 else ""
                     params = {**identity, "edition": edition, "interval": search.interval,
+                              "lookback": lookback(search.interval, slowest),
                               "watchlist": query.watchlist, "entity": query.entity}
                     specs[key] = SearchSpec(key, kind.name, params,
                                             f"{provider.label} {edition}: {query.entity}{suffix}",
@@ -56,8 +57,8 @@ def _specs(searches: tuple[SearchConfig, ...],
     return tuple(specs.values())
 
 
-def search_sources(searches: Sequence[SearchConfig],
-                   watchlists: Sequence[Watchlist]) -> tuple[SearchSpec, ...]:
+def search_sources(searches: Sequence[SearchConfig], watchlists: Sequence[Watchlist],
+                   slowest: float | None = None) -> tuple[SearchSpec, ...]:
     """Every configured search source, without repeats (GDELT has no country editions: two
-    editions of one language are one GDELT source)."""
-    return _specs(tuple(searches), tuple(watchlists))
+    editions of one language are one GDELT source); ``slowest``: ``[polling] max_interval``."""
+    return _specs(tuple(searches), tuple(watchlists), slowest)

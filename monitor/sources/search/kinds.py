@@ -9,15 +9,15 @@ from typing import Any, ClassVar
 from monitor.sources.base import Politeness, Request, Response, Source, SourceRecord
 from monitor.sources.entry import Parsed
 from monitor.sources.search.parse import parse_gdelt, parse_rss
-from monitor.sources.search.providers import PROVIDERS, Provider
+from monitor.sources.search.providers import PROVIDERS, Provider, lookback
 
 ACCEPT_RSS = "application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 
 
 class SearchSource(Source):
     """A provider's search for one query in one edition. Params: ``base_url``, ``query``
-    (the provider's syntax), ``edition``, ``interval`` (s), and the watchlist and entity
-    it was made for."""
+    (the provider's syntax), ``edition``, ``interval`` and ``lookback`` (s; GDELT's
+    timespan), and the watchlist and entity it was made for."""
 
     provider: ClassVar[Provider]
     accept: ClassVar[str] = ACCEPT_RSS
@@ -25,8 +25,8 @@ class SearchSource(Source):
     def request(self, source: SourceRecord) -> Request:
         """GET the search, as the provider documents it."""
         p = source.params
-        return Request(self.provider.url(p["base_url"], p["query"], p["edition"],
-                                         float(p["interval"])),
+        back = float(p.get("lookback") or lookback(float(p["interval"]), None))
+        return Request(self.provider.url(p["base_url"], p["query"], p["edition"], back),
                        headers={"Accept": self.accept})
 
     def parse(self, pages: Sequence[Response], params: Mapping[str, Any]) -> Parsed:

@@ -54,8 +54,8 @@ class Provider:
                         for t in self.texts(narrowed(query, **{field: part}), edition)]
         return [text]
 
-    def url(self, base_url: str, text: str, edition: str, interval: float) -> str:
-        """The request for ``text`` in ``edition`` (``interval``: GDELT's look-back)."""
+    def url(self, base_url: str, text: str, edition: str, lookback: float) -> str:
+        """The request for ``text`` in ``edition`` (``lookback``: GDELT's timespan, s)."""
         language, _, country = edition.partition("-")
         base = base_url.rstrip("/")
         if self.name == "google-news":
@@ -67,12 +67,19 @@ class Provider:
                 {"q": text, "format": "RSS", "setmkt": edition}, quote_via=quote)
         return f"{base}/api/v2/doc/doc?" + urlencode(
             {"query": text, "mode": "ArtList", "format": "json", "maxrecords": "250",
-             "timespan": gdelt_timespan(interval)}, quote_via=quote)
+             "timespan": gdelt_timespan(lookback)}, quote_via=quote)
 
 
-def gdelt_timespan(interval: float) -> str:
-    """Twice the polling interval, so a late poll misses nothing; GDELT's minimum is 15min."""
-    return f"{max(15, math.ceil(2 * interval / 60))}min"
+def gdelt_timespan(lookback: float) -> str:
+    """``lookback`` seconds in GDELT's minutes; its minimum is 15min."""
+    return f"{max(15, math.ceil(lookback / 60))}min"
+
+
+def lookback(interval: float, slowest: float | None) -> float:
+    """How far back a poll searches: the longest adaptive polling may wait between two polls
+    (``[polling] max_interval``, else 4 × the interval) plus one interval, so a quiet query
+    slowed down still misses nothing."""
+    return max(slowest if slowest is not None else 4 * interval, interval) + interval
 
 
 def _phrase(term: str) -> str:

@@ -103,7 +103,10 @@ def test_the_requests_are_the_providers_documented_ones():
     assert (gdelt.netloc, gdelt.path) == ("api.gdeltproject.org", "/api/v2/doc/doc")
     params = {k: v[0] for k, v in parse_qs(gdelt.query).items()}
     assert params["mode"] == "ArtList" and params["format"] == "json"
-    assert params["maxrecords"] == "250" and params["timespan"] == "60min"  # 2 × 30m
+    # adaptive polling may slow a quiet query to 4 × 30m: the search reaches back 5 × 30m
+    assert params["maxrecords"] == "250" and params["timespan"] == "150min"
+    slowest = search_sources([SearchConfig(provider="gdelt")], [ICE], slowest=3 * 3600.0)
+    assert slowest[0].params["lookback"] == 3 * 3600.0 + 1800.0
     assert "sourcelang:english" in params["query"]
 
 
