@@ -99,7 +99,8 @@ def _configured(rt, rows: list) -> list:
     from monitor.sources.search.configured import search_sources
     from monitor.sources.search.kinds import SEARCH_KINDS
 
-    searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists)}
+    searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists,
+                                                    rt.config.polling.max_interval)}
     return [f for f in rows if f.kind not in SEARCH_KINDS or f.url in searched]
 
 
@@ -121,12 +122,15 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         return cmd_feeds_add(args)
     if args.action:
         return cmd_feeds_opml(args)
+    from monitor.sources.search.configured import search_sources
     from storage.models import utcnow
-    from storage.sources import list_sources
+    from storage.sources import list_sources, sync_sources
 
     rt = load_runtime(args, warn=False)
     try:
         with rt.db.session() as s:
+            sync_sources(s, search_sources(rt.config.searches, rt.watchlists,
+                                           rt.config.polling.max_interval))  # before a poll
             rows = _configured(rt, list_sources(s, rt.config.feeds))  # feeds first, in order
             now = utcnow()
             records = ([_feed_record(f) for f in rows] if args.format == "json" else
