@@ -102,6 +102,50 @@ def add_source(session: Session, key: str, kind: str, params: Mapping[str, Any],
     return session.scalars(select(Feed).where(Feed.url == key)).one()
 
 
+class SourceSpec(Protocol):
+    """A source the config asks for, of any kind (monitor.sources.search.configured.SearchSpec)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def interval(self) -> float: ...
+
+
+def sync_sources(session: Session, specs: Sequence[SourceSpec]) -> None:
+    """Create the rows of configured sources that have none, and bring name, interval and
+    parameters up to date (written only when changed, so concurrent workers do not contend)."""
+    if not specs:
+        return
+    keys = [spec.key for spec in specs]
+    existing = {f.url: f for f in session.scalars(select(Feed).where(Feed.url.in_(keys)))}
+    now = utcnow()
+    missing = [{"url": spec.key, "kind": spec.kind, "name": spec.name[:200],
+                "interval_s": spec.interval, "next_poll_at": now,
+                "params": json.dumps(spec.params, sort_keys=True, ensure_ascii=False)}
+               for spec in specs if spec.key not in existing]
+    if missing:
+        insert_ignore(session, Feed, missing, ["url"])
+    for spec in specs:
+        row = existing.get(spec.key)
+        if row is None:
+            continue
+        params = json.dumps(spec.params, sort_keys=True, ensure_ascii=False)
+        if row.params != params:
+            row.params = params
+        if row.name != spec.name[:200]:
+            row.name = spec.name[:200]
+        if row.interval_s != spec.interval:
+            row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=spec.interval))
+            row.interval_s = spec.interval
+    session.flush()
+
+
 def list_sources(session: Session, feeds: Sequence[FeedSpec]) -> list[Feed]:
     """Every source: the configured feeds in the config's order (synced first), then the
     sources of other kinds in the order they were added."""

@@ -25,7 +25,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print_problems(problems)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return EXIT_INVALID
-    print(f"ok: {path}: {len(config.feeds)} feeds, {len(watchlists)} watchlists "
+    searches = ""
+    if config.searches:
+        from monitor.sources.search.configured import search_sources
+
+        searches = (f"{len(search_sources(config.searches, watchlists))} search sources "
+                    f"({len(config.searches)} [[search]]), ")
+    print(f"ok: {path}: {len(config.feeds)} feeds, {searches}{len(watchlists)} watchlists "
           f"({sum(len(w.entities) for w in watchlists)} entities), "
           f"{len(config.subscribers)} subscribers"
           + (f", {len(config.records)} records sources" if config.records else ""))

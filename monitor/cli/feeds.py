@@ -94,6 +94,25 @@ def _feed_row(f, url: str, now: datetime) -> dict:
             "last error": f.last_error}
 
 
+def _configured(rt, rows: list) -> list:
+    """The rows without search sources the config no longer asks for (like removed feeds)."""
+    from monitor.sources.search.configured import search_sources
+    from monitor.sources.search.kinds import SEARCH_KINDS
+
+    searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists,
+                                                    rt.config.polling.max_interval)}
+    return [f for f in rows if f.kind not in SEARCH_KINDS or f.url in searched]
+
+
+def _shown_url(f) -> str:
+    """What the table shows as a source's URL: for a search source, its query (the name says
+    provider, edition and entity), else the stored URL."""
+    from monitor.sources.search.kinds import SEARCH_KINDS
+    from storage.sources import params_of
+
+    return f"q: {params_of(f).get('query', '')}" if f.kind in SEARCH_KINDS else f.url
+
+
 def cmd_feeds(args: argparse.Namespace) -> int:
     """Every source's health (configured feeds first, in the config's order), or the OPML
     actions."""
@@ -103,17 +122,20 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         return cmd_feeds_add(args)
     if args.action:
         return cmd_feeds_opml(args)
+    from monitor.sources.search.configured import search_sources
     from storage.models import utcnow
-    from storage.sources import list_sources
+    from storage.sources import list_sources, sync_sources
 
     rt = load_runtime(args, warn=False)
     try:
         with rt.db.session() as s:
-            rows = list_sources(s, rt.config.feeds)  # configured feeds first, in config order
+            sync_sources(s, search_sources(rt.config.searches, rt.watchlists,
+                                           rt.config.polling.max_interval))  # before a poll
+            rows = _configured(rt, list_sources(s, rt.config.feeds))  # feeds first, in order
             now = utcnow()
             records = ([_feed_record(f) for f in rows] if args.format == "json" else
                        [_feed_row(f, url, now)
-                        for f, url in zip(rows, distinct_urls([f.url for f in rows]),
+                        for f, url in zip(rows, distinct_urls([_shown_url(f) for f in rows]),
                                           strict=True)])
     finally:
         rt.close()

@@ -10,6 +10,7 @@ from typing import Any
 from monitor.config.problems import InvalidFiles, Problem, read_toml
 from monitor.config.records import RecordsConfig, check_records
 from monitor.config.schema import ConfigReader, Table
+from monitor.config.search import SearchConfig
 from monitor.config.sections import (
     Config,
     DeliveryConfig,
@@ -37,9 +38,10 @@ HTTP = Table("http", HttpConfig)
 RECORDS = Table("records", RecordsConfig, noun="records source", array_hint=" ([[records]])")
 TRENDS = Table("trends", TrendsConfig)
 EVIDENCE = Table("evidence", EvidenceConfig)
+SEARCH = Table("search", SearchConfig, noun="search", array_hint=" ([[search]])")
 # in reading order
-TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP, RECORDS, TRENDS,
-          EVIDENCE)
+TABLES = (STORAGE, WATCHLISTS, POLLING, DELIVERY, FEEDS, SUBSCRIBERS, HTTP, SEARCH, RECORDS,
+          TRENDS, EVIDENCE)
 
 Names = Callable[[Path], set[str] | None]  # the names defined in a watchlists folder, or None
 
@@ -77,6 +79,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
     check_records(reader, raw, polling.contact)
     trends = TRENDS.read(reader, raw)
     evidence = EVIDENCE.read(reader, raw)
+    searches = SEARCH.read_all(reader, raw)
     return Config(
         path=reader.path,
         storage_url=resolve_storage_url(storage.url, reader.base),
@@ -92,6 +95,7 @@ def read_config(reader: ConfigReader, raw: dict[str, Any], watchlist_names: Name
         evidence=evidence,
         secret_values=tuple(reader.secrets),
         trends=trends,
+        searches=tuple(searches),
     )
 
 

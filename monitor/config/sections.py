@@ -21,6 +21,7 @@ from monitor.config.schema import (
     string,
     verbatim,
 )
+from monitor.config.search import SearchConfig
 from monitor.sources.feed.urls import feed_url_problem
 from notifiers.channels import DEFAULT_TIMEOUT, Recipient
 
@@ -286,6 +287,7 @@ class Config:
     secret_values: tuple[str, ...] = field(default=(), repr=False)  # of the keys declared secret
     records: tuple[Any, ...] = ()  # [[records]] (monitor.config.records.RecordsConfig)
     trends: TrendsConfig = field(default_factory=TrendsConfig)
+    searches: tuple[SearchConfig, ...] = ()  # [[search]]: search sources made from watchlists
 
     def secrets(self) -> list[str]:
         """Every value of a key the schema declares secret (notify URLs, the HTTP token, the

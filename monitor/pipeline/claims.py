@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Collection
 
 from monitor.config import PollingConfig
@@ -15,16 +16,19 @@ from monitor.service.runtime import Runtime
 from monitor.sources import UnknownKind, source_kind
 from monitor.sources.base import SourceRecord
 from monitor.sources.records.sync import KINDS as RECORD_KINDS
+from monitor.sources.search.configured import search_sources
+from monitor.sources.search.kinds import SEARCH_KINDS
 from monitor.text import error_line
 from storage import Feed
 from storage.models import utcnow
-from storage.sources import FEED_KIND, claim_feeds, params_of, put_off, release_leases
+from storage.sources import FEED_KIND, claim_feeds, params_of, put_off, release, release_leases
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # sources per claim: small, so several workers share even a short list
 CLAIM_BELOW = 150  # claim the next batch when fewer claimed sources than this are unstored
 CYCLE_BUDGET_S = 60.0  # then the cycle ends: alerts go out and a stop request is honoured
+PACED_BUDGET_S = 30.0  # a paced provider's (GDELT's) requests of one cycle span at most this
 
 
 def lease_seconds(polling: PollingConfig) -> float:
@@ -54,16 +58,18 @@ class Claims:
     Small batches let several workers share a short list; ``outstanding`` holds the sources
     claimed and not yet stored, whose leases a shutdown gives back. Feeds no longer in this
     config are put off by their interval instead of fetched, and not claimed again, and so are
-    records sources no longer in ``[[records]]``; sources of other kinds are polled while they
-    are stored (no config section names them yet)."""
+    records sources no longer in ``[[records]]`` and search sources no longer in ``[[search]]``;
+    sources of other kinds are polled while they are stored."""
 
     def __init__(self, rt: Runtime, force: bool, stop: threading.Event | None) -> None:
         self.rt, self.force, self.stop = rt, force, stop
         self.started = time.monotonic()
         self.cycle_start = utcnow()
         self.configured = {f.url for f in rt.config.feeds} | {s.key for s in rt.record_sources}
+        self.searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists)}
         self.skipped: set[int] = set()
         self.outstanding: set[int] = set()
+        self.paced: Counter[str] = Counter()
 
     def next(self) -> list[FetchRequest] | None:
         """The next batch to fetch; None when nothing is due, the budget is spent or a stop
@@ -88,17 +94,33 @@ class Claims:
             requests = []
             for f in feeds:
                 request = self._request(f)
-                if request is not None:
+                if request is not None and self._over_pace(request):
+                    release(f, rt.worker)  # still due: the next cycle takes it
+                    self.skipped.add(f.id)
+                elif request is not None:
                     requests.append(request)
                 else:
                     put_off(f, rt.worker, now)
                     self.skipped.add(f.id)
             return len(feeds), requests
 
+    def _over_pace(self, request: FetchRequest) -> bool:
+        """Whether a paced provider already has PACED_BUDGET_S of requests in this cycle:
+        waiting for GDELT's 5 s slots would hold every other source's alerts back, so the
+        rest wait for the next cycle, which starts at once (``force``: poll-once takes all)."""
+        politeness = request.kind.politeness
+        if self.force or not politeness.group or politeness.min_interval <= 0:
+            return False
+        self.paced[politeness.group] += 1
+        return self.paced[politeness.group] > max(
+            1, int(PACED_BUDGET_S // politeness.min_interval))
+
     def _request(self, feed: Feed) -> FetchRequest | None:
         """The source's request, or None if it is not to be polled (not configured, or of a
         kind this version does not know)."""
         if feed.kind in (FEED_KIND, *RECORD_KINDS) and feed.url not in self.configured:
+            return None
+        if feed.kind in SEARCH_KINDS and feed.url not in self.searched:
             return None
         try:
             return fetch_request(feed)

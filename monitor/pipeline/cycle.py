@@ -25,8 +25,9 @@ from monitor.pipeline.storequeue import StoreQueue
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.sources.records.sync import sync_records
+from monitor.sources.search.configured import search_sources
 from monitor.trends.run import after_cycle
-from storage.sources import sync_feeds
+from storage.sources import sync_feeds, sync_sources
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ def poll_cycle(rt: Runtime, force: bool = False,
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
         sync_records(s, rt.record_sources)
+        sync_sources(s, search_sources(rt.config.searches, rt.watchlists,
+                                       rt.config.polling.max_interval))
     claims = Claims(rt, force, stop)
     neardup = load_recent(rt.db, claims.cycle_start)
     first = claims.next()

@@ -25,8 +25,8 @@ from monitor.sources.base import (
 )
 from storage.errors import MonitorError
 
-__all__ = ["FetchRequest", "FetchResult", "Slots", "fetch_all", "fetch_one", "make_session",
-           "user_agent"]
+__all__ = ["GATE", "FetchRequest", "FetchResult", "ProviderGate", "Slots", "fetch_all",
+           "fetch_one", "make_session", "user_agent"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,47 @@ def _host(url: str) -> str:
         return ""
 
 
+class ProviderGate:
+    """A provider's pacing and 429 pauses (``Politeness.group``), held for the whole process:
+    GDELT's one request per 5 s holds across cycles and queries, and a 429 pauses every query
+    of that provider until Retry-After, else for a doubling backoff."""
+
+    BACKOFF_S = 60.0
+    MAX_BACKOFF_S = 6 * 3600.0
+
+    def __init__(self) -> None:
+        self._next_start: dict[str, float] = {}
+        self._paused_until: dict[str, float] = {}
+        self._strikes: dict[str, int] = {}
+
+    def paused(self, group: str) -> float:
+        """Seconds the provider is still paused for (0: not paused)."""
+        return max(0.0, self._paused_until.get(group, 0.0) - time.monotonic())
+
+    def reserve(self, group: str, interval: float) -> float:
+        """Book the provider's next start, ``interval`` s after the last; the wait until it."""
+        now = time.monotonic()
+        start = max(now, self._next_start.get(group, -interval) + interval)
+        self._next_start[group] = start
+        return start - now
+
+    def throttled(self, group: str, retry_after: float | None) -> float:
+        """The provider answered 429: pause it; how long for."""
+        strikes = self._strikes[group] = self._strikes.get(group, 0) + 1
+        wait = retry_after if retry_after is not None else min(
+            self.MAX_BACKOFF_S, self.BACKOFF_S * 2 ** min(strikes - 1, 16))
+        until = time.monotonic() + wait
+        self._paused_until[group] = max(self._paused_until.get(group, 0.0), until)
+        return wait
+
+    def answered(self, group: str) -> None:
+        """A 200: the next 429 starts the backoff from its base again."""
+        self._strikes.pop(group, None)
+
+
+GATE = ProviderGate()
+
+
 class Slots:
     """The ``concurrency`` and ``per_host`` limits (and a kind's own, stricter ones), taken
     before a request's deadline starts, so time spent queueing behind other requests to the
@@ -143,7 +184,10 @@ class Slots:
             if limit is not None and limit < self._per_host:
                 await held.enter_async_context(self._kind_slot(host, limit))
             await held.enter_async_context(self._hosts[(host, 0)])
-            await self._pace(host, politeness.min_interval)
+            if politeness.group:
+                await asyncio.sleep(GATE.reserve(politeness.group, politeness.min_interval))
+            else:
+                await self._pace(host, politeness.min_interval)
             await held.enter_async_context(self._all)
             yield
 
@@ -202,7 +246,15 @@ async def _send(session: aiohttp.ClientSession, request: Request, kind: Source,
                 polling: PollingConfig, slots: Slots | None, result: FetchResult,
                 first: bool) -> Response | None:
     """Send one request; a 200 is returned as a page, any other answer is noted in ``result``
-    (a 304 or error of the first request ends the poll; any but 200 later fails it)."""
+    (a 304 or error of the first request ends the poll; any but 200 later fails it). A request
+    to a paused provider is not sent: that is its error."""
+    group = kind.politeness.group
+    if group and (wait := GATE.paused(group)) > 0:
+        result.retry_after = wait
+        if not first:
+            raise PageFailed(f"{group} is paused for {wait:.0f}s more (it answered HTTP 429)")
+        result.error = f"not sent: {group} is paused for {wait:.0f}s more (it answered HTTP 429)"
+        return None
     if slots is not None:
         async with slots.taken(request.url, kind.politeness):
             return await _send(session, request, kind, polling, None, result, first)
@@ -214,12 +266,19 @@ async def _send(session: aiohttp.ClientSession, request: Request, kind: Source,
                 result.status, result.final_url = resp.status, str(resp.url)
                 result.headers = headers
                 result.permanent_redirect = _permanent_target(resp)
+            if group:
+                if resp.status == 429:
+                    result.retry_after = GATE.throttled(
+                        group, kind.retry_after(resp.status, headers))
+                elif resp.status == 200:
+                    GATE.answered(group)
             if resp.status == 200:
                 return Response(str(resp.url), 200, headers,
                                 await _read_capped(resp, polling.max_bytes))
             if resp.status == 304 and first:
                 return None
-            result.retry_after = kind.retry_after(resp.status, headers)
+            if not (group and resp.status == 429):
+                result.retry_after = kind.retry_after(resp.status, headers)
             if first:
                 result.error = f"HTTP {resp.status}"
                 return None

@@ -47,11 +47,13 @@ class Politeness:
 
     ``per_host`` caps requests in flight to one host below ``[polling] per_host`` (None: that
     limit alone); ``min_interval`` spaces the starts of two requests to one host; ``max_pages``
-    bounds the requests of one poll (``Source.next_request``)."""
+    bounds the requests of one poll (``Source.next_request``); ``group`` names a provider whose
+    pacing and 429 pauses hold for all its requests in the process, whatever their host."""
 
     per_host: int | None = None
     min_interval: float = 0.0
     max_pages: int = 1
+    group: str | None = None
 
     def __post_init__(self) -> None:
         if (self.per_host is not None and self.per_host < 1) or self.min_interval < 0 \

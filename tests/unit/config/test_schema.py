@@ -53,7 +53,7 @@ def test_every_declared_key_is_accepted(tmp_path, table):
 @pytest.mark.parametrize("table", TABLES, ids=TABLE_NAMES)
 def test_an_undeclared_key_is_refused_with_file_and_line(tmp_path, table):
     required = {"feeds": 'url = "https://a.example/rss"\n', "subscribers": 'name = "desk"\n',
-                "records": 'provider = "usaspending"\n'}
+                "records": 'provider = "usaspending"\n', "search": 'provider = "gdelt"\n'}
     path = tmp_path / "config.toml"
     path.write_text(f"# a comment\n{table.where}\n{required.get(table.name, '')}"
                     "colour = 1\n", encoding="utf-8")
