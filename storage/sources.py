@@ -142,7 +142,7 @@ def sync_sources(session: Session, specs: Sequence[SourceSpec]) -> None:
             row.name = spec.name[:200]
         if row.interval_s != spec.interval:
             row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=spec.interval))
-            row.interval_s = spec.interval
+            row.interval_s, row.poll_interval_s = spec.interval, None  # adapts afresh
     session.flush()
 
 

@@ -1,5 +1,6 @@
 """The ``[[records]]`` entries as stored sources: each provider's parameters (USAspending's
-recipients default to the watchlists' names), stored with ``storage.sources.add_source``."""
+recipients default to the watchlists' names), stored with ``storage.sources.sync_sources``
+(a changed name, interval or parameter list is brought up to date)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from monitor.config.records import DEFAULT_RECORDS_INTERVAL, RecordsConfig
 from monitor.config.watchlists import Watchlist
 from monitor.sources import source_kind
 from storage import Session
-from storage.sources import add_source
+from storage.sources import sync_sources
 
 KINDS = ("usaspending", "edgar", "federal-register")
 MIN_RECIPIENT_CHARS = 4  # "GEO", "AWS": acronyms match too much as recipient search text
@@ -69,6 +70,5 @@ def record_sources(records: Sequence[RecordsConfig],
 
 
 def sync_records(session: Session, sources: Sequence[RecordSource]) -> None:
-    """Store every configured records source (a new one is due now)."""
-    for s in sources:
-        add_source(session, s.key, s.kind, s.params, s.name, s.interval)
+    """Store every configured records source (a new one is due now) and update changed ones."""
+    sync_sources(session, sources)
