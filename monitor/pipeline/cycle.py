@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from monitor.dedup.neardup import NearDupIndex
 from monitor.dedup.recent import load_recent
+from monitor.language import preload as preload_language
 from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled, stopped
 from monitor.pipeline.fetch import FetchRequest, FetchResult, Slots, fetch_one, make_session
 from monitor.pipeline.pool import PARSE_POOLS, parse_and_prepare, parse_in_worker
@@ -154,6 +155,7 @@ def poll_cycle(rt: Runtime, force: bool = False,
     ``stop`` set: cancel fetches in flight and return; unstored feeds stay due."""
     started = time.monotonic()
     stats = CycleStats()
+    preload_language()  # before any lease is taken: loading it mid-cycle would stall the loop
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
     claims = Claims(rt, force, stop)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from monitor.dedup.canonical import canonical_url
 from monitor.dedup.neardup import band_keys, normalise
-from monitor.language import detect
 from monitor.matching import Match, Matcher
 from monitor.sources.entry import Entry, Parsed
 
@@ -29,7 +28,6 @@ class Prepared:
     keys: tuple[int, ...]  # near-duplicate band keys; empty when the text is too short
     canonical: str | None
     matches: tuple[Match, ...]
-    language: str | None = None  # ISO 639-1, told offline (monitor.language)
 
     @property
     def title(self) -> str:
@@ -57,8 +55,7 @@ def prepare(entries: Sequence[Entry], matcher: Matcher) -> list[Prepared]:
     for e in entries:
         text = normalise(e.title, e.summary or e.content[:DEDUP_CONTENT_CHARS])
         prepared.append(Prepared(e, text, band_keys(text), canonical_url(e.link),
-                                 tuple(match(e.title, e.summary, e.content)),
-                                 detect(e.title, e.summary, e.content)))
+                                 tuple(match(e.title, e.summary, e.content))))
     return prepared
 
 
