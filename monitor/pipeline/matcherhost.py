@@ -1,8 +1,7 @@
 """Preloaded by the parse pool's fork server only: builds the matcher there, once per version.
 
 The daemon writes the watchlists to the file named by MATCHER_FILE_ENV and starts a fork
-server for that version; the workers it forks inherit this one matcher (and the language
-model) copy-on-write, and
+server for that version; the workers it forks inherit this one matcher copy-on-write, and
 `gc.freeze()` keeps the collector from writing to its pages. A build that fails leaves no
 matcher, so each worker's initializer fails and the daemon parses in-process instead.
 """
@@ -14,7 +13,6 @@ import os
 import pickle
 import sys
 
-from monitor.language import preload as preload_language
 from monitor.matching import Matcher
 from monitor.pipeline import pool as parsework
 from monitor.service.gctune import tune_gc
@@ -34,7 +32,6 @@ def _build() -> None:
               f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return
     del watchlists
-    preload_language()
     gc.collect()
     tune_gc()
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from monitor.dedup.aggregators import host_of, is_opaque
 from monitor.dedup.canonical import canonical_url
 from monitor.dedup.neardup import band_keys, normalise
-from monitor.language import detect
 from monitor.matching import Match, Matcher
 from monitor.sources.entry import Entry, Parsed, record_identity
 
@@ -30,7 +29,6 @@ class Prepared:
     keys: tuple[int, ...]  # near-duplicate band keys; empty when the text is too short
     canonical: str | None
     matches: tuple[Match, ...]
-    language: str | None = None  # ISO 639-1, told offline (monitor.language)
 
     @property
     def title(self) -> str:
@@ -69,12 +67,10 @@ def prepare(entries: Sequence[Entry], matcher: Matcher) -> list[Prepared]:
     for e in entries:
         text = normalise(e.title, e.summary or e.content[:DEDUP_CONTENT_CHARS])
         matches = tuple(match(e.title, e.summary, e.content))
-        language = detect(e.title, e.summary, e.content)
         if e.record is not None:  # a record is its own story: its identity, never a near-dup
-            prepared.append(Prepared(e, text, (), record_identity(e), matches, language))
+            prepared.append(Prepared(e, text, (), record_identity(e), matches))
             continue
-        prepared.append(Prepared(e, text, band_keys(text), canonical_url(e.link), matches,
-                                 language))
+        prepared.append(Prepared(e, text, band_keys(text), canonical_url(e.link), matches))
     return prepared
 
 
