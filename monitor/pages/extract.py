@@ -9,9 +9,10 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import py3langid
 import trafilatura
 from lxml import html as lxml_html
+
+from monitor.language import detect
 
 __all__ = ["Extracted", "extract", "paragraph_around", "read_saved"]
 
@@ -54,7 +55,7 @@ def _declared_language(html: bytes) -> str | None:
 
 def _language(body: str, html: bytes) -> str | None:
     if len(body) >= MIN_DETECT_CHARS:
-        return str(py3langid.classify(body[:5000])[0])
+        return detect(body[:5000])
     return _declared_language(html)
 
 
