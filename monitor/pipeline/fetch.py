@@ -225,8 +225,7 @@ async def fetch_one(session: aiohttp.ClientSession, req: FetchRequest,
             if page is None:
                 break
             pages.append(page)
-            request = (req.kind.next_request(req.source, request, page)
-                       if len(pages) < req.kind.politeness.max_pages else None)
+            request = _next_request(req, request, page, len(pages))
     except TimeoutError:
         result.error = f"timed out after {polling.timeout:g}s"
     except (BodyTooLarge, PageFailed) as exc:
@@ -240,6 +239,23 @@ async def fetch_one(session: aiohttp.ClientSession, req: FetchRequest,
     result.elapsed = time.monotonic() - started
     result.pages = () if result.error else tuple(pages)
     return result
+
+
+def _next_request(req: FetchRequest, request: Request, page: Response,
+                  read: int) -> Request | None:
+    """The kind's next page after ``read`` pages. A kind that cannot read a page's paging (an
+    API answering an unexpected shape) fails this poll alone, and a poll with more pages than
+    the kind's ``max_pages`` fails rather than pass for complete (a records kind would move its
+    window past what it never read)."""
+    try:
+        following = req.kind.next_request(req.source, request, page)
+    except Exception as exc:  # noqa: BLE001 - one source's odd answer must not end the cycle
+        raise PageFailed(f"page {read} could not be read for paging: "
+                         f"{type(exc).__name__}: {exc}"[:500]) from exc
+    if following is not None and read >= req.kind.politeness.max_pages:
+        raise PageFailed(f"more than {req.kind.politeness.max_pages} pages: the rest were not "
+                         "read (narrow the source, e.g. a shorter lookback)")
+    return following
 
 
 async def _send(session: aiohttp.ClientSession, request: Request, kind: Source,
