@@ -87,6 +87,11 @@ def delivered_targets(session: Session, story_id: int) -> set[tuple[str, str]]:
         select(Delivery.subscriber, Delivery.channel).where(Delivery.story_id == story_id))}
 
 
+def story_language(session: Session, story_id: int) -> str | None:
+    """The language told for a story when it was stored (subscribers' ``languages``)."""
+    return session.scalar(select(Story.language).where(Story.id == story_id))
+
+
 def page_of(session: Session, story_id: int) -> StoryPage | None:
     """A story's page row, if it has one."""
     return session.scalars(select(StoryPage).where(StoryPage.story_id == story_id)).first()

@@ -16,8 +16,10 @@ from monitor.pages.page import Page
 from monitor.pages.read import PageReading, read_page
 from monitor.pipeline.pool import PARSE_POOLS, read_page_in_worker
 from monitor.pipeline.stats import CycleStats
+from monitor.query.routing import stored_story_admits
 from monitor.service.runtime import Runtime
 from notifiers.outbox import enqueue
+from storage.hits import story_hits
 from storage.models import utcnow
 from storage.pages import (
     DuePage,
@@ -26,6 +28,7 @@ from storage.pages import (
     hit_entities,
     record_failure,
     record_page,
+    story_language,
 )
 from storage.stories import insert_hits
 
@@ -120,7 +123,10 @@ def _store_reading(s, rt: Runtime, item: DuePage, page: Page, reading: PageReadi
                      "score": m.score, "rule": m.rule, "context": m.context,
                      "created_at": now} for m in new])
     stats.hits += len(new)
-    stats.deliveries_queued += enqueue(s, item.story_id, new, rt.config.subscribers,
+    admits = stored_story_admits(item.title, item.summary, ex.body,
+                                 story_hits(s, [item.story_id]).get(item.story_id, []),
+                                 story_language(s, item.story_id))
+    stats.deliveries_queued += enqueue(s, item.story_id, new, rt.config.subscribers, admits,
                                        skip=delivered_targets(s, item.story_id))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.articles import ArticleServer
 from tests.support.helpers import run_cli, write_config
+from tests.support.servers import WebhookReceiver
 
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
 FILLER = ("The council met on Tuesday evening to discuss the budget for the coming year, "
@@ -123,3 +124,28 @@ def test_a_failing_page_holds_nothing_back_and_is_retried_later(tmp_path, site, 
     titles = sorted(m["title"] for m in webhook.received)
     # the renewal story was alerted already: its body hit is stored, not alerted again
     assert titles == ["[CoreCivic] CoreCivic contract renewed", "[GEO Group] Evening news"]
+
+
+
+def test_a_body_hit_is_alerted_only_where_query_and_languages_admit_it(tmp_path, site, webhook):
+    """A page read after the story was stored is routed as the story's own text would be: a
+    subscriber's languages and query (which sees the page text too) still decide."""
+    site.add("/deep", article("County budget meeting", DEEP))
+    feed = site.add("/feed.xml", rss([("County budget meeting", site.url("/deep"), "")]),
+                    headers={"Content-Type": "application/rss+xml"})
+    spanish, no_county = WebhookReceiver().start(), WebhookReceiver().start()
+    try:
+        config = write_config(tmp_path, [feed], [
+            {"name": "everyone", "notify": [webhook.url]},
+            {"name": "spanish-only", "notify": [spanish.url]},
+            {"name": "no-county", "notify": [no_county.url]}])
+        text = config.read_text().replace(
+            'name = "spanish-only"', 'name = "spanish-only"\nlanguages = ["es"]').replace(
+            'name = "no-county"', 'name = "no-county"\nquery = \'GEO AND NOT county\'')
+        config.write_text(text)
+        _poll(config)
+        assert [m["title"] for m in webhook.received] == ["[GEO Group] County budget meeting"]
+        assert spanish.received == [] and no_county.received == []
+    finally:
+        spanish.stop()
+        no_county.stop()
