@@ -14,7 +14,7 @@ from monitor.dedup.aggregators import host_of, is_opaque
 from monitor.dedup.canonical import canonical_url
 from monitor.dedup.neardup import band_keys, normalise
 from monitor.matching import Match, Matcher
-from monitor.sources.entry import Entry, Parsed, record_identity
+from monitor.sources.entry import Entry, Parsed, record_identity, shares_page
 
 DEDUP_CONTENT_CHARS = 2000  # an entry without a summary is compared by its content's start
 
@@ -67,8 +67,11 @@ def prepare(entries: Sequence[Entry], matcher: Matcher) -> list[Prepared]:
     for e in entries:
         text = normalise(e.title, e.summary or e.content[:DEDUP_CONTENT_CHARS])
         matches = tuple(match(e.title, e.summary, e.content))
-        if e.record is not None:  # a record is its own story: its identity, never a near-dup
+        if shares_page(e):  # an award's modification is its own story, never a near-dup
             prepared.append(Prepared(e, text, (), record_identity(e), matches))
+            continue
+        if e.record is not None:  # a filing or rule: its page, so a feed's copy joins it
+            prepared.append(Prepared(e, text, (), canonical_url(e.link), matches))
             continue
         prepared.append(Prepared(e, text, band_keys(text), canonical_url(e.link), matches))
     return prepared

@@ -79,7 +79,13 @@ def make_entry(guid: str | None, link: str | None, title: str, summary: str, con
                  outlet_site=web_link(clean_text(outlet_site)) if outlet_site else None)
 
 
+def shares_page(entry: Entry) -> bool:
+    """Whether the entry is a record whose page other records share (an award's page shows
+    every modification of it): such a record is a story of its own, keyed by page and id."""
+    return entry.record is not None and bool(entry.record.get("page_shared"))
+
+
 def record_identity(entry: Entry) -> str:
-    """A record's story identity (its stored canonical URL): its page plus the record's own id,
-    so an award's modifications, which share the award's page, are stories of their own."""
+    """A page-sharing record's story identity (its stored canonical URL): its page plus the
+    record's own id, so an award's modifications are stories of their own."""
     return f"{entry.link or ''}#record={entry.key}"

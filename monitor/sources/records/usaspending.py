@@ -227,7 +227,7 @@ def _story(internal: str, mod: str, row: Mapping[str, Any], obligated: float | N
              "agency": agency, "recipient": recipient, "amount_obligated": obligated,
              "amount_total": total, "acted_on": acted_on, "award_id": award_id,
              "modification": mod, "description": description,
-             "potential_value": potential}
+             "potential_value": potential, "page_shared": True}
     return record_entry(f"{internal}/{mod}", AWARD_PAGE + internal, title, summary, when,
                         facts)
 

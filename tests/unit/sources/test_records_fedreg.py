@@ -17,7 +17,7 @@ from storage import Feed, Story
 from storage.models import Record
 from tests.support.fedreg_api import FedRegServer
 from tests.support.helpers import write_config
-from tests.support.servers import WebhookReceiver
+from tests.support.servers import FeedServer, WebhookReceiver
 
 TODAY = datetime.now(UTC).date()
 ICE = {"raw_name": "DEPARTMENT OF HOMELAND SECURITY", "name": "Homeland Security Department",
@@ -137,3 +137,33 @@ def test_pages_are_followed_and_a_429_is_backed_off(tmp_path, fr, webhook):
             assert len(list(s.scalars(select(Record)))) == 152
     finally:
         rt.close()
+
+
+def test_a_document_also_read_from_the_agencys_feed_is_one_story_alerted_once(tmp_path, fr,
+                                                                              webhook):
+    """config.example.toml follows ICE's Federal Register RSS and the documents API both: one
+    document is one story, alerted once, whichever arrives first."""
+    doc = fr.documents[0]
+    feeds = FeedServer().start()
+    url = feeds.add("/ice.rss", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Federal Register: ICE</title>'
+        f'<item><title>{doc["title"]}</title><link>{doc["html_url"]}</link>'
+        f'<description>{doc["abstract"]}</description></item></channel></rss>').encode())
+    extra = f'''[[records]]
+provider = "federal-register"
+agencies = ["u-s-immigration-and-customs-enforcement", "homeland-security-department"]
+interval = "1h"
+base_url = "{fr.base}"
+'''
+    rt = load_runtime(write_config(tmp_path, [url], extra=extra,
+                                   subscribers=[{"name": "desk", "notify": [webhook.url]}]))
+    try:
+        assert poll_cycle(rt, force=True).feeds_failed == 0
+        deliver_due(rt)
+        with rt.db.session() as s:
+            links = list(s.scalars(select(Story.link).where(Story.link == doc["html_url"])))
+        assert links == [doc["html_url"]]
+        assert len([m for m in webhook.received if "Detention Standards" in m["title"]]) == 1
+    finally:
+        rt.close()
+        feeds.stop()
