@@ -14,15 +14,18 @@ LATER = 1.5  # …and grows by half when nearly all are known
 
 @dataclass(frozen=True)
 class Bounds:
-    """``[polling] min_interval`` / ``max_interval``; None: the source's interval /4 and ×4."""
+    """``[polling] min_interval`` / ``max_interval``; None: the source's interval /4 and ×4.
+    Neither bound crosses a source's own interval (a 6 h records source is never polled
+    every 90 min because ``max_interval`` is 90 min), and ``floor`` is its kind's shortest."""
 
     min_interval: float | None = None
     max_interval: float | None = None
 
-    def of(self, interval: float) -> tuple[float, float]:
+    def of(self, interval: float, floor: float = 0.0) -> tuple[float, float]:
         """The (lowest, highest) interval in force for a source configured at ``interval``."""
         low = self.min_interval if self.min_interval is not None else interval / 4
         high = self.max_interval if self.max_interval is not None else interval * 4
+        low, high = max(min(low, interval), floor), max(high, interval)
         return low, max(low, high)
 
 
@@ -33,7 +36,7 @@ def longest_quiet(intervals: list[float], bounds: Bounds) -> float:
 
 
 def next_interval(current: float | None, interval: float, new: int, total: int,
-                  bounds: Bounds, first_poll: bool = False) -> float:
+                  bounds: Bounds, first_poll: bool = False, floor: float = 0.0) -> float:
     """The interval to wait before the next poll, from this poll's ``new`` of ``total``
     entries (``total`` 0: nothing changed, as with a 304). ``current``: the interval in force
     (None: the configured ``interval``). A first poll, where every entry is new, says nothing."""
@@ -44,5 +47,5 @@ def next_interval(current: float | None, interval: float, new: int, total: int,
             now *= SOONER
         elif share <= NEARLY_KNOWN:
             now *= LATER
-    low, high = bounds.of(interval)
+    low, high = bounds.of(interval, floor)
     return min(max(now, low), high)

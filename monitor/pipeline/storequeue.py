@@ -18,6 +18,7 @@ from monitor.pipeline.stats import CycleStats
 from monitor.pipeline.store import StoreReport, store_feeds
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
+from monitor.sources import UnknownKind, source_kind
 from monitor.sources.entry import Parsed
 from monitor.text import error_line
 from storage.models import Feed, utcnow
@@ -121,7 +122,16 @@ def _interval(rt: Runtime, feed: Feed, prepared: PreparedFeed | None,
     return next_interval(feed.poll_interval_s, feed.interval_s,
                          report.fresh_by_feed[feed.id] if report else 0,
                          len(prepared.entries) if prepared else 0,
-                         Bounds(polling.min_interval, polling.max_interval), first_poll)
+                         Bounds(polling.min_interval, polling.max_interval), first_poll,
+                         _floor(feed.kind))
+
+
+def _floor(kind: str) -> float:
+    """The kind's shortest interval (0 for a kind this version does not know)."""
+    try:
+        return source_kind(kind).min_poll_interval
+    except UnknownKind:
+        return 0.0
 
 
 def store_many(rt: Runtime, batch: list[Ready], stats: CycleStats,

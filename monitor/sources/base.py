@@ -115,6 +115,9 @@ class Source(ABC):
     """Whether a new entry's article page is fetched for its full text when the source's
     ``full_text`` is not set: True, False or "auto" (when the entry's own text is short).
     A search kind, whose entries are a headline and a line, sets True."""
+    min_poll_interval: ClassVar[float] = 0.0
+    """The shortest interval adaptive polling may bring a source of this kind to (a search
+    provider throttles callers who ask more often)."""
 
     def key(self, url: str, params: Mapping[str, Any]) -> str:
         """A source's identity in storage (``feeds.url``, unique): its endpoint URL, plus a

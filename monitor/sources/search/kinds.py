@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from monitor.config.search import MIN_SEARCH_INTERVAL
 from monitor.sources.base import Politeness, Request, Response, Source, SourceRecord
 from monitor.sources.entry import Parsed
 from monitor.sources.search.parse import parse_gdelt, parse_rss
@@ -21,6 +22,7 @@ class SearchSource(Source):
 
     provider: ClassVar[Provider]
     accept: ClassVar[str] = ACCEPT_RSS
+    min_poll_interval = MIN_SEARCH_INTERVAL
 
     def request(self, source: SourceRecord) -> Request:
         """GET the search, as the provider documents it."""

@@ -35,6 +35,21 @@ def test_the_interval_stays_within_its_bounds():
     assert next_interval(5000.0, HOUR, new=0, total=10, bounds=bounds) == 5400.0
 
 
+def test_absolute_bounds_never_cross_a_sources_own_interval():
+    """``max_interval = "90m"`` slows no source below its own 6 h; ``min_interval`` speeds
+    no source beyond its own interval the other way; a kind's floor (a search) holds."""
+    bounds = Bounds(min_interval=1200.0, max_interval=5400.0)
+    six_hours = 6 * HOUR
+    assert next_interval(None, six_hours, new=0, total=10, bounds=bounds) == six_hours
+    assert next_interval(None, six_hours, new=9, total=10, bounds=bounds) == six_hours / 2
+    assert bounds.of(600.0) == (600.0, 5400.0)
+    current = None
+    for _ in range(10):
+        current = next_interval(current, 1800.0, new=9, total=10, bounds=Bounds(), floor=300.0)
+    assert current == 450.0  # the default /4 is above the floor
+    assert Bounds(min_interval=60.0).of(1800.0, floor=300.0) == (300.0, 7200.0)
+
+
 def _rss(items: range) -> bytes:
     body = "".join(f"<item><title>Story number {n}</title><link>https://o.example/{n}</link>"
                    f"<guid>g{n}</guid><description>Text {n}.</description></item>"
