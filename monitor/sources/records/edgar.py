@@ -140,12 +140,19 @@ def _text(node: Any, path: str) -> str:
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
+def _attr(node: Any, path: str, name: str) -> str:
+    """An attribute of a child element; empty when the child is missing (the entry is then
+    skipped, not the poll failed)."""
+    found = node.find(path)
+    return (found.get(name) or "").strip() if found is not None else ""
+
+
 def _filing(node: Any, company: str) -> Entry:
     """One filing: company, form, filing date, the filing index as its link."""
     content = f"{ATOM}content/{ATOM}"
     accession = _text(node, content + "accession-number")
-    href = _text(node, content + "filing-href") or node.find(f"{ATOM}link").get("href")
-    form = _text(node, content + "filing-type") or node.find(f"{ATOM}category").get("term")
+    href = _text(node, content + "filing-href") or _attr(node, f"{ATOM}link", "href")
+    form = _text(node, content + "filing-type") or _attr(node, f"{ATOM}category", "term")
     if not accession or not href or not form:
         raise KeyError("accession-number")
     filed = _text(node, content + "filing-date")

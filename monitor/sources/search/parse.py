@@ -24,7 +24,7 @@ def _rss_date(value: str | None) -> datetime | None:
         return None
     try:
         when = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a year like 99999999
         return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
