@@ -13,12 +13,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.config.problems import Problem
 from monitor.config.schedule import cron_trigger
-from monitor.pipeline.adaptive import Bounds, longest_quiet
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.pool import PARSE_POOLS
 from monitor.service import metrics
-from monitor.service.health import GRACE
+from monitor.service.health import stale_after
 from monitor.service.reload import FileWatcher, describe_changes, rebuild
 from monitor.service.runtime import Runtime
 from storage.db import ping
@@ -182,13 +181,10 @@ class Daemon:
         if reason is None and failing:
             job, error = next(iter(failing.items()))
             reason = f"the last {job} failed: {error}"
-        if reason is None and rt.config.feeds:
-            polling = rt.config.polling
-            shortest = timedelta(seconds=longest_quiet(
-                [f.interval for f in rt.config.feeds],
-                Bounds(polling.min_interval, polling.max_interval)))
+        limit = stale_after(rt.config)
+        if reason is None and limit is not None:
             since = utcnow() - (self.last_cycle_at or self.started_at)
-            if since > shortest + GRACE:
+            if since > limit:
                 reason = f"no polling cycle has finished for {int(since.total_seconds())}s"
         info = {
             "status": "ok" if reason is None else "unavailable", "reason": reason or "ok",

@@ -17,6 +17,22 @@ from storage.sources import last_polled_at
 GRACE = timedelta(minutes=5)
 
 
+def source_intervals(config: Config) -> list[float]:
+    """The configured interval of every source: feeds, searches and public records alike."""
+    return ([f.interval for f in config.feeds] + [s.interval for s in config.searches]
+            + [r.interval for r in config.records])
+
+
+def stale_after(config: Config) -> timedelta | None:
+    """How long every source may go unpolled once adaptive polling slowed each to its highest
+    bound, plus grace; None when no source is configured."""
+    intervals = source_intervals(config)
+    if not intervals:
+        return None
+    bounds = Bounds(config.polling.min_interval, config.polling.max_interval)
+    return timedelta(seconds=longest_quiet(intervals, bounds)) + GRACE
+
+
 def check_health(config: Config, db: Database) -> tuple[bool, str]:
     """(healthy, reason): stale when no feed was polled within its interval plus a grace period."""
     try:
@@ -25,14 +41,13 @@ def check_health(config: Config, db: Database) -> tuple[bool, str]:
             last = last_polled_at(s)
     except Exception as exc:  # noqa: BLE001 - any storage failure is unhealthy
         return False, f"storage does not answer: {type(exc).__name__}"
-    if not config.feeds:
-        return True, "ok: no feeds configured"
+    limit = stale_after(config)
+    if limit is None:
+        return True, "ok: no sources configured"
     if last is None:
-        return False, "no feed has been polled yet"
-    shortest = longest_quiet([f.interval for f in config.feeds],
-                             Bounds(config.polling.min_interval, config.polling.max_interval))
+        return False, "no source has been polled yet"
     age = utcnow() - last
-    if age > timedelta(seconds=shortest) + GRACE:
+    if age > limit:
         return False, f"last poll was {int(age.total_seconds())}s ago"
     return True, f"ok: last poll {int(age.total_seconds())}s ago"
 

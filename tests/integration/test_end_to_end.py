@@ -140,7 +140,7 @@ def test_health_reports_polling_state(tmp_path, feed_server):
     assert no_db.returncode == 1 and "storage does not answer" in no_db.stderr
     assert run_cli("feeds", "--config", str(config)).returncode == 0
     before = run_cli("health", "--config", str(config))
-    assert before.returncode == 1 and "no feed has been polled" in before.stderr
+    assert before.returncode == 1 and "no source has been polled" in before.stderr
     _poll(config)
     after = run_cli("health", "--config", str(config))
     assert after.returncode == 0 and after.stdout.startswith("ok: last poll")
