@@ -72,6 +72,18 @@ def test_a_page_without_links_is_tried_at_the_common_paths(tmp_path, feed_server
     assert feed_server.hits("/feed") == 1 and feed_server.hits("/index.xml") == 1
 
 
+def test_a_page_whose_alternate_links_are_dead_is_tried_at_the_common_paths(tmp_path,
+                                                                            feed_server):
+    feed_server.add("/feed.xml", RSS)
+    page = feed_server.add("/story.html", _page(
+        '<link rel="alternate" type="application/rss+xml" href="/moved-away.rss">'),
+        content_type="text/html")
+    config = write_config(tmp_path, [])
+    done = _add(config, page, "--yes")
+    assert done.returncode == 0, done.stderr
+    assert _feeds(config) == [{"url": feed_server.url("/feed.xml"), "name": "Gazette news"}]
+
+
 def test_no_feed_or_a_bad_url_exits_2_and_leaves_the_config(tmp_path, feed_server):
     page = feed_server.add("/plain.html", _page('<link rel="stylesheet" href="/s.css">'),
                            content_type="text/html")
