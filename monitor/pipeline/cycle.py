@@ -18,13 +18,21 @@ from monitor.dedup.recent import load_recent
 from monitor.language import preload as preload_language
 from monitor.pages.stage import run_page_step
 from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled, stopped
-from monitor.pipeline.fetch import FetchRequest, FetchResult, Slots, fetch_one, make_session
+from monitor.pipeline.fetch import (
+    FetchRequest,
+    FetchResult,
+    Slots,
+    fetch_one,
+    host_spacing,
+    make_session,
+)
 from monitor.pipeline.pool import PARSE_POOLS, parse_and_prepare, parse_in_worker
 from monitor.pipeline.prepare import PreparedFeed
 from monitor.pipeline.stats import CycleStats
 from monitor.pipeline.storequeue import StoreQueue
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
+from monitor.sources import source_kind
 from monitor.sources.records.sync import sync_records
 from monitor.sources.search.configured import search_sources
 from monitor.trends.run import after_cycle
@@ -62,7 +70,8 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
     pool_alive = len(first) >= POOL_THRESHOLD and cores > 1
     pool_ready: asyncio.Future[ProcessPoolExecutor | None] | None = None
     store = StoreQueue(rt, stats, neardup, claims.outstanding)
-    slots = Slots(rt.config.polling)
+    slots = Slots(rt.config.polling, host_spacing(
+        (r.key, source_kind(r.kind)) for r in rt.record_sources))
 
     async def parse(req: FetchRequest, result: FetchResult) -> PreparedFeed:
         """Parse and prepare on the pool; a crash (worker killed, matcher error) fails that feed

@@ -162,17 +162,30 @@ class ProviderGate:
 GATE = ProviderGate()
 
 
+def host_spacing(sources: Iterable[tuple[str, Source]]) -> dict[str, float]:
+    """Each host's widest minimum interval among the given (URL, kind) sources: a feed from
+    www.sec.gov then counts against the SEC's 10 requests a second along with EDGAR's own."""
+    spacing: dict[str, float] = {}
+    for url, kind in sources:
+        if kind.politeness.min_interval > 0 and not kind.politeness.group:
+            host = _host(url)
+            spacing[host] = max(spacing.get(host, 0.0), kind.politeness.min_interval)
+    return spacing
+
+
 class Slots:
     """The ``concurrency`` and ``per_host`` limits (and a kind's own, stricter ones), taken
     before a request's deadline starts, so time spent queueing behind other requests to the
     same host never counts against it."""
 
-    def __init__(self, polling: PollingConfig) -> None:
+    def __init__(self, polling: PollingConfig, spacing: Mapping[str, float] | None = None) -> None:
         self._per_host = polling.per_host
         self._all = asyncio.Semaphore(polling.concurrency)
         self._hosts: defaultdict[tuple[str, int], asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(self._per_host))
         self._next_start: defaultdict[str, float] = defaultdict(float)
+        # a host a configured kind spaces out (EDGAR: <= 10 a second) is spaced for every kind
+        self._spacing: defaultdict[str, float] = defaultdict(float, spacing or {})
 
     @asynccontextmanager
     async def taken(self, url: str, politeness: Politeness = POLITE) -> AsyncIterator[None]:
@@ -187,7 +200,7 @@ class Slots:
             if politeness.group:
                 await asyncio.sleep(GATE.reserve(politeness.group, politeness.min_interval))
             else:
-                await self._pace(host, politeness.min_interval)
+                await self._pace(host, max(self._spacing[host], politeness.min_interval))
             await held.enter_async_context(self._all)
             yield
 

@@ -122,6 +122,24 @@ def test_new_filings_alert_once_with_company_form_date_and_index(tmp_path, sec, 
         rt.close()
 
 
+def test_feeds_from_the_sec_count_against_its_ten_a_second(tmp_path, sec):
+    """config.example.toml follows EDGAR's Atom feeds of two companies as [[feeds]] too: with
+    an edgar source configured, those requests are spaced out like its own."""
+    feeds = [f"{sec.base}/cgi-bin/browse-edgar?action=getcompany&CIK={c.cik}&type=8-K"
+             "&dateb=&owner=include&count=40&output=atom" for c in OTHERS]
+    extra = "\n".join(['contact = "desk@example.org"', "[[records]]", 'provider = "edgar"',
+                       f'companies = ["{GEO.cik}"]', 'forms = ["8-K"]', 'interval = "1h"',
+                       f'base_url = "{sec.base}"', ""])
+    rt = load_runtime(write_config(tmp_path, feeds, extra=extra))
+    try:
+        poll_cycle(rt, force=True)
+    finally:
+        rt.close()
+    times = [t for t, _, _ in sec.requests]
+    assert len(times) == len(OTHERS) + 1
+    assert max(sum(1 for u in times if t <= u <= t + 1.0) for t in times) <= 10
+
+
 def test_never_more_than_ten_requests_in_any_second(tmp_path, sec):
     names = ", ".join(f'"{c.name}"' for c in OTHERS)
     rt = load_runtime(_config(tmp_path, sec, f'["GEO Group", {names}]'))
