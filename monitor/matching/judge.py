@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.matching.normalize import fold_accents
-from monitor.matching.rules import EntityRules, Veto
+from monitor.matching.rules import NEAR_WORDS, EntityRules, Veto
 from monitor.matching.story import FieldWords, StoryText
 
 
@@ -47,9 +47,15 @@ def judge(
         if field.caps or written != alias.cased:
             return Veto("split_name", f"written {' '.join(written)!r}: a split name counts "
                         f"only capitalised as {' '.join(alias.cased)!r}")
-        accepted += "+split"
-    elif alias.variant == "joined":
-        accepted += "+joined"
+    if alias.variant:
+        # In a Title Case field the capitals prove nothing: the support must come from elsewhere.
+        title = alias.variant == "split" and field.title_case
+        support = story.support(rules, field.name if title else "")
+        if support is None:
+            where = "outside this Title Case field" if title else "in the story"
+            return Veto("split_name", f"{alias.variant} spelling with no context word or "
+                        f"listed name {where}")
+        accepted += f"+{alias.variant}({support})"
     need_context = alias.text in rules.require_context
     if alias.text in rules.case_sensitive:
         if field.caps and rules.context:
@@ -69,7 +75,8 @@ def judge(
         sentence = field.sentence(field.span(start)[0], field.span(end - 1)[1])
         vetoed = story.veto(rules)
         if vetoed:
-            local = rules.sentence_overrides_veto(sentence)
+            near = " ".join(field.keys[max(0, start - NEAR_WORDS):end + NEAR_WORDS])
+            local = rules.sentence_overrides_veto(sentence, near)
             if local is None:
                 return Veto("exclude_context", f"story mentions {vetoed!r}")
             accepted += f"+sentence({local})"

@@ -78,3 +78,14 @@ def is_all_caps(text: str) -> bool:
     upper = sum(map(str.isupper, text))
     lower = sum(map(str.islower, text))
     return upper >= 12 and upper >= 0.9 * (upper + lower)
+
+
+TITLE_CASE_WORDS = 4
+"""A field needs this many content words, all capitalised, to read as a Title Case headline."""
+
+
+def is_title_case(text: str) -> bool:
+    """True for a Title Case headline, where a capital starts every word and so proves nothing
+    about a name ("Why All Modern Architecture Looks the Same")."""
+    words = [w for w in WORD_RE.findall(text) if w[0].isalpha() and fold(w) not in STOP_WORDS]
+    return len(words) >= TITLE_CASE_WORDS and all(w[0].isupper() for w in words)

@@ -11,6 +11,8 @@ from monitor.matching.normalize import alias_keys
 if TYPE_CHECKING:
     from monitor.config.watchlists import Entity
 
+NEAR_WORDS = 3
+"""Words each side of an occurrence that count as beside it ("arrested by ICE")."""
 FIELD_BREAK = " | "
 """Separates fields in the story key string so no phrase spans a title and a summary."""
 
@@ -86,6 +88,8 @@ class EntityRules:
         self.fields = frozenset(entity.fields)
         self.ambiguous = frozenset(entity.ambiguous)
         self.namesake_context = [(p, _phrase_regex(p)) for p in entity.namesake_context]
+        self.names = [(n, _phrase_regex(n)) for n in (entity.name, *entity.aliases)
+                      if not self.is_weak(n)]
 
     def is_weak(self, alias: str) -> bool:
         """Ambiguous forms (case-sensitive, needing context or listed ``ambiguous``): the ones
@@ -105,16 +109,17 @@ class EntityRules:
         sentence counting double."""
         return Sense(_weighed(present[0], sentence), _weighed(present[1], sentence))
 
-    def sentence_overrides_veto(self, sentence: str) -> str | None:
-        """A ``context`` phrase in the occurrence's own sentence, at least as many as the
-        ``exclude_context`` and namesake phrases there: that sentence is about the entity
-        whatever else the story covers (an ICE train and, further on, an arrest by ICE)."""
-        found = [p for p, rx in self.context if rx.search(sentence)]
+    def sentence_overrides_veto(self, sentence: str, near: str) -> str | None:
+        """The occurrence's own sentence is about the entity whatever else the story covers
+        (an ICE train and, further on, an arrest by ICE) when its ``context`` phrases outweigh
+        its ``exclude_context`` and namesake phrases: a phrase among the ``near`` words beside
+        the name counts double, and a tie keeps the veto."""
+        found = [(p, 1 + bool(rx.search(near))) for p, rx in self.context if rx.search(sentence)]
         if not found:
             return None
         against = sum(1 for _, rx in (*self.exclude_context, *self.namesake_context)
                       if rx.search(sentence))
-        return found[0] if len(found) >= against else None
+        return found[0][0] if sum(w for _, w in found) > against else None
 
     def max_edits(self, alias: str, keys: tuple[str, ...]) -> int:
         if alias in self.case_sensitive:
@@ -125,6 +130,11 @@ class EntityRules:
     def context_word(self, story: str) -> str | None:
         """The first context phrase present anywhere in the story, if any."""
         return next((p for p, rx in self.context if rx.search(story)), None)
+
+    def variant_support(self, story: str) -> str | None:
+        """A context phrase, or the entity's name or a non-ambiguous alias as listed, in
+        ``story``: what a split or joined spelling needs beside it to count."""
+        return next((p for p, rx in (*self.context, *self.names) if rx.search(story)), None)
 
     def story_veto(self, story: str) -> str | None:
         """An ``exclude_context`` phrase present anywhere in the story, if any."""

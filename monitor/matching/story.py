@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from monitor.matching.normalize import WORD_RE, fold, is_all_caps
+from monitor.matching.normalize import WORD_RE, fold, is_all_caps, is_title_case
 from monitor.matching.rules import FIELD_BREAK
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class FieldWords:
         self._matches: list[Lookup] | None = None
         self._spans: list[tuple[int, int]] | None = None
         self._caps: bool | None = None
+        self._title: bool | None = None
 
     def raw(self, i: int) -> str:
         """Word ``i`` as written."""
@@ -101,6 +102,12 @@ class FieldWords:
             self._caps = is_all_caps(self.text)
         return self._caps
 
+    @property
+    def title_case(self) -> bool:
+        if self._title is None:
+            self._title = is_title_case(self.text)
+        return self._title
+
     def sentence(self, lo: int, hi: int) -> str:
         """Folded words of the sentence holding characters ``lo:hi`` (a title is one sentence)."""
         text = self.text
@@ -121,6 +128,7 @@ class StoryText:
         self._context: dict[int, str | None] = {}
         self._veto: dict[int, str | None] = {}
         self._present: dict[int, tuple[Phrases, Phrases]] = {}
+        self._support: dict[tuple[int, str], str | None] = {}
 
     @property
     def text(self) -> str:
@@ -140,6 +148,16 @@ class StoryText:
         if id(rules) not in self._present:
             self._present[id(rules)] = rules.present(self.text)
         return self._present[id(rules)]
+
+    def support(self, rules: EntityRules, skip: str = "") -> str | None:
+        """What in the story, outside field ``skip``, backs a split or joined spelling: a
+        context phrase or the entity named as listed. Searched once per story and entity."""
+        key = (id(rules), skip)
+        if key not in self._support:
+            text = FIELD_BREAK.join(
+                " ".join(fold(w) for w in WORD_RE.findall(t)) for n, t in self._fields if n != skip)
+            self._support[key] = rules.variant_support(text if skip else self.text)
+        return self._support[key]
 
     def veto(self, rules: EntityRules) -> str | None:
         """The entity's exclude_context phrase in the story, searched once per story and entity."""

@@ -69,18 +69,18 @@ def test_sentence_with_agency_words_survives_a_story_wide_veto() -> None:
     assert matcher.match("Deutsche Bahn ICE schedule", "ICE trains run late.") == []
     # the veto still holds when the sentence speaks more of the other ICE
     assert matcher.match("Deutsche Bahn Intercity staff say ICE arrested nobody") == []
-    assert matcher.match("Deutsche Bahn says ICE arrested a driver") != []  # a tie: kept
+    assert matcher.match("Deutsche Bahn says ICE arrested a driver") != []  # beside: counts 2
 
 
 def test_split_and_joined_spellings() -> None:
-    matcher = _one(Entity(name="CoreCivic", aliases=("GEO Group",)))
-    [hit] = matcher.match("Core Civic faces lawsuit")
-    assert (hit.alias, hit.matched, hit.rule) == ("CoreCivic", "Core Civic", "exact+split")
+    matcher = _one(Entity(name="CoreCivic", aliases=("GEO Group",), context=("prison*",)))
+    [hit] = matcher.match("Core Civic faces lawsuit over prison")
+    assert (hit.alias, hit.matched, hit.rule) == ("CoreCivic", "Core Civic", "exact+split(prison*)")
     assert matcher.match("Teachers stress core civic values") == []
     assert matcher.match("CORE CIVIC VALUES") == []
     assert not matcher._hot_chunks(b"Civil rights groups")  # split parts match exactly only
-    [hit] = matcher.match("Rally at GEOGroup offices")
-    assert (hit.alias, hit.matched, hit.rule) == ("GEO Group", "GEOGroup", "exact+joined")
+    [hit] = matcher.match("Rally at GEOGroup offices", "The prison operator declined comment.")
+    assert (hit.alias, hit.matched, hit.rule) == ("GEO Group", "GEOGroup", "exact+joined(prison*)")
 
 
 def test_shipped_watchlists_on_the_mistake_kinds(shipped: Matcher) -> None:
