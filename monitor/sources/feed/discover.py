@@ -102,9 +102,10 @@ async def _discover(url: str, fetcher: Fetcher) -> list[Candidate]:
         if feed is not None:
             return [Candidate(url, feed.title)]
         alternates = alternate_links(final, body)
-        if alternates:
-            return await _checked(session, alternates, fetcher)
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(final))
+        found = await _checked(session, alternates, fetcher) if alternates else []
+        if found:
+            return found
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(final))  # none, or none answered
         return await _checked(session, [(origin + path, "") for path in COMMON_PATHS], fetcher)
 
 
