@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ChangeAlert, Hit, PageVersion, Story, StoryCheck
+from storage.models import ChangeAlert, Delivery, Hit, PageVersion, Story, StoryCheck
 
 Target = tuple[str, str]  # (subscriber, channel id)
 
@@ -284,10 +284,12 @@ def change_alert_states(session: Session, story_id: int) -> list[tuple[str, str,
         .where(ChangeAlert.story_id == story_id).order_by(ChangeAlert.id))]
 
 
-def story_hits(session: Session, story_id: int) -> list[tuple[str, str, float]]:
-    """(watchlist, entity, score) of the story's hits: who follows it."""
-    return [(w, e, sc) for w, e, sc in session.execute(
-        select(Hit.watchlist, Hit.entity, Hit.score).where(Hit.story_id == story_id))]
+def alerted_to(session: Session, story_id: int) -> set[tuple[str, str]]:
+    """(subscriber, channel) the story was alerted to (a delivery row not failed for good):
+    only they hear that it changed."""
+    return {(sub, ch) for sub, ch in session.execute(
+        select(Delivery.subscriber, Delivery.channel)
+        .where(Delivery.story_id == story_id, Delivery.state != "failed"))}
 
 
 def story_title(session: Session, story_id: int) -> str:
