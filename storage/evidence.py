@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -237,44 +237,6 @@ def due_change_alerts(session: Session, now: datetime, limit: int) -> list[DueCh
         due.append(DueChange(alert.id, alert.subscriber, alert.channel, alert.attempts,
                              alert.story_id, new, old, link))
     return due
-
-
-def claim_change_alert(session: Session, alert_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take one due change alert to send (False: another worker has it); a sender that dies
-    leaves it due again once ``lease`` has passed."""
-    result = session.execute(
-        update(ChangeAlert).where(ChangeAlert.id == alert_id,
-                                  ChangeAlert.state.in_(["pending", "sending"]),
-                                  ChangeAlert.next_attempt_at <= now)
-        .values(state="sending", next_attempt_at=now + lease)
-        .execution_options(synchronize_session=False))
-    return bool(getattr(result, "rowcount", 0))
-
-
-def postpone_change_alert(session: Session, alert_id: int, when: datetime) -> None:
-    """Hold a claimed change alert until ``when`` (the end of its subscriber's quiet hours)."""
-    row = session.get(ChangeAlert, alert_id)
-    if row is not None:
-        row.state, row.next_attempt_at = "pending", when
-
-
-def finish_change_alert(session: Session, alert_id: int, error: str | None, now: datetime,
-                        retry_at: Callable[[int], datetime | None]) -> str:
-    """Mark a change alert sent, or count a failure (pending again, or failed for good)."""
-    row = session.get(ChangeAlert, alert_id)
-    if row is None:
-        return "gone"
-    row.attempts += 1
-    if error is None:
-        row.state, row.sent_at, row.last_error = "sent", now, None
-        return row.state
-    row.last_error = error
-    when = retry_at(row.attempts)
-    if when is None:
-        row.state = "failed"
-    else:
-        row.state, row.next_attempt_at = "pending", when
-    return row.state
 
 
 def change_alert_states(session: Session, story_id: int) -> list[tuple[str, str, str]]:
