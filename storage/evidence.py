@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ChangeAlert, Hit, PageVersion, Story, StoryCheck
+from storage.models import ChangeAlert, Delivery, Hit, PageVersion, Story, StoryCheck
 
 Target = tuple[str, str]  # (subscriber, channel id)
 
@@ -239,44 +239,6 @@ def due_change_alerts(session: Session, now: datetime, limit: int) -> list[DueCh
     return due
 
 
-def claim_change_alert(session: Session, alert_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take one due change alert to send (False: another worker has it); a sender that dies
-    leaves it due again once ``lease`` has passed."""
-    result = session.execute(
-        update(ChangeAlert).where(ChangeAlert.id == alert_id,
-                                  ChangeAlert.state.in_(["pending", "sending"]),
-                                  ChangeAlert.next_attempt_at <= now)
-        .values(state="sending", next_attempt_at=now + lease)
-        .execution_options(synchronize_session=False))
-    return bool(getattr(result, "rowcount", 0))
-
-
-def postpone_change_alert(session: Session, alert_id: int, when: datetime) -> None:
-    """Hold a claimed change alert until ``when`` (the end of its subscriber's quiet hours)."""
-    row = session.get(ChangeAlert, alert_id)
-    if row is not None:
-        row.state, row.next_attempt_at = "pending", when
-
-
-def finish_change_alert(session: Session, alert_id: int, error: str | None, now: datetime,
-                        retry_at: Callable[[int], datetime | None]) -> str:
-    """Mark a change alert sent, or count a failure (pending again, or failed for good)."""
-    row = session.get(ChangeAlert, alert_id)
-    if row is None:
-        return "gone"
-    row.attempts += 1
-    if error is None:
-        row.state, row.sent_at, row.last_error = "sent", now, None
-        return row.state
-    row.last_error = error
-    when = retry_at(row.attempts)
-    if when is None:
-        row.state = "failed"
-    else:
-        row.state, row.next_attempt_at = "pending", when
-    return row.state
-
-
 def change_alert_states(session: Session, story_id: int) -> list[tuple[str, str, str]]:
     """(subscriber, channel, state) of every change alert about the story."""
     return [(s, c, st) for s, c, st in session.execute(
@@ -284,10 +246,12 @@ def change_alert_states(session: Session, story_id: int) -> list[tuple[str, str,
         .where(ChangeAlert.story_id == story_id).order_by(ChangeAlert.id))]
 
 
-def story_hits(session: Session, story_id: int) -> list[tuple[str, str, float]]:
-    """(watchlist, entity, score) of the story's hits: who follows it."""
-    return [(w, e, sc) for w, e, sc in session.execute(
-        select(Hit.watchlist, Hit.entity, Hit.score).where(Hit.story_id == story_id))]
+def alerted_to(session: Session, story_id: int) -> set[tuple[str, str]]:
+    """(subscriber, channel) the story was alerted to (a delivery row not failed for good):
+    only they hear that it changed."""
+    return {(sub, ch) for sub, ch in session.execute(
+        select(Delivery.subscriber, Delivery.channel)
+        .where(Delivery.story_id == story_id, Delivery.state != "failed"))}
 
 
 def story_title(session: Session, story_id: int) -> str:

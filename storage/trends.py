@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.hits import HitRow, story_sources
 from storage.links import web_link
-from storage.models import Feed, Hit, Spike, SpikeAlert, Story, StorySource, utcnow
+from storage.models import Feed, Hit, Spike, SpikeAlert, Story, StorySource
 
 
 def _published_since(since: datetime):
@@ -142,35 +142,13 @@ def record_spike(session: Session, facts: SpikeFacts, merge_after: datetime,
 
 def due_spike_alerts(session: Session, now: datetime,
                      limit: int = 200) -> list[tuple[SpikeAlert, Spike]]:
-    """Pending spike alerts whose time has come, oldest first."""
+    """Pending spike alerts whose time has come (and claimed ones whose lease ran out),
+    oldest first."""
     rows = session.execute(select(SpikeAlert, Spike).join(Spike, SpikeAlert.spike_id == Spike.id)
-                           .where(SpikeAlert.state == "pending",
+                           .where(SpikeAlert.state.in_(["pending", "sending"]),
                                   SpikeAlert.next_attempt_at <= now)
                            .order_by(SpikeAlert.id).limit(limit))
     return [(a, s) for a, s in rows]
-
-
-def mark_spike_alert(session: Session, alert_id: int, error: str | None,
-                     retry_at: datetime | None) -> None:
-    """Record one attempt: sent, retried at ``retry_at``, or failed for good."""
-    alert = session.get(SpikeAlert, alert_id)
-    if alert is None:
-        return
-    alert.attempts += 1
-    alert.last_error = error
-    if error is None:
-        alert.state, alert.sent_at = "sent", utcnow()
-    elif retry_at is None:
-        alert.state = "failed"
-    else:
-        alert.next_attempt_at = retry_at
-
-
-def defer_spike_alert(session: Session, alert_id: int, until: datetime) -> None:
-    """Hold one spike alert until ``until`` (a subscriber's quiet hours end); no attempt used."""
-    alert = session.get(SpikeAlert, alert_id)
-    if alert is not None:
-        alert.next_attempt_at = until
 
 
 def stored_spikes(session: Session, since: datetime, watchlist: str | None = None,

@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from functools import partial
+from collections.abc import Sequence
+from datetime import datetime
 
 from monitor.evidence.changes import Change
 from notifiers.changes import ChangeNote
-from notifiers.channels import Recipient
-from notifiers.messages import Renderer
-from notifiers.outbox import GONE, RetryPolicy, Sender
+from notifiers.channels import Channel, Recipient
+from notifiers.ledger_send import Row, send_rows
+from notifiers.messages import Message, Renderer
+from notifiers.outbox import RetryPolicy, Sender
 from notifiers.sender import send
 from storage import Database
 from storage import evidence as store
 from storage.evidence import DueChange
+from storage.models import ChangeAlert
 
-log = logging.getLogger(__name__)
 LIMIT = 200
-LEASE = timedelta(minutes=5)  # a change alert whose sender died is sent again after this
-
-
-def never(_attempts: int) -> datetime | None:
-    """No retry: the subscriber or channel left the config."""
-    return None
-
-
-def quiet_until(recipient: Recipient, now: datetime) -> datetime | None:
-    """When the subscriber's quiet hours end, if ``now`` is inside them (else None)."""
-    window = recipient.quiet_hours
-    local = now.astimezone(recipient.tz)
-    if window is None or not window.contains(local):
-        return None
-    return window.last_end(local) + timedelta(days=1)
 
 
 def note_for(due: DueChange, title: str, archive: str | None) -> ChangeNote:
@@ -48,39 +32,22 @@ def note_for(due: DueChange, title: str, archive: str | None) -> ChangeNote:
 def send_change_alerts(db: Database, recipients: Sequence[Recipient], now: datetime,
                        policy: RetryPolicy, renderer: Renderer | None = None,
                        sender: Sender = send) -> int:
-    """Send every due change alert; returns how many were sent."""
+    """Send every due change alert (claimed first: never twice); returns how many were sent."""
     renderer = renderer or Renderer()
     by_name = {r.name: r for r in recipients}
-    sent = 0
     with db.read() as s:
         due = store.due_change_alerts(s, now, LIMIT)
         titles = {d.story_id: store.story_title(s, d.story_id) for d in due}
         archives = store.archive_urls(s, titles)
-    for d in due:
-        with db.session() as s:
-            if not store.claim_change_alert(s, d.id, now, LEASE):
-                continue
-        recipient = by_name.get(d.subscriber)
-        if recipient is not None and (held := quiet_until(recipient, now)) is not None:
-            with db.session() as s:
-                store.postpone_change_alert(s, d.id, held)
-            continue
-        channel = recipient.channel(d.channel) if recipient else None
-        retry: Callable[[int], datetime | None] = partial(policy.retry_at, now)
-        if channel is None:
-            error: str | None = GONE
-            retry = never
-        else:
-            message = renderer.render_change(note_for(d, titles[d.story_id],
-                                                      archives.get(d.story_id)), channel.kind)
-            error = sender(channel, message)
-        with db.session() as s:
-            state = store.finish_change_alert(s, d.id, error, now, retry)
-        if state == "sent":
-            sent += 1
-            log.info("sent change alert for story %d to %s", d.story_id, d.subscriber)
-        else:
-            log.warning("change alert for story %d to %s: %s (%s)", d.story_id, d.subscriber,
-                        error, state)
-    return sent
+    rows = {d.id: d for d in due}
 
+    def render(row: Row, channel: Channel) -> Message:
+        d = rows[row.id]
+        note = note_for(d, titles[d.story_id], archives.get(d.story_id))
+        return renderer.render_change(note, channel.kind)
+
+    states = send_rows(db, ChangeAlert, [Row(d.id, d.subscriber, d.channel,
+                                             f"change alert for story {d.story_id}")
+                                         for d in due],
+                       by_name, now, policy, render, sender)
+    return states["sent"]

@@ -1,6 +1,7 @@
 """Did a story's page change beyond trivial edits? Whitespace, case, punctuation around words,
-timestamps ("Updated 10:42", "3 hours ago", dates) and share or comment counts are not changes;
-words and other numbers are.
+times ("10:42 a.m. ET", "3 hours ago", "2h ago"), dates in a stamp ("Updated Monday May 3") or
+at the top of the body, and share or comment counts are not changes; words, other numbers
+(12.50) and dates in the story ("on May 30") are.
 """
 
 from __future__ import annotations
@@ -14,15 +15,20 @@ MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 DAYS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
 NUMBER = r"\d[\d.,]*\s*[km]?"
+CLOCK = (r"\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[a-z]{1,4}t|utc|gmt)\b)?"
+         r"|\d{1,2}(?:\.\d{2})?\s*[ap]\.?m\.?(?:\s*(?:[a-z]{1,4}t|utc|gmt)\b)?")
+DATE = (rf"{DAYS}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS}(?:,?\s+\d{{4}})?"
+        r"|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|[+-]\d{2}:?\d{2})?)?")
+STAMP = rf"(?:(?:{DATE}|{CLOCK})(?![\w])[\s,|·•–—-]*)+"  # a run of dates and times
 TRIVIA = [re.compile(p, re.IGNORECASE) for p in (
-    r"\b(?:updated|published|posted|modified|last updated)\s*(?:on|at)?\s*:?",
-    r"\b\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|[+-]\d{2}:?\d{2})?)?\b",
-    rf"\b{DAYS},?",
-    rf"\b{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?",
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS},?(?:\s+\d{{4}})?",
-    r"\b\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:[a-z]{2,4}t|utc|gmt)?\b",
-    r"\b\d{1,2}\s*[ap]\.?m\.?(?=\W|$)",
+    # a date counts as trivia only in a stamp: after updated/published or at the top of the body
+    rf"\b(?:updated|published|posted|modified|last updated)\s*(?:on|at)?\s*:?\s*(?:{STAMP})?",
+    rf"^\s*{STAMP}",
+    r"\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:z|[+-]\d{2}:?\d{2})?\b",
+    rf"\b(?:{CLOCK})(?!\w)",  # a time needs a colon or am/pm, so 12.50 stays a number
     r"\b(?:\d+|an?|one)\s+(?:second|minute|min|hour|hr|day|week|month|year)s?\s+ago\b",
+    r"\b\d+\s*(?:[smhdw]|mins?|hrs?)\s+ago\b",
     r"\b(?:just now|yesterday|today)\b",
     rf"\b{NUMBER}\s*(?:shares?|comments?|likes?|views?|reactions?|retweets?|reposts?|"
     r"replies|reads?)\b",

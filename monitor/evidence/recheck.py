@@ -69,16 +69,27 @@ def capture_new(db: Database, fetch: Fetch, delays: Sequence[float], now: dateti
         report.captured += keep_first(db, story_id, link, found_at, page, delays, now, wayback)
 
 
-def outcome(page: Fetched, latest: PageVersion | None,
-            reference: PageVersion | None) -> tuple[Capture, Change | None] | None:
+def flapping(history: Sequence[PageVersion]) -> bool:
+    """True when the page's last alerted removal was followed only by it coming back as it
+    was: one "removed" alert per disappearance of a version not yet seen gone."""
+    last_gone = next((i for i in range(len(history) - 1, -1, -1)
+                      if history[i].kind == "gone" and history[i].change), None)
+    return last_gone is not None and all(not v.change for v in history[last_gone + 1:])
+
+
+def outcome(page: Fetched, history: Sequence[PageVersion]
+            ) -> tuple[Capture, Change | None] | None:
     """The version a re-fetch makes, with the change to alert (None: nothing to keep).
 
-    ``latest`` is the newest version of any kind, ``reference`` the newest readable page."""
+    A page never captured (no readable version yet) has nothing to lose: no "removed" alert."""
+    latest = history[-1] if history else None
+    reference = next((v for v in reversed(history) if v.kind == "page"), None)
     if gone(page):
         if latest is not None and latest.kind == "gone":
             return None
-        change = Change("removed", old_title=reference.title if reference else "",
-                        status=page.status)
+        if reference is None or flapping(history):  # never captured, or gone again unchanged
+            return capture(page, "gone"), None
+        change = Change("removed", old_title=reference.title, status=page.status)
         return capture(page, "gone", change), change
     if page.failure is not None:
         return None
@@ -102,11 +113,11 @@ def outcome(page: Fetched, latest: PageVersion | None,
 
 
 def change_targets(recipients: Sequence[Recipient],
-                   hits: Sequence[tuple[str, str, float]]) -> list[tuple[str, str]]:
-    """(subscriber, channel) of everyone with ``changes = true`` whose routing takes a hit."""
-    return [(r.name, c.id) for r in recipients
-            if r.changes and any(r.wants_hit(w, e, score) for w, e, score in hits)
-            for c in r.channels]
+                   alerted: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(subscriber, channel) of everyone with ``changes = true`` who was alerted to the story on
+    that channel: not a backlog story never alerted, nor one their query or routing refused."""
+    return [(r.name, c.id) for r in recipients if r.changes
+            for c in r.channels if (r.name, c.id) in alerted]
 
 
 def recheck_due(db: Database, fetch: Fetch, delays: Sequence[float],
@@ -120,15 +131,12 @@ def recheck_due(db: Database, fetch: Fetch, delays: Sequence[float],
     for (story_id, _url, found_at, done), page in zip(due, pages, strict=True):
         report.rechecked += 1
         with db.session() as s:
-            history = store.versions(s, story_id)
-            latest = history[-1] if history else None
-            reference = next((v for v in reversed(history) if v.kind == "page"), None)
-            made = outcome(page, latest, reference)
+            made = outcome(page, store.versions(s, story_id))
             if made is not None:
                 version = store.add_version(s, story_id, made[0])
                 if made[1] is not None:
                     report.changed += 1
                     report.change_alerts += store.add_change_alerts(
                         s, version.id, story_id,
-                        change_targets(recipients, store.story_hits(s, story_id)), now)
+                        change_targets(recipients, store.alerted_to(s, story_id)), now)
             store.set_schedule(s, story_id, done + 1, next_check(found_at, done + 1, delays))

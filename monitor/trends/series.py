@@ -17,6 +17,7 @@ MAD_SCALE = 1.4826   # MAD to a standard deviation for normal data
 THRESHOLD = 4.0      # how many deviations above usual a spike must be (3 let Poisson noise through)
 MIN_RATIO = 2.0      # and at least this many times the usual count
 MIN_HISTORY = 3      # buckets with stories needed before a share's median means anything
+MIN_ACTIVE = 3       # baseline buckets in which the entity itself had stories (a new one has none)
 
 
 def floor(moment: datetime, step: timedelta) -> datetime:
@@ -64,14 +65,17 @@ def judge(count: int, total: int, history: list[float], min_count: int) -> tuple
     spike: at least ``min_count``, twice usual, and THRESHOLD robust deviations above it. A
     sparse history's median is 0, so the mean stands in when larger; the deviation is never
     below Poisson noise (so 0 → 2 or a quiet entity's ordinary day is not a spike). Before
-    MIN_HISTORY buckets with stored stories there is no baseline and no spike."""
+    MIN_HISTORY buckets with stored stories there is no baseline and no spike, and an entity
+    with stories in fewer than MIN_ACTIVE baseline buckets (newly watched: stories stored before
+    it was added have no hit for it) has no history to spike against."""
     if len(history) < MIN_HISTORY:   # the first stored days: nothing to be unusual against
         return 0.0, False
     middle = max(median(history), sum(history) / len(history))
     usual = middle * total
     spread = MAD_SCALE * median(abs(s - middle) for s in history) * total
     scale = max(spread, math.sqrt(max(usual, 1.0)))
-    spike = (count >= min_count and count >= MIN_RATIO * usual
+    active = sum(1 for s in history if s > 0)
+    spike = (active >= MIN_ACTIVE and count >= min_count and count >= MIN_RATIO * usual
              and count > usual + THRESHOLD * scale)
     return usual, spike
 

@@ -3,6 +3,7 @@ them (headline, timestamp, share count, paragraphs), and a story with a hit stor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from sqlalchemy import create_engine
 
 from monitor.service.runtime import Runtime, load_runtime
 from storage.migrate import upgrade
-from storage.models import Hit, Story
+from storage.models import Delivery, Hit, Story
 from tests.support.delivery_helpers import config, news_feed
 
 FOUND = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -60,8 +61,10 @@ def evidence_runtime(directory: Path, subscribers: list[dict], evidence: str = "
 
 
 def add_story(rt: Runtime, link: str, title: str, found: datetime = FOUND,
-              watchlist: str = "ICE", entity: str = "ICE") -> int:
-    """A stored story with one hit found at ``found``; its id."""
+              watchlist: str = "ICE", entity: str = "ICE",
+              alerted: Sequence[str] | None = None) -> int:
+    """A stored story with one hit found at ``found``, alerted (a sent delivery row) to every
+    channel of the ``alerted`` subscribers (default all of them); its id."""
     with rt.db.session() as s:
         feed = news_feed(s)
         story = Story(link=link, canonical_url=link, title=title, summary="",
@@ -70,4 +73,8 @@ def add_story(rt: Runtime, link: str, title: str, found: datetime = FOUND,
         s.flush()
         s.add(Hit(story_id=story.id, watchlist=watchlist, entity=entity, alias=entity,
                   matched=entity, field="title", context=title, created_at=found))
+        for r in rt.config.subscribers:
+            if alerted is None or r.name in alerted:
+                s.add_all(Delivery(story_id=story.id, subscriber=r.name, channel=c.id,
+                                   state="sent", sent_at=found) for c in r.channels)
         return story.id

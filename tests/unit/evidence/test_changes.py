@@ -43,3 +43,18 @@ def test_pages_read_from_their_bytes_differ_only_where_the_story_does():
     assert compare(*first, *trivial) is None
     change = compare(*first, *edited)
     assert change is not None and change.new_title.startswith("Agency detains 41")
+
+
+def test_decimal_amounts_and_dates_in_the_story_are_changes():
+    assert compare("t", "ICE paid $12.50m for it.", "t", "ICE paid $98.75m for it.")
+    assert compare("t", "It fell 10.25 points.", "t", "It fell 45.00 points.")
+    assert compare("t", "ICE held 12 people on May 3.", "t", "ICE held 12 people on May 30.")
+
+
+def test_relative_stamps_and_stamped_times_are_not_changes():
+    assert compare("t", "Posted 2h ago. ICE held 12.", "t", "Posted 5h ago. ICE held 12.") is None
+    assert compare("t", "3d ago. ICE held 12.", "t", "5m ago. ICE held 12.") is None
+    assert compare("t", "Updated 10:42 a.m. ET. ICE held 12.",
+                   "t", "Updated 4:05 p.m. EST. ICE held 12.") is None
+    assert compare("t", "November 30, 2026 - ICE held 12 on May 3.",
+                   "t", "December 1, 2026 - ICE held 12 on May 3.") is None

@@ -172,3 +172,42 @@ def test_change_alerts_wait_for_the_end_of_quiet_hours(tmp_path, site, webhook):
         assert len(webhook.received) == 1 and "headline changed" in webhook.received[0]["title"]
     finally:
         rt.close()
+
+
+def test_change_alerts_go_only_to_subscribers_alerted_to_the_story(rt, site, hooks):
+    watcher, other = hooks
+    refused = add_story(rt, site.add("/news/refused", article(HEADLINE)), HEADLINE,
+                        alerted=["readers"])   # desk's query or languages refused it
+    backlog = add_story(rt, site.add("/news/backlog", article(HEADLINE)), HEADLINE, alerted=())
+    sent = add_story(rt, site.add("/news/sent", article(HEADLINE)), HEADLINE, alerted=["desk"])
+    assert evidence_pass(rt, now=at(minutes=1)).captured == 3
+    for path in ("/news/refused", "/news/backlog", "/news/sent"):
+        site.add(path, article("Agency detains 41 in overnight raids"))
+    report = evidence_pass(rt, now=at(hours=1))
+    assert (report.changed, report.change_alerts) == (3, 1)
+    assert len(watcher.received) == 1 and other.received == []
+    with rt.db.read() as s:
+        assert [sub for sub, _, _ in store.change_alert_states(s, sent)] == ["desk"]
+        assert store.change_alert_states(s, refused) == store.change_alert_states(s, backlog) == []
+
+
+def test_a_page_never_captured_is_not_removed_and_a_flapping_one_is_removed_once(rt, site, hooks):
+    watcher, _ = hooks
+    late = add_story(rt, site.url("/news/late"), HEADLINE)      # 404: not up yet
+    flaps = add_story(rt, site.add("/news/flaps", article(HEADLINE)), HEADLINE)
+    evidence_pass(rt, now=at(minutes=1))
+    assert kinds(rt, late) == [] and kinds(rt, flaps) == [(1, "page")]
+    del site.pages["/news/flaps"]
+    assert evidence_pass(rt, now=at(hours=1)).change_alerts == 1   # flaps removed; late not
+    assert kinds(rt, late) == [(1, "gone")]
+    site.add("/news/late", article(HEADLINE))
+    site.add("/news/flaps", article(HEADLINE))                     # back as it was
+    assert evidence_pass(rt, now=at(hours=24)).change_alerts == 0
+    del site.pages["/news/late"], site.pages["/news/flaps"]
+    report = evidence_pass(rt, now=at(days=7))   # late: its first capture gone; flaps: again
+    assert report.change_alerts == 1
+    removed = [m for m in watcher.received if "removed" in m["message"]]
+    assert len(removed) == 2 and all(HEADLINE in m["message"] for m in removed)
+    with rt.db.read() as s:
+        assert len(store.change_alert_states(s, late)) == 1
+        assert len(store.change_alert_states(s, flaps)) == 1

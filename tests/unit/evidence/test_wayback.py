@@ -36,7 +36,7 @@ def test_capture_is_queued_retried_and_its_archive_url_alerted(tmp_path, servers
                           f'wayback = true\nwayback_url = "{spn.base}"\n'
                           'wayback_key = "access:secret"\n')
     link = site.add("/news/raids", article(HEADLINE))
-    story = add_story(rt, link, HEADLINE)
+    story = add_story(rt, link, HEADLINE, alerted=())
 
     def state():
         with rt.db.read() as s:

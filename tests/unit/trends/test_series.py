@@ -10,12 +10,22 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def test_two_stories_from_nothing_are_not_a_spike_however_unusual():
-    quiet = [0.0] * 28
-    assert judge(2, 40, quiet, min_count=5) == (0.0, False)
+    quiet = [0.0] * 25 + [0.025] * 3   # a story on three of 28 days
+    assert not judge(2, 40, quiet, min_count=5)[1]
     assert judge(5, 40, quiet, min_count=5)[1]      # the minimum reached: a spike
     assert not judge(5, 40, quiet[:2], min_count=5)[1]   # no history yet: nothing is unusual
     assert not judge(8, 40, quiet, min_count=10)[1]      # [trends] min_count is the floor
     assert judge(10, 40, quiet, min_count=10)[1]
+
+
+def test_a_newly_watched_entity_does_not_spike_against_a_usual_of_zero():
+    assert judge(6, 100, [0.0] * 28, 5) == (0.0, False)    # no hit in its baseline at all
+    assert not judge(6, 100, [0.0] * 26 + [0.01] * 2, 5)[1]   # hits on two days: too few
+    assert judge(6, 100, [0.0] * 25 + [0.01] * 3, 5)[1]       # on three: a baseline
+    entity = {T0 + 28 * DAY: 6}    # added today: the stories before it have no hit for it
+    totals = {T0 + n * DAY: 100 for n in range(29)}
+    points = series(entity, totals, T0 + 28 * DAY, T0 + 28 * DAY, DAY, 28 * DAY, 5)
+    assert [(p.count, p.spike) for p in points] == [(6, False)]
 
 
 def test_a_steady_entity_stays_inside_its_spread_and_a_burst_leaves_it():
