@@ -58,6 +58,14 @@ def claim_due(session: Session, now: datetime, lease_s: float, limit: int) -> li
     return claimed
 
 
+def release_claims(session: Session, page_ids: Iterable[int], now: datetime) -> None:
+    """Claimed pages that were not tried after all: due again now, the claim not counted."""
+    ids = list(page_ids)
+    if ids:
+        session.execute(update(StoryPage).where(StoryPage.id.in_(ids))
+                        .values(next_attempt_at=now, attempts=StoryPage.attempts - 1))
+
+
 def record_page(session: Session, page_id: int, values: dict[str, Any]) -> None:
     """A fetched and read page: its final URL, status, fetch time and extracted text."""
     session.execute(update(StoryPage).where(StoryPage.id == page_id)

@@ -44,8 +44,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
         else:
             try:
                 result = extract(read_saved(Path(source).read_bytes())).as_json(source)
-            except (OSError, EOFError) as exc:
+            except OSError as exc:
                 result["error"] = f"{type(exc).__name__}: {exc}"
+            except ValueError as exc:  # a corrupt gzip file
+                result["error"] = str(exc)
         failed = failed or "error" in result
         _write(result, args.format)
     return EXIT_FAILED if failed else EXIT_OK

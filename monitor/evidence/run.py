@@ -30,7 +30,7 @@ def page_fetcher(rt: Runtime) -> Fetch:
     """The polite page fetcher (robots.txt, per-host limits, deadline, size cap)."""
     from monitor.pages import fetch_pages
 
-    return lambda urls: fetch_pages(urls, rt.config.polling)
+    return lambda urls: fetch_pages(urls, rt.config.polling, robots=rt.robots)
 
 
 def spn_settings(rt: Runtime) -> SpnSettings:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+import zlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -43,8 +44,14 @@ class Extracted:
 
 
 def read_saved(data: bytes) -> bytes:
-    """A saved page's HTML: gzip (the corpus, ``wget --compression``) is undone."""
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    """A saved page's HTML: gzip (the corpus, ``wget --compression``) is undone; a corrupt
+    gzip file is a ValueError saying so."""
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"corrupt gzip file: {exc}") from None
 
 
 def _declared_language(html: bytes) -> str | None:

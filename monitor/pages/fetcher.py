@@ -20,9 +20,10 @@ from monitor.pipeline.fetch import Slots, make_session, user_agent
 from monitor.sources.base import Politeness
 from storage.errors import MonitorError
 
-__all__ = ["MAX_CRAWL_DELAY", "PageFetcher", "fetch_pages"]
+__all__ = ["MAX_CRAWL_DELAY", "UNREACHED", "PageFetcher", "fetch_pages"]
 
 MAX_CRAWL_DELAY = 30.0  # a larger Crawl-delay is held to this
+UNREACHED = "unreached"  # the caller's deadline came first: not tried, still due
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -48,12 +49,13 @@ class PageFetcher:
 
     A given ``session`` and ``slots`` are shared (the cycle's), else its own are made.
     ``max_bytes`` and ``timeout`` default to ``[polling]``'s; ``timeout`` bounds the whole
-    fetch (every hop and every byte), robots.txt apart."""
+    fetch (every hop and every byte), robots.txt apart. ``deadline`` (``time.monotonic()``)
+    bounds every fetch, waits for a Crawl-delay included: a page it cuts is "unreached"."""
 
     def __init__(self, polling: PollingConfig, *, session: aiohttp.ClientSession | None = None,
                  slots: Slots | None = None, max_bytes: int | None = None,
                  timeout: float | None = None, max_redirects: int = 5,
-                 robots: RobotsCache | None = None) -> None:
+                 robots: RobotsCache | None = None, deadline: float | None = None) -> None:
         self.polling = polling
         self.agent = user_agent(polling)
         self.max_bytes = max_bytes or polling.max_bytes
@@ -63,6 +65,7 @@ class PageFetcher:
         self._session = session
         self._own_session = session is None
         self._slots = slots
+        self.deadline = deadline
 
     async def __aenter__(self) -> PageFetcher:
         if self._session is None:
@@ -84,12 +87,19 @@ class PageFetcher:
         answer = _Answer()
         hops: list[str] = []
         failure = error = None
+        left = None if self.deadline is None else self.deadline - started
         try:
-            await self._follow(url, hops, answer)
+            if left is not None and left <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(left):
+                await self._follow(url, hops, answer)
         except _Failed as exc:
             failure, error = exc.failure, str(exc)
         except TimeoutError:
-            failure, error = "timeout", f"timed out after {self.timeout:g}s"
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                failure, error = UNREACHED, "not reached before the step's deadline"
+            else:
+                failure, error = "timeout", f"timed out after {self.timeout:g}s"
         except (aiohttp.ClientError, OSError, UnicodeError) as exc:
             failure, error = "network", f"{type(exc).__name__}: {exc}".rstrip(": ")
         except ValueError as exc:  # a URL that cannot be asked (a port out of range…)

@@ -7,9 +7,10 @@ import asyncio
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
+from weakref import WeakKeyDictionary
 
 import aiohttp
+from protego import Protego
 
 __all__ = ["ROBOTS_MAX_BYTES", "Robots", "RobotsCache", "robots_url"]
 
@@ -28,7 +29,7 @@ def robots_url(url: str) -> str:
 class Robots:
     """The rules of one host and when they stop being trusted."""
 
-    parser: RobotFileParser | None  # None with allow_all / disallow_all
+    parser: Protego | None  # None with allow_all / disallow_all
     allow_all: bool
     expires: float
     unavailable: str | None = None  # why the file could not be read (we stay away meanwhile)
@@ -36,7 +37,7 @@ class Robots:
     def allows(self, agent: str, url: str) -> bool:
         if self.parser is None:
             return self.allow_all
-        return self.parser.can_fetch(agent, url)
+        return self.parser.can_fetch(url, agent)
 
     def crawl_delay(self, agent: str) -> float:
         """The host's Crawl-delay for us, in seconds (0 when it sets none)."""
@@ -46,26 +47,40 @@ class Robots:
         return float(delay) if delay else 0.0
 
 
-def _parsed(text: str) -> RobotFileParser:
-    parser = RobotFileParser()
-    parser.parse(text.splitlines())
-    return parser
+def _parsed(text: str) -> Protego:
+    """RFC 9309 rules: the longest matching Allow/Disallow wins, ``*`` and ``$`` apply."""
+    return Protego.parse(text)
+
+
+async def _read_capped(resp: aiohttp.ClientResponse) -> bytes:
+    """The body to its end or to the cap, whatever the number of chunks it arrives in."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        chunks.append(chunk[:ROBOTS_MAX_BYTES - size])
+        size += len(chunks[-1])
+        if size >= ROBOTS_MAX_BYTES:
+            break
+    return b"".join(chunks)
 
 
 class RobotsCache:
-    """One robots.txt per scheme and host, fetched once however many pages ask at once."""
+    """One robots.txt per scheme and host, fetched once however many pages ask at once; one
+    cache serves every event loop (the cycle's and the evidence thread's)."""
 
     def __init__(self, agent: str, timeout: float) -> None:
         self.agent = agent
         self.timeout = timeout
         self._cache: dict[str, Robots] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = \
+            WeakKeyDictionary()
         self.fetches = 0
 
     async def rules(self, session: aiohttp.ClientSession, url: str) -> Robots:
         """The rules for ``url``'s host, from the cache or fetched now."""
         where = robots_url(url)
-        lock = self._locks.setdefault(where, asyncio.Lock())
+        locks = self._locks.setdefault(asyncio.get_running_loop(), {})
+        lock = locks.setdefault(where, asyncio.Lock())
         async with lock:
             cached = self._cache.get(where)
             if cached is not None and cached.expires > time.monotonic():
@@ -80,7 +95,7 @@ class RobotsCache:
             async with asyncio.timeout(self.timeout):
                 async with session.get(where, max_redirects=5) as resp:
                     status = resp.status
-                    body = await resp.content.read(ROBOTS_MAX_BYTES)
+                    body = await _read_capped(resp)
         except TimeoutError:
             return Robots(None, False, now + UNREACHABLE_TTL, "robots.txt timed out")
         except (aiohttp.ClientError, OSError, ValueError) as exc:

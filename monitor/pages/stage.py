@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 
-from monitor.pages.fetcher import fetch_pages
+from monitor.config import PollingConfig
+from monitor.pages.fetcher import UNREACHED, fetch_pages
 from monitor.pages.page import Page
 from monitor.pages.read import PageReading, read_page
 from monitor.pipeline.pool import PARSE_POOLS, read_page_in_worker
@@ -28,6 +30,7 @@ from storage.pages import (
     hit_entities,
     record_failure,
     record_page,
+    release_claims,
     story_language,
 )
 from storage.stories import insert_hits
@@ -39,21 +42,35 @@ POOL_PAGES = 2  # fewer pages are read in the daemon process
 RETRY_DELAYS = (300.0, 1800.0, 7200.0, 21600.0)  # after each failed try; then given up
 FOR_GOOD = frozenset({"robots", "not_html", "too_large", "bad_url", "redirects"})
 BODY_CHARS = 200_000  # extracted text kept per page
+MIN_STEP_SECONDS = 60.0  # the step's time budget: at least this long,
+TIMEOUTS_PER_STEP = 4.0  # or this many [polling] timeouts; then the rest waits a cycle
+
+
+def step_budget(polling: PollingConfig) -> float:
+    """How long one page step may fetch (Crawl-delay waits included) before it stops."""
+    return max(MIN_STEP_SECONDS, TIMEOUTS_PER_STEP * polling.timeout)
 
 
 def page_step(rt: Runtime, stats: CycleStats) -> None:
-    """Fetch, read and store every page due now (one batch)."""
+    """Fetch, read and store the pages due now (one batch, within the step's time budget:
+    a slow host's Crawl-delay cannot hold the cycle; the pages not reached stay due)."""
     now = utcnow()
-    lease = 2 * rt.config.polling.timeout + 300.0
+    budget = step_budget(rt.config.polling)
+    lease = budget + 2 * rt.config.polling.timeout + 300.0
     with rt.db.session() as s:
         due = claim_due(s, now, lease, PAGE_BATCH)
     if not due:
         return
-    pages = fetch_pages([d.url for d in due], rt.config.polling)
+    pages = fetch_pages([d.url for d in due], rt.config.polling, robots=rt.robots,
+                        deadline=time.monotonic() + budget)
     readings = _read_all(rt, due, pages)
     with rt.db.session() as s:
+        release_claims(s, [d.id for d, p in zip(due, pages, strict=True)
+                           if p.failure == UNREACHED], utcnow())
         for item, page, reading in zip(due, pages, readings, strict=True):
-            if isinstance(reading, PageReading):
+            if page.failure == UNREACHED:
+                stats.pages_deferred += 1
+            elif isinstance(reading, PageReading):
                 _store_reading(s, rt, item, page, reading, stats)
             else:
                 _store_failure(s, item, page, reading, utcnow())
@@ -62,7 +79,8 @@ def page_step(rt: Runtime, stats: CycleStats) -> None:
         from monitor.evidence.run import keep_fetched
 
         keep_fetched(rt, [(d.story_id, p) for d, p in zip(due, pages, strict=True) if p.ok])
-    log.info("pages: %d read, %d not read", stats.pages_read, stats.pages_failed)
+    log.info("pages: %d read, %d not read, %d left for the next cycle", stats.pages_read,
+             stats.pages_failed, stats.pages_deferred)
 
 
 def _read_all(rt: Runtime, due: Sequence[DuePage],

@@ -26,6 +26,7 @@ class CycleStats:
     duration_s: float = 0.0
     pages_read: int = 0  # article pages fetched and extracted (monitor.pages)
     pages_failed: int = 0  # not fetched or read this time (retried later unless for good)
+    pages_deferred: int = 0  # claimed but not reached before the step's deadline: due again
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.config import Config, FeedConfig
 from monitor.config.check import load_all
@@ -19,6 +20,9 @@ from notifiers.sender import send
 from storage import Database, connect
 from storage.migrate import ensure_schema
 from storage.sources import worker_id
+
+if TYPE_CHECKING:
+    from monitor.pages.robots import RobotsCache
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,14 @@ class Runtime:
     def record_sources(self) -> list[RecordSource]:
         """The ``[[records]]`` sources, their parameters read from config and watchlists."""
         return record_sources(self.config.records, self.watchlists)
+
+    @cached_property
+    def robots(self) -> RobotsCache:
+        """One robots.txt cache for every page step and evidence pass (RFC 9309's 24 h)."""
+        from monitor.pages.robots import RobotsCache
+        from monitor.pipeline.fetch import user_agent
+
+        return RobotsCache(user_agent(self.config.polling), self.config.polling.timeout)
 
     def close(self) -> None:
         self.db.dispose()

@@ -121,3 +121,31 @@ def test_full_text_takes_true_false_or_auto(tmp_path):
     result = run_cli("check", "--config", str(config))
     assert result.returncode == 2
     assert f'{config}:8: full_text must be true, false or "auto"' in result.stdout + result.stderr
+
+
+def test_a_body_hit_quotes_the_paragraph_that_names_it():
+    from pathlib import Path
+
+    from monitor.config.watchlists import load_watchlists
+    from monitor.matching import Matcher
+    from monitor.pages.read import body_matches
+
+    matcher = Matcher(load_watchlists(Path(__file__).parents[3] / "watchlists"))
+    body = ("Q&A:  the  council  voted  on  the  budget  and  the  new  park  plan  today  "
+            "after  a  long  debate  about  the  school  board.\n"
+            "The GEO Group said it would appeal.")
+    [hit] = [m for m in body_matches(matcher, "Council roundup", "", body)
+             if m.entity == "GEO Group"]
+    assert hit.context == "The GEO Group said it would appeal."
+
+
+def test_monitor_extract_says_a_gzip_file_is_corrupt(tmp_path):
+    whole = gzip.compress(b"<html><body><article><p>" + b"Words here. " * 40
+                          + b"</p></article></body></html>")
+    cut, garbled = tmp_path / "cut.html.gz", tmp_path / "garbled.html.gz"
+    cut.write_bytes(whole[:30])
+    garbled.write_bytes(whole[:10] + b"\xff" * 40)
+    result = run_cli("extract", str(cut), str(garbled))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2 and all(e.startswith("error: corrupt gzip file: ") for e in errors)

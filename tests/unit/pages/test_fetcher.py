@@ -138,3 +138,28 @@ def test_a_crawl_delay_spaces_our_requests_to_its_host():
         assert answered[-1] - answered[0] >= 1.9  # three requests, a second apart at least
     finally:
         slow.stop()
+
+
+def test_a_robots_txt_in_many_chunks_is_read_to_its_end():
+    padding = "# a long comment line that news sites' robots files are full of\n" * 6000
+    assert 300_000 < len(padding) < 500_000  # more than one read, less than the cap
+    big = ArticleServer(robots="User-agent: *\n" + padding + "Disallow: /private/\n").start()
+    try:
+        [page] = fetch(big.add("/private/x", ARTICLE))
+        assert page.failure == "robots" and "/private/x" not in big.asked
+    finally:
+        big.stop()
+
+
+def test_the_longest_robots_rule_wins_and_wildcards_apply():
+    rules = ArticleServer(robots="User-agent: *\nAllow: /\nDisallow: /private\n"
+                                 "Disallow: /*/print\nDisallow: /*.pdf$\n"
+                                 "Allow: /private/open\n").start()
+    try:
+        paths = ["/private/x", "/news/print", "/doc.pdf", "/doc.pdf?page=2",
+                 "/private/open/a", "/news/a"]
+        pages = fetch(*(rules.add(p, ARTICLE) for p in paths))
+        assert [p.failure for p in pages] == ["robots", "robots", "robots", None, None, None]
+        assert not {"/private/x", "/news/print", "/doc.pdf"} & set(rules.asked)
+    finally:
+        rules.stop()

@@ -120,3 +120,51 @@ def test_pages_are_read_stored_and_claimed_once_on_both_databases(any_url, tmp_p
         assert second == []
     finally:
         rt.close()
+
+
+def test_robots_txt_is_asked_once_per_host_across_page_steps_and_evidence_passes(runtime,
+                                                                                   site):
+    from monitor.evidence.run import page_fetcher
+
+    poll_cycle(runtime, force=True)
+    assert site.asked.count("/robots.txt") == 1
+    for _ in range(2):  # two evidence passes, each with the fetcher it builds
+        assert all(p.ok for p in page_fetcher(runtime)([site.url("/a")]))
+    assert site.asked.count("/robots.txt") == 1  # the 24 h cache outlives a step and a pass
+
+
+def test_a_slow_hosts_crawl_delay_cannot_hold_the_page_step(tmp_path, site, webhook,
+                                                            monkeypatch):
+    import time
+
+    from storage.models import utcnow
+    from storage.pages import claim_due
+
+    slow = ArticleServer(robots="User-agent: *\nCrawl-delay: 3\n").start()
+    try:
+        links = [slow.add(f"/p{n}", article(f"Parks news {n}", DEEP)) for n in range(5)]
+        fast = site.add("/fast", article("Parks news 5", DEEP))
+        links.append(fast.replace("127.0.0.1", "localhost"))  # another host (name) than slow's
+        feed = site.add("/feed.xml", rss([(f"Parks news {n}", link, "")
+                                          for n, link in enumerate(links)]),
+                        headers={"Content-Type": "application/rss+xml"})
+        config = write_config(tmp_path, [feed], [{"name": "hooks", "notify": [webhook.url]}],
+                              storage_url=f"sqlite:///{tmp_path / 'm.db'}")
+        monkeypatch.setattr(stage, "MIN_STEP_SECONDS", 0.0, raising=False)
+        monkeypatch.setattr(stage, "TIMEOUTS_PER_STEP", 0.15,  # 1.5 s of the 10 s timeout
+                            raising=False)
+        rt = load_runtime(config)
+        try:
+            started = time.monotonic()
+            stats = poll_cycle(rt, force=True)
+            assert time.monotonic() - started < 6  # five pages 3 s apart would take 12 s
+            assert stats.new_stories == 6 and stats.pages_read == 2  # one slow, the fast one
+            assert stats.pages_deferred == 4 and stats.pages_failed == 0
+            with rt.db.session() as s:  # the pages not reached are due now, no try counted
+                again = claim_due(s, utcnow(), 60, 10)
+            assert len(again) == 4 and {p.attempts for p in again} == {1}
+            assert len([p for p in slow.asked if p.startswith("/p")]) == 1
+        finally:
+            rt.close()
+    finally:
+        slow.stop()
