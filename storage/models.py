@@ -207,6 +207,20 @@ class Record(Base):
     facts: Mapped[str] = mapped_column(Text, default="{}")  # the rest, a JSON object
 
 
+class AlertLedger:
+    """The columns of a ledger of alerts beside the story outbox (spikes, page changes): one
+    row per alert per subscriber's channel, pending until sent, retried, kept
+    (storage.alert_ledger claims and settles them)."""
+
+    subscriber: Mapped[str] = mapped_column(String(256))
+    channel: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Spike(Base):
     """A burst of stories about one entity, stored so it is alerted once across cycles and
     restarts; ``last_bucket`` is the latest hour or day in which it still showed."""
@@ -230,7 +244,7 @@ class Spike(Base):
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SpikeAlert(Base):
+class SpikeAlert(AlertLedger, Base):
     """One spike alert to one subscriber's channel: pending until sent, retried, kept."""
 
     __tablename__ = "spike_alerts"
@@ -241,13 +255,6 @@ class SpikeAlert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     spike_id: Mapped[int] = mapped_column(ForeignKey("spikes.id", ondelete="CASCADE"))
-    subscriber: Mapped[str] = mapped_column(String(256))
-    channel: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class StoryCheck(Base):
@@ -296,7 +303,7 @@ class PageVersion(Base):
     change: Mapped[str] = mapped_column(Text, default="")  # JSON summary of the change, or ""
 
 
-class ChangeAlert(Base):
+class ChangeAlert(AlertLedger, Base):
     """Ledger of change alerts: one per new version per (subscriber, channel) with changes on."""
 
     __tablename__ = "change_alerts"
@@ -308,13 +315,6 @@ class ChangeAlert(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("page_versions.id", ondelete="CASCADE"))
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
-    subscriber: Mapped[str] = mapped_column(String(256))
-    channel: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class StoryPage(Base):

@@ -103,7 +103,7 @@ def add_source(session: Session, key: str, kind: str, params: Mapping[str, Any],
 
 
 class SourceSpec(Protocol):
-    """A source the config asks for, of any kind (monitor.sources.search.configured.SearchSpec)."""
+    """A source the config asks for, of any kind (monitor.sources.base.ConfiguredSource)."""
 
     @property
     def key(self) -> str: ...

@@ -17,9 +17,8 @@ FIELD_GAP = 100_000
 Span = tuple[int, int]  # first and last word position, inclusive
 
 
-class Found(Protocol):
-    """Where the matcher found an entity: a ``monitor.matching.Match`` or a stored hit located
-    in the text (``start`` None: the field is known, not the place)."""
+class Named(Protocol):
+    """Whom the matcher found, and in which field."""
 
     @property
     def watchlist(self) -> str: ...
@@ -29,6 +28,11 @@ class Found(Protocol):
 
     @property
     def field(self) -> str: ...
+
+
+class Found(Named, Protocol):
+    """Where the matcher found an entity: a ``monitor.matching.Match`` or a stored hit located
+    in the text (``start`` None: the field is known, not the place)."""
 
     @property
     def start(self) -> int | None: ...

@@ -6,20 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from monitor.query.evaluate import Document, Found, Located, document, locate
+from monitor.query.evaluate import Document, Found, Located, Named, document, locate
 
 
-class StoredHit(Protocol):
+class StoredHit(Named, Protocol):
     """What a stored hit tells: whom the matcher found, in which field, written how."""
-
-    @property
-    def watchlist(self) -> str: ...
-
-    @property
-    def entity(self) -> str: ...
-
-    @property
-    def field(self) -> str: ...
 
     @property
     def matched(self) -> str: ...

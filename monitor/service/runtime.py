@@ -13,7 +13,8 @@ from monitor.config.check import load_all
 from monitor.config.watchlists import Watchlist
 from monitor.matching import Matcher
 from monitor.service.logs import add_secrets
-from monitor.sources.records.sync import RecordSource, record_sources
+from monitor.sources.base import ConfiguredSource
+from monitor.sources.records.sync import record_sources
 from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.sender import send
@@ -44,7 +45,7 @@ class Runtime:
         return {f.url: f for f in self.config.feeds}
 
     @cached_property
-    def record_sources(self) -> list[RecordSource]:
+    def record_sources(self) -> list[ConfiguredSource]:
         """The ``[[records]]`` sources, their parameters read from config and watchlists."""
         return record_sources(self.config.records, self.watchlists)
 

@@ -65,6 +65,18 @@ POLITE = Politeness()  # [polling]'s limits alone, one page per poll
 
 
 @dataclass(frozen=True)
+class ConfiguredSource:
+    """A source a config section asks for (``[[search]]``, ``[[records]]``): what
+    ``storage.sources.sync_sources`` keeps in ``feeds``."""
+
+    key: str
+    kind: str
+    params: dict[str, Any]
+    name: str
+    interval: float
+
+
+@dataclass(frozen=True)
 class SourceRecord:
     """What storage keeps about one source that its kind builds the next request from."""
 

@@ -10,9 +10,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
+
+from tests.support.servers import Loopback, reply
 
 UNDECLARED = (b"<html><head><title>SEC.gov | Request Rate Threshold Exceeded</title></head>"
               b"<body><h1>Your Request Originates from an Undeclared Automated Tool</h1>"
@@ -41,7 +43,7 @@ class Company:
     ticker: str
 
 
-class EdgarServer:
+class EdgarServer(Loopback):
     """``companies`` and their ``filings``, newest first per company."""
 
     def __init__(self, companies: list[Company], filings: list[Filing]) -> None:
@@ -78,19 +80,10 @@ class EdgarServer:
                     self._send(404, b"Not Found", "text/html")
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply(self, status, body, content_type)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def tickers(self) -> bytes:
         return json.dumps({str(i): {"cik_str": int(c.cik), "ticker": c.ticker, "title": c.name}
@@ -146,10 +139,4 @@ class EdgarServer:
 {"".join(entries)}
 </feed>""".encode("iso-8859-1")
 
-    def start(self) -> EdgarServer:
-        self.thread.start()
-        return self
 
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

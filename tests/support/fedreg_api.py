@@ -6,10 +6,11 @@ the fields asked for (``comments_close_on`` never unless asked; the default set 
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tests.support.servers import Loopback, reply
 
 PATH = "/api/v1/documents.json"
 DEFAULT_FIELDS = ["title", "type", "abstract", "document_number", "html_url", "pdf_url",
@@ -18,7 +19,7 @@ TYPES = {"RULE": "Rule", "PRORULE": "Proposed Rule", "NOTICE": "Notice",
          "PRESDOCU": "Presidential Document"}
 
 
-class FedRegServer:
+class FedRegServer(Loopback):
     """``documents`` (full records, newest first); ``fail`` a queue of statuses to answer
     instead; ``queries`` every request's parameters (as pairs, in order)."""
 
@@ -48,21 +49,11 @@ class FedRegServer:
                     self._send(*owner.answer(query))
 
             def _send(self, status: int, doc: dict, headers: dict | None = None) -> None:
-                data = json.dumps(doc).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json; charset=utf-8",
-                                    **(headers or {}), "Content-Length": str(len(data))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, status, json.dumps(doc).encode(), "application/json; charset=utf-8",
+                      headers)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def answer(self, query: list[tuple[str, str]]) -> tuple[int, dict]:
         agencies = [v for k, v in query if k == "conditions[agencies][]"]
@@ -92,10 +83,4 @@ class FedRegServer:
             doc["results"] = [{name: d.get(name) for name in fields} for d in chunk]
         return 200, doc
 
-    def start(self) -> FedRegServer:
-        self.thread.start()
-        return self
 
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

@@ -12,13 +12,14 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from monitor.sources import register
 from monitor.sources.base import Politeness, Request, Response, Source, SourceRecord
 from monitor.sources.entry import Parsed, make_entry
 from monitor.text import error_line
+from tests.support.servers import Loopback, reply_json
 
 PATH = "/v1/records/search"
 PER_PAGE = 2
@@ -73,7 +74,7 @@ def _entry(record: dict):
 RECORDS = RecordsApi()
 
 
-class RecordsServer:
+class RecordsServer(Loopback):
     """The paged search API on 127.0.0.1; ``records`` maps a query to its records, in order.
     It notes each request (arrival time, query, page) and the most requests it had at once;
     ``throttled`` makes it answer 429 with RateLimit-Reset, ``broken_page`` 502 on that page."""
@@ -116,17 +117,9 @@ class RecordsServer:
                     self._send(200, owner.page(asked["query"], asked["page"]))
 
             def _send(self, status: int, doc: dict, headers: dict | None = None) -> None:
-                body = json.dumps(doc).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **(headers or {}),
-                                    "Content-Length": str(len(body))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+                reply_json(self, status, doc, headers)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def endpoint(self) -> str:
@@ -139,13 +132,7 @@ class RecordsServer:
         more = start + PER_PAGE < len(found)
         return {"results": found[start:start + PER_PAGE], "next_page": page + 1 if more else None}
 
-    def start(self) -> RecordsServer:
-        self.thread.start()
-        return self
 
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 register(RecordsApi.name, RECORDS)

@@ -6,8 +6,10 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 
@@ -181,3 +183,41 @@ class SmtpServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str,
+          headers: Mapping[str, str] | None = None) -> None:
+    """Answer ``handler``'s request: status, content type, extra headers, length, body."""
+    handler.send_response(status)
+    for name, value in {"Content-Type": content_type, **(headers or {}),
+                        "Content-Length": str(len(body))}.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def reply_json(handler: BaseHTTPRequestHandler, status: int, doc: Any,
+               headers: Mapping[str, str] | None = None) -> None:
+    """Answer with a JSON document, as the records APIs do."""
+    reply(handler, status, json.dumps(doc).encode(), "application/json", headers)
+
+
+class Loopback:
+    """A threaded HTTP server on 127.0.0.1 for one handler class (the loopback APIs)."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = _Server(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def start(self) -> Self:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+

@@ -10,8 +10,10 @@ import json
 import threading
 import zlib
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.servers import Loopback, reply_json
 
 AWARDS = "/api/v2/search/spending_by_award/"
 TRANSACTIONS = "/api/v2/search/spending_by_transaction/"
@@ -47,7 +49,7 @@ class Award:
     transactions: list[dict[str, Any]] = field(default_factory=list)
 
 
-class UsaSpendingServer:
+class UsaSpendingServer(Loopback):
     """The two search endpoints on 127.0.0.1. ``awards`` is the data; ``fail`` is a queue of
     statuses the next requests get instead (500, or 429 with Retry-After); ``requests``
     holds every request body by path."""
@@ -93,21 +95,10 @@ class UsaSpendingServer:
                     self._send(200, owner.detail(found))
 
             def _send(self, status: int, doc: dict, headers: dict | None = None) -> None:
-                data = json.dumps(doc).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **(headers or {}),
-                                    "Content-Length": str(len(data))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                reply_json(self, status, doc, headers)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def paths(self) -> list[str]:
         return [p for p, _ in self.requests]
@@ -204,13 +195,7 @@ class UsaSpendingServer:
                                  "Award Type": GROUPS_BY_CODE.get(award.type_code), **tx})
         return rows
 
-    def start(self) -> UsaSpendingServer:
-        self.thread.start()
-        return self
 
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 GROUPS_BY_CODE = {code: name for group in GROUPS.values() for code, name in group.items()}

@@ -5,28 +5,17 @@ recipients default to the watchlists' names), stored with ``storage.sources.sync
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from monitor.config.records import DEFAULT_RECORDS_INTERVAL, RecordsConfig
 from monitor.config.watchlists import Watchlist
 from monitor.sources import source_kind
+from monitor.sources.base import ConfiguredSource
 from storage import Session
 from storage.sources import sync_sources
 
 KINDS = ("usaspending", "edgar", "federal-register")
 MIN_RECIPIENT_CHARS = 4  # "GEO", "AWS": acronyms match too much as recipient search text
-
-
-@dataclass(frozen=True)
-class RecordSource:
-    """A records source as storage keeps it."""
-
-    key: str
-    kind: str
-    params: dict[str, Any]
-    name: str
-    interval: float
 
 
 def watchlist_recipients(watchlists: Sequence[Watchlist]) -> list[str]:
@@ -43,7 +32,7 @@ def watchlist_recipients(watchlists: Sequence[Watchlist]) -> list[str]:
 
 
 def record_sources(records: Sequence[RecordsConfig],
-                   watchlists: Sequence[Watchlist]) -> list[RecordSource]:
+                   watchlists: Sequence[Watchlist]) -> list[ConfiguredSource]:
     """Each configured records source with its parameters and identity."""
     sources = []
     for entry in records:
@@ -63,12 +52,12 @@ def record_sources(records: Sequence[RecordsConfig],
             params["lookback"] = entry.lookback
         kind = source_kind(entry.provider)
         what = ", ".join(params.get("agencies") or params.get("companies") or []) or "all"
-        sources.append(RecordSource(kind.key(entry.url, params), entry.provider, params,
+        sources.append(ConfiguredSource(kind.key(entry.url, params), entry.provider, params,
                                     entry.name or f"{entry.provider}: {what}"[:200],
                                     entry.interval or DEFAULT_RECORDS_INTERVAL))
     return sources
 
 
-def sync_records(session: Session, sources: Sequence[RecordSource]) -> None:
+def sync_records(session: Session, sources: Sequence[ConfiguredSource]) -> None:
     """Store every configured records source (a new one is due now) and update changed ones."""
     sync_sources(session, sources)

@@ -5,32 +5,20 @@ watchlist version."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from monitor.config.search import SearchConfig
 from monitor.config.watchlists import Watchlist
+from monitor.sources.base import ConfiguredSource
 from monitor.sources.search.kinds import SEARCH_KINDS
 from monitor.sources.search.providers import PROVIDERS, lookback
 from monitor.sources.search.queries import watchlist_queries
 
 
-@dataclass(frozen=True)
-class SearchSpec:
-    """One search source: what ``storage.sources.sync_sources`` keeps in ``feeds``."""
-
-    key: str
-    kind: str
-    params: dict[str, Any]
-    name: str
-    interval: float
-
-
 @lru_cache(maxsize=4)
 def _specs(searches: tuple[SearchConfig, ...], watchlists: tuple[Watchlist, ...],
-           slowest: float | None) -> tuple[SearchSpec, ...]:
-    specs: dict[str, SearchSpec] = {}
+           slowest: float | None) -> tuple[ConfiguredSource, ...]:
+    specs: dict[str, ConfiguredSource] = {}
     for search in searches:
         provider, kind = PROVIDERS[search.provider], SEARCH_KINDS[search.provider]
         chosen = [w for w in watchlists if not search.watchlists or w.name in search.watchlists]
@@ -51,14 +39,14 @@ def _specs(searches: tuple[SearchConfig, ...], watchlists: tuple[Watchlist, ...]
                     params = {**identity, "edition": edition, "interval": search.interval,
                               "lookback": lookback(search.interval, slowest),
                               "watchlist": query.watchlist, "entity": query.entity}
-                    specs[key] = SearchSpec(key, kind.name, params,
+                    specs[key] = ConfiguredSource(key, kind.name, params,
                                             f"{provider.label} {edition}: {query.entity}{suffix}",
                                             search.interval)
     return tuple(specs.values())
 
 
 def search_sources(searches: Sequence[SearchConfig], watchlists: Sequence[Watchlist],
-                   slowest: float | None = None) -> tuple[SearchSpec, ...]:
+                   slowest: float | None = None) -> tuple[ConfiguredSource, ...]:
     """Every configured search source, without repeats (GDELT has no country editions: two
     editions of one language are one GDELT source); ``slowest``: ``[polling] max_interval``."""
     return _specs(tuple(searches), tuple(watchlists), slowest)

@@ -20,7 +20,6 @@ from storage import Hit, Story
 from storage.models import Record
 from tests.support.edgar_api import Company, EdgarServer, Filing
 from tests.support.helpers import write_config
-from tests.support.servers import WebhookReceiver
 
 TODAY = datetime.now(UTC).date()
 GEO = Company("0000923796", "GEO GROUP INC", "GEO")
@@ -46,12 +45,6 @@ def sec() -> Iterator[EdgarServer]:
     yield server
     server.stop()
 
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def _config(tmp_path, sec, companies: str, contact: str = 'contact = "desk@example.org"',

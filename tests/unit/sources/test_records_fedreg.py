@@ -17,7 +17,7 @@ from storage import Feed, Story
 from storage.models import Record
 from tests.support.fedreg_api import FedRegServer
 from tests.support.helpers import write_config
-from tests.support.servers import FeedServer, WebhookReceiver
+from tests.support.servers import FeedServer
 
 TODAY = datetime.now(UTC).date()
 ICE = {"raw_name": "DEPARTMENT OF HOMELAND SECURITY", "name": "Homeland Security Department",
@@ -58,12 +58,6 @@ def fr() -> Iterator[FedRegServer]:
     yield server
     server.stop()
 
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def _rt(tmp_path, fr, webhook):

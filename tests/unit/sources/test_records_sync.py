@@ -3,7 +3,8 @@ and parameters follow the config, and an adapted interval starts afresh."""
 
 from __future__ import annotations
 
-from monitor.sources.records.sync import RecordSource, sync_records
+from monitor.sources.base import ConfiguredSource
+from monitor.sources.records.sync import sync_records
 from storage import connect
 from storage.models import Feed
 from storage.sources import sync_sources
@@ -14,12 +15,12 @@ def test_an_edited_records_entry_updates_its_stored_source(tmp_path):
     params = {"agencies": ["u-s-immigration-and-customs-enforcement"], "document_types": []}
     key = "https://www.federalregister.gov/api/v1/documents.json#federal-register-x"
     with db.session() as s:
-        sync_records(s, [RecordSource(key, "federal-register", params, "fr", 6 * 3600.0)])
+        sync_records(s, [ConfiguredSource(key, "federal-register", params, "fr", 6 * 3600.0)])
     with db.session() as s:
         row = s.query(Feed).filter_by(url=key).one()
         row.poll_interval_s = 3 * 3600.0  # adaptive polling had sped it up
     with db.session() as s:
-        sync_records(s, [RecordSource(key, "federal-register", params, "ICE rules", 3600.0)])
+        sync_records(s, [ConfiguredSource(key, "federal-register", params, "ICE rules", 3600.0)])
     with db.session() as s:
         row = s.query(Feed).filter_by(url=key).one()
         assert (row.name, row.interval_s, row.poll_interval_s) == ("ICE rules", 3600.0, None)
@@ -29,7 +30,7 @@ def test_an_edited_records_entry_updates_its_stored_source(tmp_path):
 def test_sync_sources_accepts_records_sources(tmp_path):
     db = connect(f"sqlite:///{tmp_path / 'monitor.db'}")
     with db.session() as s:
-        sync_sources(s, [RecordSource("https://e.example/#edgar-1", "edgar", {"forms": ["8-K"]},
+        sync_sources(s, [ConfiguredSource("https://e.example/#edgar-1", "edgar", {"forms": ["8-K"]},
                                       "edgar", 60.0)])
         assert s.query(Feed).filter_by(kind="edgar").one().params == '{"forms": ["8-K"]}'
     db.dispose()

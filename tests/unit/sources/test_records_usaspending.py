@@ -18,7 +18,6 @@ from storage import Feed, Hit, Story, connect
 from storage.models import Record
 from tests.support.helpers import write_config
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
-from tests.support.servers import WebhookReceiver
 from tests.support.usaspending_api import AWARDS, TRANSACTIONS, Award, UsaSpendingServer
 
 TODAY = datetime.now(UTC).date()
@@ -66,12 +65,6 @@ def api(awards) -> Iterator[UsaSpendingServer]:
     yield server
     server.stop()
 
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 RECORDS = '''
