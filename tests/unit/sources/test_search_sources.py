@@ -316,6 +316,7 @@ def test_one_story_from_its_outlet_google_bing_and_gdelt_is_stored_once_and_aler
                 kinds = {src.feed.kind for src in sources}
                 assert kinds == {"feed", "google-news", "bing-news", "gdelt"}
                 assert story.outlet == "The Texas Tribune"  # never "Google News"
+                assert story.link == TRUE.url  # the outlet's own link, not an aggregator's
                 assert len(s.scalars(select(Delivery)).all()) == 1
         finally:
             rt.close()
