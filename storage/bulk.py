@@ -1,0 +1,49 @@
+"""Bulk INSERTs through the driver's own ``executemany``: the rows of a cycle's new stories.
+
+SQLAlchemy's Core insert spends more time building and type-processing each parameter set
+than the database spends writing it (~3 of the 5 s of SQL in a cold cycle of 300 feeds).
+Here the statement is written once, each column's bind processor (UTC datetimes) is applied
+directly, and the tuples go to the driver in one call. Errors are still SQLAlchemy's
+(``exec_driver_sql`` wraps them), so a lost race is an ``IntegrityError`` as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+    """Insert ``rows`` (all with the same keys) with one driver ``executemany``; False when
+    the dialect's parameter style is not one written here (the caller inserts another way).
+
+    Columns missing from the rows get their Python-side scalar default, as Core would give."""
+    if not rows:
+        return True
+    conn = session.connection()
+    dialect = conn.dialect
+    marker = _MARKERS.get(dialect.paramstyle)
+    if marker is None:
+        return False
+    given = list(rows[0])
+    defaults = {c.name: c.default.arg for c in table.columns
+                if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
+    names = given + list(defaults)
+    processors: list[Callable[[Any], Any] | None] = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    fixed = tuple(defaults.values())
+    params = [tuple(row[name] for name in given) + fixed for row in rows]
+    if any(processors):
+        params = [tuple(v if p is None or v is None else p(v)
+                        for p, v in zip(processors, row, strict=True)) for row in params]
+    preparer = dialect.identifier_preparer
+    sql = (f"INSERT INTO {preparer.format_table(table)} "
+           f"({', '.join(preparer.quote(n) for n in names)}) "
+           f"VALUES ({', '.join([marker] * len(names))})")
+    conn.exec_driver_sql(sql, params)
+    return True
