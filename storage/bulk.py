@@ -31,7 +31,7 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if marker is None:
         return False
     given = list(rows[0])
-    defaults = {c.name: c.default.arg for c in table.columns
+    defaults = {c.name: c.default.arg for c in table.columns  # type: ignore[attr-defined]
                 if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
     names = given + list(defaults)
     processors: list[Callable[[Any], Any] | None] = [
