@@ -22,7 +22,8 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     """Insert ``rows`` (all with the same keys) with one driver ``executemany``; False when
     the dialect's parameter style is not one written here (the caller inserts another way).
 
-    Columns missing from the rows get their Python-side scalar default, as Core would give."""
+    Columns missing from the rows get their Python-side scalar default, as Core would give;
+    rows missing a column whose default is computed (a callable) are left to Core."""
     if not rows:
         return True
     conn = session.connection()
@@ -31,6 +32,9 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if marker is None:
         return False
     given = list(rows[0])
+    if any(c.name not in rows[0] and c.default is not None and not c.default.is_scalar
+           for c in table.columns):
+        return False  # a computed default (utcnow): Core's insert runs it per row
     defaults = {c.name: c.default.arg for c in table.columns  # type: ignore[attr-defined]
                 if c.name not in rows[0] and c.default is not None and c.default.is_scalar}
     names = given + list(defaults)

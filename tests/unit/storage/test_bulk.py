@@ -67,5 +67,7 @@ def test_bulk_fills_scalar_defaults_and_raises_integrity_errors(db):
         row = {"story_id": 1, "feed_id": feed.id, "entry_key": "k", "link": None,
                "seen_at": datetime(2026, 11, 29, tzinfo=UTC)}
         assert bulk_insert(s, table_of(StorySource), [row])
+        assert not bulk_insert(s, table_of(StorySource), [{"story_id": 1, "feed_id": feed.id,
+                                                           "entry_key": "k2"}])  # seen_at: utcnow
     with pytest.raises(IntegrityError), db.session() as s:
         bulk_insert(s, table_of(StorySource), [row])
