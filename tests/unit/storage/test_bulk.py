@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage import Feed, Story, StorySource, connect
-from storage.bulk import bulk_insert
+from storage.bulk import ROWS_PER_STATEMENT, bulk_insert
 from storage.upsert import table_of
 from tests.support.pgdb import pg_url  # noqa: F401 - fixture
 
@@ -71,3 +71,18 @@ def test_bulk_fills_scalar_defaults_and_raises_integrity_errors(db):
                                                            "entry_key": "k2"}])  # seen_at: utcnow
     with pytest.raises(IntegrityError), db.session() as s:
         bulk_insert(s, table_of(StorySource), [row])
+
+
+def test_more_rows_than_one_statement_takes(db):
+    with db.session() as s:
+        feed = Feed(url="https://a.example/rss", name="a")
+        s.add(feed)
+        s.flush()
+        bulk_insert(s, table_of(Story), _rows(feed.id, 1)[:1])
+        seen = datetime(2026, 11, 29, tzinfo=UTC)
+        rows = [{"story_id": 1, "feed_id": feed.id, "entry_key": f"k{i}", "link": None,
+                 "seen_at": seen} for i in range(ROWS_PER_STATEMENT * 2 + 1)]
+        assert bulk_insert(s, table_of(StorySource), rows)
+    with db.session() as s:
+        keys = s.scalars(select(StorySource.entry_key)).all()
+    assert sorted(keys) == sorted(row["entry_key"] for row in rows)
