@@ -1,11 +1,12 @@
-"""Bulk INSERTs straight through the driver: the rows of a cycle's new stories.
+"""Bulk INSERTs on SQLite straight through the driver: the rows of a cycle's new stories.
 
-SQLAlchemy's Core insert spends more time building and type-processing each parameter set
-than the database spends writing it (~3 of the 5 s of SQL in a cold cycle of 300 feeds).
-Here the statement is written once, each column's bind processor (UTC datetimes) is applied
-directly, and the tuples go to the driver in one ``executemany`` (SQLite) or a few multi-row
-INSERTs (PostgreSQL, where one statement per row would cost an executor round each). Errors
-are still SQLAlchemy's (``exec_driver_sql`` wraps them): a lost race is an ``IntegrityError``.
+The statement is written once, each column's bind processor (UTC datetimes) is applied
+directly and the tuples go to sqlite3's ``executemany`` in one call, instead of SQLAlchemy
+building and type-processing a parameter set per row. Measured (bench/stage_bench.py) it
+saves only 1-5 % of the store step's CPU; on PostgreSQL the same (one statement per row, or
+hand-built multi-row INSERTs) was slower than SQLAlchemy's insertmanyvalues in
+bench/workers_bench.py, so PostgreSQL keeps Core. Errors are still SQLAlchemy's
+(``exec_driver_sql`` wraps them): a lost race is an ``IntegrityError``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-ROWS_PER_STATEMENT = 500  # multi-row VALUES on PostgreSQL: 500 x 8 columns, far below 65,535
-
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
     """Insert ``rows`` (all with the same keys) straight through the driver; False when
-    the dialect's parameter style is not one written here (the caller inserts another way).
+    the database is not SQLite (the caller inserts with Core).
 
     Columns missing from the rows get their Python-side scalar default, as Core would give;
     rows missing a column whose default is computed (a callable) are left to Core."""
@@ -30,8 +28,7 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return True
     conn = session.connection()
     dialect = conn.dialect
-    marker = _MARKERS.get(dialect.paramstyle)
-    if marker is None:
+    if dialect.paramstyle != "qmark":
         return False
     given = list(rows[0])
     if any(c.name not in rows[0] and c.default is not None and not c.default.is_scalar
@@ -50,13 +47,5 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     preparer = dialect.identifier_preparer
     head = (f"INSERT INTO {preparer.format_table(table)} "
             f"({', '.join(preparer.quote(n) for n in names)}) VALUES ")
-    row = f"({', '.join([marker] * len(names))})"
-    if marker == "?":  # SQLite: executemany runs the prepared statement per row, in C
-        conn.exec_driver_sql(head + row, params)
-        return True
-    # PostgreSQL: a statement per row costs a round of the executor each; multi-row VALUES
-    for start in range(0, len(params), ROWS_PER_STATEMENT):
-        chunk = params[start:start + ROWS_PER_STATEMENT]
-        conn.exec_driver_sql(head + ", ".join([row] * len(chunk)),
-                             tuple(v for values in chunk for v in values))
+    conn.exec_driver_sql(head + f"({', '.join(['?'] * len(names))})", params)
     return True
