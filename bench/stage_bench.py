@@ -2,10 +2,10 @@
 
 Worker stages (parse, near-duplicate text and band keys, canonical link, matching) are timed
 one after the other in this process; the store stage (dedup + INSERTs into SQLite, 50 feeds a
-transaction) twice in the same run: with the driver-level bulk INSERTs (storage/bulk.py) and,
-as baseline, with SQLAlchemy Core's executemany that they replaced. Also the import time of
-what `poll-once` loads before its first request. CPU time (process_time), so a loaded
-machine slows the figures less than wall time would.
+transaction) in the same run, after a warm-up: with the driver-level bulk INSERTs
+(storage/bulk.py) and, as baseline (twice), with SQLAlchemy Core's executemany they
+replaced. Also the import time of what `poll-once` loads before its first request. CPU
+time (process_time), so a loaded machine slows the figures less than wall time would.
 Usage: python bench/stage_bench.py [--feeds 200]
 """
 
@@ -97,9 +97,11 @@ def main() -> None:
                                      for e in entries])
     prepared = [prepare(p.entries, matcher) for p in parsed]
     print("main process")
-    core = store_cpu(prepared, bulk=False)
+    store_cpu(prepared[:10], bulk=False)  # warm-up: SQLAlchemy compiles and caches statements
+    core = (store_cpu(prepared, bulk=False) + store_cpu(prepared, bulk=False)) / 2
     bulk = store_cpu(prepared, bulk=True)
-    print(f"  {'store, SQLAlchemy Core (baseline)':<34} {core * 1000 / n:6.2f} ms/feed")
+    print(f"  {'store, SQLAlchemy Core (baseline)':<34} {core * 1000 / n:6.2f} ms/feed "
+          "(mean of two runs)")
     print(f"  {'store, driver bulk INSERTs':<34} {bulk * 1000 / n:6.2f} ms/feed "
           f"({bulk / core:.2f} x)")
     out = subprocess.run([sys.executable, "-c", _IMPORTS], cwd=ROOT, capture_output=True,
