@@ -148,7 +148,9 @@ class SharedPool:
         None if its matcher could not be built. Blocks while the fork server builds it."""
         version = (tuple(watchlists), size)
         with self._lock:
-            if self._pool is not None and (self._version != version or not _healthy(self._pool)):
+            if self._version is not None and self._version != version:
+                self._end()  # also an idle fork server: it holds the old version's matcher
+            elif self._pool is not None and not _healthy(self._pool):
                 self._end()
             if self._pool is None and self._version == version:
                 self._pool = _refork(size)  # idle: new workers from the running fork server

@@ -190,6 +190,15 @@ def test_idle_workers_end_and_come_back_from_the_same_fork_server():
         assert not {w for _, w in again} & {w for _, w in first}  # new workers
 
         parsework.PARSE_POOLS.idle()
+        other = [*small, Watchlist("Extra", "", (Entity(name="Acme Widgets"),), "extra.toml")]
+        pool = parsework.PARSE_POOLS.get(other, 2)
+        changed = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+        assert len(changed) == 1 and changed != {builder}  # a new version: a new build
+        assert _until(lambda: _gone(builder))  # the idle old version's server was ended
+        pool = parsework.PARSE_POOLS.get(small, 2)
+        (builder,) = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+
+        parsework.PARSE_POOLS.idle()
         os.kill(builder, signal.SIGKILL)  # the fork server dies while idle
         assert _until(lambda: _gone(builder))
         pool = parsework.PARSE_POOLS.get(small, 2)
