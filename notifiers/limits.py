@@ -6,9 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-import apprise
-from apprise import NotifyFormat
-
 from notifiers.messages import Message
 from notifiers.sender import apprise_said
 from notifiers.snippets import ELLIPSIS
@@ -27,6 +24,8 @@ class Limits:
 @lru_cache(maxsize=256)
 def limits_for(url: str) -> Limits:
     """The target's title and body limits; no limits when apprise cannot tell."""
+    import apprise  # its plugins load on first use (see notifiers.urls)
+
     with apprise_said():
         ap = apprise.Apprise()
         if not ap.add(url):
@@ -53,7 +52,7 @@ def cut(message: Message, limits: Limits) -> Message:
     A title-less Markdown target gets no title: apprise would put it raw above the body, which
     already starts with it, escaped."""
     title = message.title
-    if limits.title == 0 and message.body_format == NotifyFormat.MARKDOWN:
+    if limits.title == 0 and message.body_format == "markdown":
         title = ""
     if limits.title and len(title) > limits.title:
         title = title[: limits.title - 1].rstrip() + ELLIPSIS

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from apprise import NotifyFormat
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -86,10 +85,12 @@ class Message:
     body_format: str
 
 
-_FORMATS = {"slack": ("alert.slack.md", NotifyFormat.MARKDOWN),
-            "markdown": ("alert.md", NotifyFormat.MARKDOWN),
-            "email": ("alert.email.html", NotifyFormat.HTML),
-            "text": ("alert.txt", NotifyFormat.TEXT)}
+# apprise's body formats (apprise.NotifyFormat values), named here so that rendering a
+# message does not import apprise and all its plugins: a cycle with nothing to send never does
+_FORMATS = {"slack": ("alert.slack.md", "markdown"),
+            "markdown": ("alert.md", "markdown"),
+            "email": ("alert.email.html", "html"),
+            "text": ("alert.txt", "text")}
 
 
 def clip(text: str, limit: int = CONTEXT_CHARS) -> str:

@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import apprise
-
 from notifiers.channels import DEFAULT_TIMEOUT, Channel
 from notifiers.messages import Message
 
@@ -62,6 +60,8 @@ def _unreadable(url: str) -> set[str]:
 def _masked(url: str, scheme: str) -> set[str]:
     """What apprise itself hides in its privacy form (what differs between ``url()`` and
     ``url(privacy=True)``), plus the tokens it leaves in the path."""
+    import apprise  # its plugins load on first use (see notifiers.urls)
+
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if not plugin:
         return _unreadable(url)
@@ -148,6 +148,8 @@ def _with_timeout(plugin, url: str, timeout: float) -> None:
 def send(channel: Channel, message: Message, timeout: float = DEFAULT_TIMEOUT) -> str | None:
     """Deliver ``message`` within ``timeout`` seconds; None on success, else a log-safe reason
     in apprise's words (HTTP errors count)."""
+    import apprise  # its plugins load on first use (see notifiers.urls)
+
     with apprise_said() as said:
         plugin = apprise.Apprise.instantiate(channel.url, suppress_exceptions=True)
         if not plugin:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import Table, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.exc import IntegrityError as IntegrityError  # re-exported: a lost insert race
 from sqlalchemy.exc import OperationalError as OperationalError  # re-exported: deadlock, lock
 from sqlalchemy.orm import Session as Session  # re-exported for callers' type hints
 
+from storage.bulk import bulk_insert
 from storage.db import Database
 from storage.models import Delivery, Hit, Story, StoryFingerprint, StorySource
 from storage.upsert import table_of
@@ -136,8 +137,7 @@ def insert_stories(session: Session, rows: list[dict]) -> list[int]:
         # so numbering from max(id) + 1 is exactly what SQLite itself would do, in one go.
         start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(start + 1, start + 1 + len(rows)))
-        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids,
-                                                                            strict=True)])
+        _insert(session, table, [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
         return ids
     return list(session.scalars(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
@@ -145,14 +145,12 @@ def insert_stories(session: Session, rows: list[dict]) -> list[int]:
 
 def insert_sources(session: Session, rows: list[dict]) -> None:
     """Story source rows (story_id, feed_id, entry_key, link, seen_at)."""
-    if rows:
-        session.execute(insert(table_of(StorySource)), rows)
+    _insert(session, table_of(StorySource), rows)
 
 
 def insert_hits(session: Session, rows: list[dict]) -> None:
     """Hit rows written with their new stories."""
-    if rows:
-        session.execute(insert(table_of(Hit)), rows)
+    _insert(session, table_of(Hit), rows)
 
 
 def insert_fingerprints(session: Session, rows: Iterable[tuple[int, Sequence[int]]],
@@ -160,8 +158,13 @@ def insert_fingerprints(session: Session, rows: Iterable[tuple[int, Sequence[int
     """New stories' near-duplicate band keys, as (story id, keys)."""
     values = [{"story_id": sid, "keys": " ".join(map(str, keys)), "created_at": now}
               for sid, keys in rows]
-    if values:
-        session.execute(insert(table_of(StoryFingerprint)), values)
+    _insert(session, table_of(StoryFingerprint), values)
+
+
+def _insert(session: Session, table: Table, rows: list[dict]) -> None:
+    """Rows through the driver's executemany (storage.bulk), else a Core multi-row INSERT."""
+    if rows and not bulk_insert(session, table, rows):
+        session.execute(insert(table), rows)
 
 
 def recent_fingerprints(db: Database, since: datetime) -> list[tuple[int, tuple[int, ...]]]:

@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -59,7 +59,7 @@ async def _run_until_stopped(work, stop: threading.Event | None) -> None:
 
 
 async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
-                    stats: CycleStats, neardup: NearDupIndex | None,
+                    stats: CycleStats, load_index: Callable[[], NearDupIndex] | None,
                     stop: threading.Event | None = None) -> None:
     """Fetch, parse and store as a pipeline: bodies are parsed on every core while other feeds
     are still downloading, parsed feeds are stored together as they become ready, and the
@@ -69,7 +69,7 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = len(first) >= POOL_THRESHOLD and cores > 1
     pool_ready: asyncio.Future[ProcessPoolExecutor | None] | None = None
-    store = StoreQueue(rt, stats, neardup, claims.outstanding)
+    store = StoreQueue(rt, stats, load_index, claims.outstanding)
     slots = Slots(rt.config.polling, host_spacing(
         (r.key, source_kind(r.kind)) for r in rt.record_sources))
 
@@ -175,11 +175,13 @@ def poll_cycle(rt: Runtime, force: bool = False,
         sync_sources(s, search_sources(rt.config.searches, rt.watchlists,
                                        rt.config.polling.max_interval))
     claims = Claims(rt, force, stop)
-    neardup = load_recent(rt.db, claims.cycle_start)
     first = claims.next()
     if first:
+        def load_index() -> NearDupIndex:
+            return load_recent(rt.db, claims.cycle_start)
+
         try:
-            asyncio.run(_poll_all(rt, claims, first, stats, neardup, stop))
+            asyncio.run(_poll_all(rt, claims, first, stats, load_index, stop))
         except BaseException:
             release_unpolled(rt, list(claims.outstanding))
             raise

@@ -2,7 +2,8 @@
 
 The pool's processes fork from a server process that imported only parsing and matching (no
 database, HTTP or notification stack), so a worker costs ~50 MB of memory instead of a copy
-of the daemon, and starts in milliseconds. The pool outlives a cycle (PARSE_POOLS), and each
+of the daemon, and starts in milliseconds. The pool outlives a cycle (PARSE_POOLS; the daemon
+ends its workers between cycles and keeps the fork server, SharedPool.idle), and each
 watchlist version gets its own fork server, which builds the matcher once
 (monitor.pipeline.matcherhost) before forking the workers: they share its memory instead of
 building one each.
@@ -155,8 +156,14 @@ class SharedPool:
         None if its matcher could not be built. Blocks while the fork server builds it."""
         version = (tuple(watchlists), size)
         with self._lock:
-            if self._pool is not None and (self._version != version or not _healthy(self._pool)):
+            if self._version is not None and self._version != version:
+                self._end()  # also an idle fork server: it holds the old version's matcher
+            elif self._pool is not None and not _healthy(self._pool):
                 self._end()
+            if self._pool is None and self._version == version:
+                self._pool = _refork(size)  # idle: new workers from the running fork server
+                if self._pool is None:
+                    self._end()
             if self._pool is None:
                 try:
                     self._pool, self._version = _start_pool(version[0], size), version
@@ -165,6 +172,15 @@ class SharedPool:
                                   "process")
                     stop_fork_server()
             return self._pool
+
+    def idle(self) -> None:
+        """End the workers between cycles but keep their fork server, and so its matcher:
+        an idle worker holds ~50 MB, and forking new ones at the next cycle takes
+        milliseconds, not a matcher build."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None  # the version stays: its fork server still runs
 
     def discard(self, pool: ProcessPoolExecutor) -> None:
         """Forget a broken pool, so the next cycle starts a new one."""
@@ -180,8 +196,21 @@ class SharedPool:
     def _end(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._version is not None:
             stop_fork_server()
         self._pool = self._version = None
+
+
+def _refork(size: int) -> ProcessPoolExecutor | None:
+    """A pool forked from the fork server left running by ``SharedPool.idle``; None when
+    that server is gone (its workers refuse to start), so a new one must be built."""
+    pool = worker_pool(size)
+    try:
+        pool.submit(os.getpid).result()
+    except Exception:  # noqa: BLE001 - a fork server that died while idle: build anew
+        pool.shutdown(wait=True, cancel_futures=True)
+        return None
+    return pool
 
 
 def _healthy(pool: ProcessPoolExecutor) -> bool:

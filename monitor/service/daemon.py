@@ -17,6 +17,7 @@ from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.pool import PARSE_POOLS
 from monitor.service import metrics
+from monitor.service.gctune import release_memory
 from monitor.service.health import stale_after
 from monitor.service.reload import FileWatcher, describe_changes, rebuild
 from monitor.service.runtime import Runtime
@@ -93,6 +94,9 @@ class Daemon:
             rt = self.rt
             try:
                 stats = poll_cycle(rt, stop=self.stopping)
+                if stats.entries:  # between cycles: no idle workers, the heap given back
+                    PARSE_POOLS.idle()
+                    release_memory()
                 self.last_cycle_at = utcnow()
                 self._next_due = self._soonest_due(rt)
             except Exception as exc:  # noqa: BLE001 - the daemon outlives any one bad cycle

@@ -19,7 +19,7 @@ from notifiers.messages import Renderer
 from notifiers.outbox import Outbox, RetryPolicy
 from notifiers.sender import send
 from storage import Database, connect
-from storage.migrate import ensure_schema
+from storage.schemahead import at_head
 from storage.sources import worker_id
 
 if TYPE_CHECKING:
@@ -72,7 +72,10 @@ def load_runtime(config_path: Path, warn: bool = True) -> Runtime:
     db = connect(config.storage_url, create=False)
     try:
         # SQLite (one machine) upgrades itself; a shared server waits for `monitor db upgrade`.
-        ensure_schema(db.engine, auto_upgrade=db.engine.dialect.name == "sqlite")
+        if not at_head(db.engine):  # the usual case answered without importing Alembic
+            from storage.migrate import ensure_schema
+
+            ensure_schema(db.engine, auto_upgrade=db.engine.dialect.name == "sqlite")
     except Exception:
         db.dispose()
         raise

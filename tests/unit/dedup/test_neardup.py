@@ -77,3 +77,22 @@ def test_rolled_back_stories_never_reach_the_index(tmp_path):
     remember(index, report.fingerprints)
     assert index.find(entry.text, entry.entry.title, entry.keys) is not None
     db.dispose()
+
+
+def test_band_keys_are_stable_across_releases():
+    """Stored fingerprints (story_fingerprints) are compared with new ones: the keys of a
+    text must not change when the signature is computed differently."""
+    assert band_keys("ice agents detained workers county jail raid friday") == (
+        80205961458229222, 150865282623841125, 224222833942600623, 302047110350318627,
+        362962958509150263, 441431508077289003)
+
+
+def test_buckets_of_one_and_of_several_stories_both_find_candidates():
+    index = NearDupIndex()
+    text, keys = _key(*WIRE)
+    index.add(7, keys, text, WIRE[0])
+    assert index.candidates(keys) == [7]  # each key held by one story
+    index.add(8, keys, text, WIRE[0])
+    index.add(9, keys[:1], text, WIRE[0])
+    assert index.candidates(keys) == [7, 8, 9]
+    assert sorted(index.candidates(keys[1:2], also=index)) == [7, 8]

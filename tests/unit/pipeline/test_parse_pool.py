@@ -174,6 +174,58 @@ def test_one_matcher_build_per_version_whatever_the_worker_count(size):
         parsework.PARSE_POOLS.close()
 
 
+def test_idle_workers_end_and_come_back_from_the_same_fork_server():
+    parsework.PARSE_POOLS.close()
+    small = _big_watchlist(50)
+    try:
+        pool = parsework.PARSE_POOLS.get(small, 2)
+        first = _on_every_worker(pool, 2, parsework.matcher_origin)
+        (builder,) = {b for b, _ in first}
+        parsework.PARSE_POOLS.idle()
+        assert _until(lambda: not _children(builder))  # the workers are gone (reaped)
+        assert _until(lambda: not _gone(builder))  # their fork server is not
+        pool = parsework.PARSE_POOLS.get(small, 2)
+        again = _on_every_worker(pool, 2, parsework.matcher_origin)
+        assert {b for b, _ in again} == {builder}  # no new matcher build
+        assert not {w for _, w in again} & {w for _, w in first}  # new workers
+
+        parsework.PARSE_POOLS.idle()
+        other = [*small, Watchlist("Extra", "", (Entity(name="Acme Widgets"),), "extra.toml")]
+        pool = parsework.PARSE_POOLS.get(other, 2)
+        changed = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+        assert len(changed) == 1 and changed != {builder}  # a new version: a new build
+        assert _until(lambda: _gone(builder))  # the idle old version's server was ended
+        pool = parsework.PARSE_POOLS.get(small, 2)
+        (builder,) = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+
+        parsework.PARSE_POOLS.idle()
+        os.kill(builder, signal.SIGKILL)  # the fork server dies while idle
+        assert _until(lambda: _gone(builder))
+        pool = parsework.PARSE_POOLS.get(small, 2)
+        rebuilt = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+        assert len(rebuilt) == 1 and rebuilt != {builder}  # a new server built the matcher
+    finally:
+        parsework.PARSE_POOLS.close()
+
+
+def _gone(pid: int) -> bool:
+    """``pid`` has exited (a zombie until multiprocessing reaps it, or no longer listed)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _until(condition, seconds: float = 10.0) -> bool:
+    """Poll ``condition`` (process state has no event to wait on) until true or timeout."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _worker_memory(watchlists: list[Watchlist]) -> list[tuple[int, int]]:
     """(private kB, resident kB) of each of 2 workers after each parsed and matched stories."""
     parsework.PARSE_POOLS.close()
