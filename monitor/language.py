@@ -32,7 +32,8 @@ def detect(title: str, summary: str = "", content: str = "") -> str | None:
     text = f"{title} {summary or content}"[:SAMPLE_CHARS]
     if not _LETTER.search(text):
         return None
-    (label,), _scores = _model().predict(" ".join(text.split()))
+    clean = " ".join(text.encode("utf-8", "ignore").decode("utf-8").split())  # no surrogates
+    (label,), _scores = _model().predict(clean)
     return str(label).removeprefix(_LABEL)
 
 
