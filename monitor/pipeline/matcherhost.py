@@ -13,6 +13,7 @@ import os
 import pickle
 import sys
 
+from monitor.language import language_model
 from monitor.matching import Matcher
 from monitor.pipeline import pool as parsework
 from monitor.service.gctune import tune_gc
@@ -32,6 +33,7 @@ def _build() -> None:
               f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return
     del watchlists
+    language_model()  # loaded once here, shared by every worker like the matcher
     gc.collect()
     tune_gc()
 

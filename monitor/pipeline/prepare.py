@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from monitor.dedup.aggregators import host_of, is_opaque
 from monitor.dedup.canonical import canonical_url
 from monitor.dedup.neardup import band_keys, normalise
+from monitor.language import detect
 from monitor.matching import Match, Matcher
 from monitor.sources.entry import Entry, Parsed, record_identity, shares_page
 
@@ -22,29 +23,22 @@ DEDUP_CONTENT_CHARS = 2000  # an entry without a summary is compared by its cont
 @dataclass(frozen=True)
 class Prepared:
     """An entry with what dedup and storing need: its near-duplicate text and band keys, its
-    canonical link and its watchlist matches."""
+    canonical link, its watchlist matches, whether its link is an aggregator's (and the
+    publisher's host) and its language, all made once, in the parse worker."""
 
     entry: Entry
     text: str  # normalised title and summary start (monitor.dedup.neardup.normalise)
     keys: tuple[int, ...]  # near-duplicate band keys; empty when the text is too short
     canonical: str | None
     matches: tuple[Match, ...]
+    opaque: bool = False  # its link names an aggregator, not the publisher (Google News)
+    outlet_host: str | None = None  # the site an aggregator names, else the link's own host
+    language: str | None = None  # ISO 639-1 (monitor.language), None when it cannot be told
 
     @property
     def title(self) -> str:
         """The entry's title (what dedup compares, with ``text``)."""
         return self.entry.title
-
-    @property
-    def opaque(self) -> bool:
-        """Its link names an aggregator, not the publisher (a Google News article)."""
-        return is_opaque(self.entry.link)
-
-    @property
-    def outlet_host(self) -> str | None:
-        """The publisher's host: the site an aggregator names, else the link's own host."""
-        return host_of(self.entry.outlet_site) or (None if self.opaque
-                                                   else host_of(self.entry.link))
 
 
 @dataclass(frozen=True)
@@ -67,13 +61,18 @@ def prepare(entries: Sequence[Entry], matcher: Matcher) -> list[Prepared]:
     for e in entries:
         text = normalise(e.title, e.summary or e.content[:DEDUP_CONTENT_CHARS])
         matches = tuple(match(e.title, e.summary, e.content))
+        keys: tuple[int, ...]
+        canonical: str | None
         if shares_page(e):  # an award's modification is its own story, never a near-dup
-            prepared.append(Prepared(e, text, (), record_identity(e), matches))
-            continue
-        if e.record is not None:  # a filing or rule: its page, so a feed's copy joins it
-            prepared.append(Prepared(e, text, (), canonical_url(e.link), matches))
-            continue
-        prepared.append(Prepared(e, text, band_keys(text), canonical_url(e.link), matches))
+            keys, canonical = (), record_identity(e)
+        elif e.record is not None:  # a filing or rule: its page, so a feed's copy joins it
+            keys, canonical = (), canonical_url(e.link)
+        else:
+            keys, canonical = band_keys(text), canonical_url(e.link)
+        opaque = is_opaque(e.link)
+        host = host_of(e.outlet_site) or (None if opaque else host_of(e.link))
+        prepared.append(Prepared(e, text, keys, canonical, matches, opaque, host,
+                                 detect(e.title, e.summary, e.content)))
     return prepared
 
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from monitor.dedup.neardup import Fingerprint, NearDupIndex
 from monitor.dedup.resolve import NewStory, resolve
-from monitor.language import detect
 from monitor.matching import Match
 from monitor.pipeline.prepare import Prepared
 from monitor.query.routing import story_admits
@@ -199,11 +198,9 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
 
 def _insert_stories(session: Session, new: list[NewStory[Prepared]],
                     now: datetime) -> dict[int, str | None]:
-    """One multi-row INSERT; every new story learns its id. Returns each one's language,
-    told here rather than in the parse workers: only new stories need it, and the workers
-    stay small and quick to start (the model is ~115 MB, loaded before the cycle's leases)."""
-    languages = [detect(n.item.entry.title, n.item.entry.summary, n.item.entry.content)
-                 for n in new]
+    """One multi-row INSERT; every new story learns its id. Returns each one's language (told
+    in the parse worker, with the rest of ``Prepared``)."""
+    languages = [n.item.language for n in new]
     ids = insert_stories(session, [
         {"canonical_url": n.item.canonical, "link": n.item.entry.link or n.item.entry.site,
          "title": n.item.entry.title[:2000], "summary": n.item.entry.summary[:10000],
