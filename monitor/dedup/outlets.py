@@ -28,9 +28,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class _Copy(Generic[T]):
     target: T
-    title: str  # title_key of the story's title
-    numbers: frozenset[str]
-    opaque: bool
+    title: str  # the story's title as given: compared only when the other kind looks
 
 
 def _numbers(title: str) -> frozenset[str]:
@@ -39,30 +37,31 @@ def _numbers(title: str) -> frozenset[str]:
 
 @dataclass
 class OutletIndex(Generic[T]):
-    """Stories by outlet host, to find the other copy of an entry's story."""
+    """Stories by outlet host and by kind of link (opaque or the outlet's own), to find the
+    other copy of an entry's story: an entry looks only among copies of the other kind, so a
+    batch of plain links (nearly every batch) costs a dictionary miss each."""
 
-    by_host: dict[str, list[_Copy[T]]] = field(default_factory=dict)
+    by_host: dict[tuple[str, bool], list[_Copy[T]]] = field(default_factory=dict)
 
     def add(self, host: str | None, target: T, title: str, opaque: bool) -> None:
         if host:
-            self.by_host.setdefault(host, []).append(
-                _Copy(target, title_key(title), _numbers(title), opaque))
+            self.by_host.setdefault((host, opaque), []).append(_Copy(target, title))
 
     def opaque_copy(self, host: str | None, target: T) -> bool:
         """Is ``target`` a story of ``host`` known only by an aggregator's link?"""
-        return any(c.target == target and c.opaque for c in self.by_host.get(host or "", ()))
+        return any(c.target == target for c in self.by_host.get((host or "", True), ()))
 
     def find(self, host: str | None, title: str, opaque: bool) -> T | None:
         """The story an entry of ``host`` with ``title`` is the other copy of, or None."""
-        copies = self.by_host.get(host or "")
+        copies = self.by_host.get((host or "", not opaque))
         if not copies:
             return None
         key, numbers = title_key(title), _numbers(title)
         best, best_score = None, TITLE_THRESHOLD
         for copy in copies:
-            if copy.opaque == opaque or copy.numbers != numbers:
+            if _numbers(copy.title) != numbers:
                 continue
-            score = fuzz.ratio(key, copy.title)
+            score = fuzz.ratio(key, title_key(copy.title))
             if score >= best_score:
                 best, best_score = copy.target, score
         return best
