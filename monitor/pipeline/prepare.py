@@ -55,7 +55,8 @@ class PreparedFeed:
 
 
 def prepare(entries: Sequence[Entry], matcher: Matcher) -> list[Prepared]:
-    """Each entry with its near-duplicate fingerprint, canonical link and matches."""
+    """Each entry with its near-duplicate fingerprint, canonical link, matches, whether its
+    link is an aggregator's, its publisher's host and its language."""
     match = matcher.match
     prepared = []
     for e in entries:
