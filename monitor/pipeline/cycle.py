@@ -192,7 +192,8 @@ def poll_cycle(rt: Runtime, force: bool = False,
              "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,
              stats.feeds_not_modified, stats.new_stories, stats.hits, stats.deliveries_queued,
              time.monotonic() - started)
-    stats.spikes = 0 if stopped(stop) else after_cycle(rt)  # a stopping daemon waits for none
+    if not stopped(stop):  # a stopping daemon waits for none
+        stats.spikes = after_cycle(rt, bool(stats.new_stories or stats.hits))
     stats.duration_s = round(time.monotonic() - started, 3)
     metrics.observe_cycle(stats)
     return stats

@@ -38,6 +38,7 @@ class Runtime:
     db: Database
     outbox: Outbox
     worker: str = field(default_factory=worker_id)  # owner name of the feed leases it takes
+    trends_judged: bool = False  # spikes judged since this runtime started and nothing new since
 
     @cached_property
     def feeds_by_url(self) -> dict[str, FeedConfig]:
