@@ -75,11 +75,3 @@ def obligations_by_month(session: Session, since: str = "") -> dict[str, dict[st
         if acted_on and amount is not None:
             months[recipient][acted_on[:7]] += amount
     return {r: dict(m) for r, m in months.items()}
-
-
-def record_story_ids(session: Session, story_ids: Sequence[int]) -> set[int]:
-    """Which of these stories are records."""
-    if not story_ids:
-        return set()
-    return set(session.scalars(select(Record.story_id)
-                               .where(Record.story_id.in_(list(story_ids)))))

@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Feed, utcnow
+from storage.stories import chunks
 from storage.upsert import insert_ignore
 
 FEED_KIND = "feed"
@@ -70,26 +71,38 @@ def sync_feeds(session: Session, feeds: Sequence[FeedSpec]) -> list[Feed]:
     Several workers run this at once: new rows are inserted with ON CONFLICT DO NOTHING and
     a row is written only when it changed, so they neither clash nor contend.
     """
-    existing = {f.url: f for f in session.scalars(select(Feed))}
+    existing = _rows_by_url(session, [fc.url for fc in feeds])
     now = utcnow()
     missing = [{"url": fc.url, "name": fc.name or urlsplit(fc.url).hostname or fc.url,
                 "interval_s": fc.interval, "next_poll_at": now}
                for fc in feeds if fc.url not in existing]
     if missing:
         insert_ignore(session, Feed, missing, ["url"])
-        new = session.scalars(select(Feed).where(Feed.url.in_([m["url"] for m in missing])))
-        existing.update((f.url, f) for f in new)
+        existing.update(_rows_by_url(session, [fc.url for fc in feeds if fc.url not in existing]))
     rows = []
     for fc in feeds:
         row = existing[fc.url]
-        if row.interval_s != fc.interval:
-            row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=fc.interval))
-            row.interval_s, row.poll_interval_s = fc.interval, None  # adapts afresh
+        _set_interval(row, fc.interval, now)
         if fc.name and row.name != fc.name:
             row.name = fc.name
         rows.append(row)
     session.flush()
     return rows
+
+
+def _rows_by_url(session: Session, urls: list[str]) -> dict[str, Feed]:
+    """The stored sources of ``urls`` (only those: the table holds every search and records
+    source too), read a slice at a time."""
+    return {f.url: f for part in chunks(urls)
+            for f in session.scalars(select(Feed).where(Feed.url.in_(part)))}
+
+
+def _set_interval(row: Feed, interval: float, now: datetime) -> None:
+    """A source's configured interval changed: due no later than the new interval from now,
+    and adaptive polling starts afresh."""
+    if row.interval_s != interval:
+        row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=interval))
+        row.interval_s, row.poll_interval_s = interval, None
 
 
 def add_source(session: Session, key: str, kind: str, params: Mapping[str, Any], name: str,
@@ -122,8 +135,7 @@ def sync_sources(session: Session, specs: Sequence[SourceSpec]) -> None:
     parameters up to date (written only when changed, so concurrent workers do not contend)."""
     if not specs:
         return
-    keys = [spec.key for spec in specs]
-    existing = {f.url: f for f in session.scalars(select(Feed).where(Feed.url.in_(keys)))}
+    existing = _rows_by_url(session, [spec.key for spec in specs])
     now = utcnow()
     missing = [{"url": spec.key, "kind": spec.kind, "name": spec.name[:200],
                 "interval_s": spec.interval, "next_poll_at": now,
@@ -140,9 +152,7 @@ def sync_sources(session: Session, specs: Sequence[SourceSpec]) -> None:
             row.params = params
         if row.name != spec.name[:200]:
             row.name = spec.name[:200]
-        if row.interval_s != spec.interval:
-            row.next_poll_at = min(row.next_poll_at, now + timedelta(seconds=spec.interval))
-            row.interval_s, row.poll_interval_s = spec.interval, None  # adapts afresh
+        _set_interval(row, spec.interval, now)
     session.flush()
 
 

@@ -96,11 +96,9 @@ def _feed_row(f, url: str, now: datetime) -> dict:
 
 def _configured(rt, rows: list) -> list:
     """The rows without search sources the config no longer asks for (like removed feeds)."""
-    from monitor.sources.search.configured import search_sources
     from monitor.sources.search.kinds import SEARCH_KINDS
 
-    searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists,
-                                                    rt.config.polling.max_interval)}
+    searched = {spec.key for spec in rt.search_sources}
     return [f for f in rows if f.kind not in SEARCH_KINDS or f.url in searched]
 
 
@@ -122,15 +120,13 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         return cmd_feeds_add(args)
     if args.action:
         return cmd_feeds_opml(args)
-    from monitor.sources.search.configured import search_sources
     from storage.models import utcnow
     from storage.sources import list_sources, sync_sources
 
     rt = load_runtime(args, warn=False)
     try:
         with rt.db.session() as s:
-            sync_sources(s, search_sources(rt.config.searches, rt.watchlists,
-                                           rt.config.polling.max_interval))  # before a poll
+            sync_sources(s, rt.search_sources)  # before a poll
             rows = _configured(rt, list_sources(s, rt.config.feeds))  # feeds first, in order
             now = utcnow()
             records = ([_feed_record(f) for f in rows] if args.format == "json" else

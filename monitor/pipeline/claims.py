@@ -16,7 +16,6 @@ from monitor.service.runtime import Runtime
 from monitor.sources import UnknownKind, source_kind
 from monitor.sources.base import SourceRecord
 from monitor.sources.records.sync import KINDS as RECORD_KINDS
-from monitor.sources.search.configured import search_sources
 from monitor.sources.search.kinds import SEARCH_KINDS
 from monitor.text import error_line
 from storage import Feed
@@ -66,7 +65,7 @@ class Claims:
         self.started = time.monotonic()
         self.cycle_start = utcnow()
         self.configured = {f.url for f in rt.config.feeds} | {s.key for s in rt.record_sources}
-        self.searched = {spec.key for spec in search_sources(rt.config.searches, rt.watchlists)}
+        self.searched = {spec.key for spec in rt.search_sources}
         self.skipped: set[int] = set()
         self.outstanding: set[int] = set()
         self.paced: Counter[str] = Counter()

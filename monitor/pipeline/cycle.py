@@ -32,8 +32,6 @@ from monitor.pipeline.storequeue import StoreQueue
 from monitor.service import metrics
 from monitor.service.runtime import Runtime
 from monitor.sources import source_kind
-from monitor.sources.records.sync import sync_records
-from monitor.sources.search.configured import search_sources
 from monitor.trends.run import after_cycle
 from storage.sources import sync_feeds, sync_sources
 
@@ -169,9 +167,7 @@ def poll_cycle(rt: Runtime, force: bool = False,
     stats = CycleStats()
     with rt.db.session() as s:
         sync_feeds(s, rt.config.feeds)
-        sync_records(s, rt.record_sources)
-        sync_sources(s, search_sources(rt.config.searches, rt.watchlists,
-                                       rt.config.polling.max_interval))
+        sync_sources(s, rt.configured_sources)
     claims = Claims(rt, force, stop)
     first = claims.next()
     if first:

@@ -171,7 +171,7 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
     for feed, item, target in found.sources:
         report.new_sources += isinstance(target, int) or item is not target.item
         report.sources_by_feed[feed.id] += 1
-    languages = _insert_stories(session, found.new, now)
+    _insert_stories(session, found.new, now)
     insert_sources(session, [
         {"story_id": t if isinstance(t, int) else t.stored_id, "feed_id": f.id,
          "entry_key": p.entry.key, "link": p.entry.link or p.entry.site, "seen_at": now,
@@ -180,7 +180,7 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
     relink_stories(session, [
         {"story_id": t if isinstance(t, int) else t.stored_id, "canonical_url": p.canonical,
          "link": p.entry.link} for t, p in found.relinks])
-    _insert_hits(session, found.new, recipients, report, now, backlog, languages)
+    _insert_hits(session, found.new, recipients, report, now, backlog)
     if backlog.pages is not None:
         wanted = [(n.stored_id, n.item.entry.link) for n in found.new
                   if n.item.entry.link and backlog.pages(n.feed, n.item.entry)
@@ -196,29 +196,24 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
     return report
 
 
-def _insert_stories(session: Session, new: list[NewStory[Prepared]],
-                    now: datetime) -> dict[int, str | None]:
-    """One multi-row INSERT; every new story learns its id. Returns each one's language (told
-    in the parse worker, with the rest of ``Prepared``)."""
-    languages = [n.item.language for n in new]
+def _insert_stories(session: Session, new: list[NewStory[Prepared]], now: datetime) -> None:
+    """One multi-row INSERT; every new story learns its id; a record's facts go with it."""
     ids = insert_stories(session, [
         {"canonical_url": n.item.canonical, "link": n.item.entry.link or n.item.entry.site,
          "title": n.item.entry.title[:2000], "summary": n.item.entry.summary[:10000],
          "published_at": published_or_found(n.item.entry.published, now),
-         "first_seen_at": now, "feed_id": n.feed.id, "language": language,
+         "first_seen_at": now, "feed_id": n.feed.id, "language": n.item.language,
          "outlet": n.item.entry.outlet,
          "outlet_host": (n.item.outlet_host or "")[:255] or None}
-        for n, language in zip(new, languages, strict=True)])
+        for n in new])
     for n, sid in zip(new, ids, strict=True):
         n.id = sid
     insert_records(session, [record_row(n.stored_id, n.item.entry.record)
                              for n in new if n.item.entry.record is not None])
-    return dict(zip(ids, languages, strict=True))
 
 
 def _insert_hits(session: Session, new: list[NewStory[Prepared]], recipients: Sequence[Recipient],
-                 report: StoreReport, now: datetime, backlog: _Backlog,
-                 languages: dict[int, str | None]) -> None:
+                 report: StoreReport, now: datetime, backlog: _Backlog) -> None:
     """Hits and their outbox deliveries (none for a first poll's backlog), in the story's
     transaction."""
     rows = [{"story_id": n.stored_id, "watchlist": m.watchlist, "entity": m.entity,
@@ -240,4 +235,4 @@ def _insert_hits(session: Session, new: list[NewStory[Prepared]], recipients: Se
             report.deliveries += enqueue(
                 session, n.stored_id, n.item.matches, recipients,
                 story_admits(e.title, e.summary, e.content, n.item.matches,
-                             languages.get(n.stored_id)))
+                             n.item.language))

@@ -51,6 +51,19 @@ class Runtime:
         return record_sources(self.config.records, self.watchlists)
 
     @cached_property
+    def search_sources(self) -> tuple[ConfiguredSource, ...]:
+        """The ``[[search]]`` sources: each watchlist's queries × editions × providers."""
+        from monitor.sources.search.configured import search_sources
+
+        return search_sources(self.config.searches, self.watchlists,
+                              self.config.polling.max_interval)
+
+    @cached_property
+    def configured_sources(self) -> tuple[ConfiguredSource, ...]:
+        """Every source a config section other than ``[[feeds]]`` asks for, as stored."""
+        return (*self.record_sources, *self.search_sources)
+
+    @cached_property
     def robots(self) -> RobotsCache:
         """One robots.txt cache for every page step and evidence pass (RFC 9309's 24 h)."""
         from monitor.pages.robots import RobotsCache

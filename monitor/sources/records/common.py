@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -105,9 +106,7 @@ def day(value: Any) -> datetime | None:
 def record_entry(key: str, link: str, title: str, summary: str, published: datetime | None,
                  facts: Mapping[str, Any]) -> Entry:
     """A record as an entry: its own identity ``key``, and its facts for the records table."""
-    entry = make_entry(key, link, title, summary, "", published)
-    return Entry(entry.key, entry.guid, entry.link, entry.title, entry.summary, entry.content,
-                 entry.published, entry.site, record=dict(facts))
+    return replace(make_entry(key, link, title, summary, "", published), record=dict(facts))
 
 
 def facts_line(parts: Mapping[str, str]) -> str:

@@ -1,6 +1,6 @@
 """The ``[[records]]`` entries as stored sources: each provider's parameters (USAspending's
-recipients default to the watchlists' names), stored with ``storage.sources.sync_sources``
-(a changed name, interval or parameter list is brought up to date)."""
+recipients default to the watchlists' names), stored with the other configured sources by
+``storage.sources.sync_sources`` (``Runtime.configured_sources``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from monitor.config.records import DEFAULT_RECORDS_INTERVAL, RecordsConfig
 from monitor.config.watchlists import Watchlist
 from monitor.sources import source_kind
 from monitor.sources.base import ConfiguredSource
-from storage import Session
-from storage.sources import sync_sources
 
 KINDS = ("usaspending", "edgar", "federal-register")
 MIN_RECIPIENT_CHARS = 4  # "GEO", "AWS": acronyms match too much as recipient search text
@@ -57,7 +55,3 @@ def record_sources(records: Sequence[RecordsConfig],
                                     entry.interval or DEFAULT_RECORDS_INTERVAL))
     return sources
 
-
-def sync_records(session: Session, sources: Sequence[ConfiguredSource]) -> None:
-    """Store every configured records source (a new one is due now) and update changed ones."""
-    sync_sources(session, sources)

@@ -5,7 +5,6 @@ watchlist version."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 from monitor.config.search import SearchConfig
 from monitor.config.watchlists import Watchlist
@@ -15,7 +14,6 @@ from monitor.sources.search.providers import PROVIDERS, lookback
 from monitor.sources.search.queries import watchlist_queries
 
 
-@lru_cache(maxsize=4)
 def _specs(searches: tuple[SearchConfig, ...], watchlists: tuple[Watchlist, ...],
            slowest: float | None) -> tuple[ConfiguredSource, ...]:
     specs: dict[str, ConfiguredSource] = {}
@@ -48,5 +46,6 @@ def _specs(searches: tuple[SearchConfig, ...], watchlists: tuple[Watchlist, ...]
 def search_sources(searches: Sequence[SearchConfig], watchlists: Sequence[Watchlist],
                    slowest: float | None = None) -> tuple[ConfiguredSource, ...]:
     """Every configured search source, without repeats (GDELT has no country editions: two
-    editions of one language are one GDELT source); ``slowest``: ``[polling] max_interval``."""
+    editions of one language are one GDELT source); ``slowest``: ``[polling] max_interval``.
+    Made once per config version (``Runtime.search_sources``)."""
     return _specs(tuple(searches), tuple(watchlists), slowest)

@@ -4,7 +4,6 @@ and parameters follow the config, and an adapted interval starts afresh."""
 from __future__ import annotations
 
 from monitor.sources.base import ConfiguredSource
-from monitor.sources.records.sync import sync_records
 from storage import connect
 from storage.models import Feed
 from storage.sources import sync_sources
@@ -15,12 +14,12 @@ def test_an_edited_records_entry_updates_its_stored_source(tmp_path):
     params = {"agencies": ["u-s-immigration-and-customs-enforcement"], "document_types": []}
     key = "https://www.federalregister.gov/api/v1/documents.json#federal-register-x"
     with db.session() as s:
-        sync_records(s, [ConfiguredSource(key, "federal-register", params, "fr", 6 * 3600.0)])
+        sync_sources(s, [ConfiguredSource(key, "federal-register", params, "fr", 6 * 3600.0)])
     with db.session() as s:
         row = s.query(Feed).filter_by(url=key).one()
         row.poll_interval_s = 3 * 3600.0  # adaptive polling had sped it up
     with db.session() as s:
-        sync_records(s, [ConfiguredSource(key, "federal-register", params, "ICE rules", 3600.0)])
+        sync_sources(s, [ConfiguredSource(key, "federal-register", params, "ICE rules", 3600.0)])
     with db.session() as s:
         row = s.query(Feed).filter_by(url=key).one()
         assert (row.name, row.interval_s, row.poll_interval_s) == ("ICE rules", 3600.0, None)
