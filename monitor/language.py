@@ -33,6 +33,7 @@ def detect(title: str, summary: str = "", content: str = "") -> str | None:
     return str(label).removeprefix(_LABEL)
 
 
+@cache
 def known_languages() -> frozenset[str]:
     """The codes the detector can tell (what a subscriber's ``languages`` may name): every
     label the model ranks (fasttext-predict has no label list of its own)."""

@@ -127,10 +127,6 @@ def versions(session: Session, story_id: int) -> list[PageVersion]:
                                 .order_by(PageVersion.version)))
 
 
-def latest_version(session: Session, story_id: int) -> PageVersion | None:
-    return session.scalar(select(PageVersion).where(PageVersion.story_id == story_id)
-                          .order_by(PageVersion.version.desc()).limit(1))
-
 
 @dataclass(frozen=True)
 class VersionInfo:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import Table, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
@@ -151,6 +152,34 @@ def insert_sources(session: Session, rows: list[dict]) -> None:
 def insert_hits(session: Session, rows: list[dict]) -> None:
     """Hit rows written with their new stories."""
     _insert(session, table_of(Hit), rows)
+
+
+class FoundHit(Protocol):
+    """What the matcher found (a ``monitor.matching.Match``), as a hit row keeps it."""
+
+    @property
+    def watchlist(self) -> str: ...
+    @property
+    def entity(self) -> str: ...
+    @property
+    def alias(self) -> str: ...
+    @property
+    def matched(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def context(self) -> str: ...
+
+
+def hit_row(story_id: int, m: FoundHit, now: datetime) -> dict[str, Any]:
+    """The row of one hit: the one shape the store, the page step and backtests write."""
+    return {"story_id": story_id, "watchlist": m.watchlist, "entity": m.entity,
+            "alias": m.alias, "matched": m.matched, "field": m.field, "score": m.score,
+            "rule": m.rule, "context": m.context, "created_at": now}
 
 
 def insert_fingerprints(session: Session, rows: Iterable[tuple[int, Sequence[int]]],

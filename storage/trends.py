@@ -151,23 +151,6 @@ def due_spike_alerts(session: Session, now: datetime,
     return [(a, s) for a, s in rows]
 
 
-def stored_spikes(session: Session, since: datetime, watchlist: str | None = None,
-                  entity: str | None = None) -> list[Spike]:
-    """Spikes that showed at or after ``since``, oldest first."""
-    query = select(Spike).where(Spike.last_bucket >= since).order_by(Spike.start, Spike.id)
-    if watchlist:
-        query = query.where(Spike.watchlist == watchlist)
-    if entity:
-        query = query.where(Spike.entity == entity)
-    return list(session.scalars(query))
-
-
-def spike_alert_states(session: Session) -> list[tuple[str, str, str, str]]:
-    """(entity, subscriber, state, start) of every spike alert, for ``monitor trends`` checks."""
-    rows = session.execute(select(Spike.entity, SpikeAlert.subscriber, SpikeAlert.state,
-                                  Spike.start).join(Spike, SpikeAlert.spike_id == Spike.id)
-                           .order_by(SpikeAlert.id))
-    return [(e, s, st, start.isoformat()) for e, s, st, start in rows]
 
 
 def top_outlets(session: Session, story_ids: Iterable[int], limit: int = 10
@@ -224,4 +207,3 @@ def find_hits(session: Session, watchlist: str | None = None, entity: str | None
                    source=feed_name or "", context=h.context, published_at=s.published_at,
                    sources=sources.get(s.id, ()), story_id=s.id, language=s.language)
             for h, s, feed_name in rows]
-

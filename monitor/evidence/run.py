@@ -18,6 +18,7 @@ from monitor.evidence.recheck import (
     recheck_due,
 )
 from monitor.evidence.wayback import SpnSettings, run_queue
+from monitor.pipeline.fetch import user_agent
 from monitor.service.runtime import Runtime
 from notifiers.outbox import RetryPolicy
 from storage import evidence as store
@@ -35,11 +36,9 @@ def page_fetcher(rt: Runtime) -> Fetch:
 
 def spn_settings(rt: Runtime) -> SpnSettings:
     ev = rt.config.evidence
-    agent = rt.config.polling.user_agent + (f" ({rt.config.polling.contact})"
-                                            if rt.config.polling.contact else "")
     return SpnSettings(base_url=ev.wayback_url, key=ev.wayback_key,
                        interval=ev.wayback_interval, attempts=ev.wayback_attempts,
-                       user_agent=agent)
+                       user_agent=user_agent(rt.config.polling))
 
 
 def evidence_pass(rt: Runtime, now: datetime | None = None, fetch: Fetch | None = None,

@@ -4,7 +4,6 @@ third party can check the payload against the hash we kept."""
 
 from __future__ import annotations
 
-import hashlib
 from io import BytesIO
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -62,7 +61,3 @@ def write_warc(versions: list[PageVersion], out: BinaryIO, user_agent: str = "")
         writer.write_record(resp)
         writer.write_record(req)
         writer.write_record(metadata)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from monitor.sources.base import parse_retry_after
 from storage import Database
 from storage import evidence as store
 
@@ -64,8 +65,8 @@ class SpnClient:
 
     async def _json(self, resp: aiohttp.ClientResponse) -> dict[str, Any]:
         if resp.status == 429 or resp.status >= 500:
-            wait = resp.headers.get("Retry-After", "")
-            raise SpnError(f"HTTP {resp.status}", float(wait) if wait.isdigit() else None)
+            wait = parse_retry_after(resp.headers.get("Retry-After"))
+            raise SpnError(f"HTTP {resp.status}", wait)
         if resp.status != 200:
             raise SpnError(f"HTTP {resp.status}")
         try:

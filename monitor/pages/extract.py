@@ -62,7 +62,7 @@ def _declared_language(html: bytes) -> str | None:
 
 def _language(body: str, html: bytes) -> str | None:
     if len(body) >= MIN_DETECT_CHARS:
-        return detect(body[:5000])
+        return detect(body)
     return _declared_language(html)
 
 

@@ -16,7 +16,7 @@ import aiohttp
 from monitor.config import PollingConfig
 from monitor.pages.page import Page, is_html_type
 from monitor.pages.robots import RobotsCache
-from monitor.pipeline.fetch import Slots, make_session, user_agent
+from monitor.pipeline.fetch import BodyTooLarge, Slots, make_session, read_capped, user_agent
 from monitor.sources.base import Politeness
 from storage.errors import MonitorError
 
@@ -170,14 +170,10 @@ class PageFetcher:
                     return None
 
     async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise _Failed("too_large", f"larger than {self.max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_capped(resp, self.max_bytes)
+        except BodyTooLarge:
+            raise _Failed("too_large", f"larger than {self.max_bytes} bytes") from None
 
 
 def fetch_pages(urls: Iterable[str], polling: PollingConfig, **options: object) -> list[Page]:

@@ -27,13 +27,12 @@ from storage.pages import (
     DuePage,
     claim_due,
     delivered_targets,
-    hit_entities,
     record_failure,
     record_page,
     release_claims,
     story_language,
 )
-from storage.stories import insert_hits
+from storage.stories import hit_row, insert_hits
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +130,15 @@ def _store_reading(s, rt: Runtime, item: DuePage, page: Page, reading: PageReadi
         "published": (ex.published or "")[:64] or None, "language": ex.language,
         "body": ex.body[:BODY_CHARS]})
     stats.pages_read += 1
-    known = hit_entities(s, item.story_id)
+    hits = story_hits(s, [item.story_id]).get(item.story_id, [])
+    known = {(h.watchlist, h.entity) for h in hits}
     new = [m for m in reading.matches if (m.watchlist, m.entity) not in known]
     if not new:
         return
     now = utcnow()
-    insert_hits(s, [{"story_id": item.story_id, "watchlist": m.watchlist, "entity": m.entity,
-                     "alias": m.alias, "matched": m.matched, "field": m.field,
-                     "score": m.score, "rule": m.rule, "context": m.context,
-                     "created_at": now} for m in new])
+    insert_hits(s, [hit_row(item.story_id, m, now) for m in new])
     stats.hits += len(new)
-    admits = stored_story_admits(item.title, item.summary, ex.body,
-                                 story_hits(s, [item.story_id]).get(item.story_id, []),
+    admits = stored_story_admits(item.title, item.summary, ex.body, [*hits, *new],
                                  story_language(s, item.story_id))
     stats.deliveries_queued += enqueue(s, item.story_id, new, rt.config.subscribers, admits,
                                        skip=delivered_targets(s, item.story_id))

@@ -96,7 +96,8 @@ def user_agent(polling: PollingConfig) -> str:
     return polling.user_agent
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+async def read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, or BodyTooLarge as soon as it passes ``limit`` bytes (feeds and pages)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(64 * 1024):
@@ -303,7 +304,7 @@ async def _send(session: aiohttp.ClientSession, request: Request, kind: Source,
                     GATE.answered(group)
             if resp.status == 200:
                 return Response(str(resp.url), 200, headers,
-                                await _read_capped(resp, polling.max_bytes))
+                                await read_capped(resp, polling.max_bytes))
             if resp.status == 304 and first:
                 return None
             if not (group and resp.status == 429):

@@ -30,6 +30,7 @@ from storage.reports import published_or_found
 from storage.stories import (
     IntegrityError,
     Session,
+    hit_row,
     insert_fingerprints,
     insert_hits,
     insert_sources,
@@ -216,10 +217,7 @@ def _insert_hits(session: Session, new: list[NewStory[Prepared]], recipients: Se
                  report: StoreReport, now: datetime, backlog: _Backlog) -> None:
     """Hits and their outbox deliveries (none for a first poll's backlog), in the story's
     transaction."""
-    rows = [{"story_id": n.stored_id, "watchlist": m.watchlist, "entity": m.entity,
-             "alias": m.alias, "matched": m.matched, "field": m.field, "score": m.score,
-             "rule": m.rule, "context": m.context, "created_at": now}
-            for n in new for m in n.item.matches]
+    rows = [hit_row(n.stored_id, m, now) for n in new for m in n.item.matches]
     if not rows:
         return
     insert_hits(session, rows)

@@ -18,6 +18,7 @@ from notifiers.channels import Recipient
 from storage import Database
 from storage.backtest import StoredStory, add_hits, stored_stories
 from storage.models import utcnow
+from storage.stories import hit_row
 
 EXAMPLES = 3  # titles shown per entity in the table
 MAX_WORKERS = 8
@@ -103,7 +104,7 @@ def backtest(db: Database, matcher: Matcher, since: datetime | None,
             matches = _best(story_matches)
             gained = _compare(story, matches, result)
             if apply:
-                rows += [_hit_row(story.id, m) for m in gained]
+                rows += [hit_row(story.id, m, utcnow()) for m in gained]
             if audience is not None and matches:
                 alert = _alert(story, list(matches.values()), audience)
                 if alert is not None:
@@ -168,8 +169,3 @@ def _alert(story: StoredStory, matches: Sequence[Match], audience: Audience) -> 
         return None
     return Alert(story.id, story.title, recipient.name if recipient else None)
 
-
-def _hit_row(story_id: int, m: Match) -> dict[str, Any]:
-    return {"story_id": story_id, "watchlist": m.watchlist, "entity": m.entity,
-            "alias": m.alias, "matched": m.matched, "field": m.field, "score": m.score,
-            "rule": m.rule, "context": m.context, "created_at": utcnow()}

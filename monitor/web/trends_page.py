@@ -9,11 +9,9 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,8 +21,8 @@ from monitor.service.runtime import Runtime
 from monitor.text import CONTROL_CHARS
 from monitor.trends.detect import EntityTrend, entity_trends
 from monitor.trends.report import trend_record
+from monitor.web.page import page_env
 from storage.hits import HitRow, parse_since
-from storage.links import web_link
 from storage.models import utcnow
 from storage.trends import co_mentions, find_hits, outlet_names, top_outlets
 
@@ -36,13 +34,6 @@ CSV_COLUMNS = ["published_at", "created_at", "watchlist", "entity", "matched", "
                "sources", "link", "score", "field", "context", "id"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-
-@cache
-def _templates() -> Environment:
-    env = Environment(loader=PackageLoader("monitor.web", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
-    env.filters["web_link"] = web_link
-    return env
 
 
 class PageError(ValueError):
@@ -168,7 +159,7 @@ def render_trends(rt: Runtime, request: Request, nonce: str) -> tuple[str, int]:
                     request.query_params.get("q"))
     csv_link = "trends.csv?" + "&".join(
         f"{k}={v}" for k, v in _encoded(f.params()).items())
-    page = _templates().get_template("trends.html.j2").render(
+    page = page_env().get_template("trends.html.j2").render(
         nonce=nonce, f=f, given=f.params(), hits=hits, cards=cards, csv_link=csv_link,
         error=str(error) if error else None, column=error.column if error else None,
         max_hits=MAX_HITS, **_choices(rt))
