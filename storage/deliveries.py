@@ -93,10 +93,12 @@ def claim(session: Session, ids: Sequence[int], now: datetime,
 
 
 def with_stories(session: Session, ids: Sequence[int]) -> list[Delivery]:
-    """Deliveries with what a message says loaded: story, hits, feed and every source's feed."""
+    """Deliveries with what a message says loaded: story, hits, feed, every source's feed and
+    the evidence check (its archive URL)."""
     story = selectinload(Delivery.story)
     return list(session.scalars(select(Delivery).where(Delivery.id.in_(list(ids))).options(
         story.selectinload(Story.hits), story.selectinload(Story.feed),
+        story.selectinload(Story.check),
         story.selectinload(Story.sources).selectinload(StorySource.feed))))
 
 
