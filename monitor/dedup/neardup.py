@@ -30,6 +30,7 @@ TITLE_THRESHOLD = 70.0
 WINDOW_S = 3 * 24 * 3600.0
 BUCKET_CAP = 32
 MAX_CHECKS = 8
+TEXTS_CAP = 5_000  # texts kept in memory; an older one is read back when its title is alike
 
 TextLoader = Callable[[Sequence[int]], dict[int, tuple[str, str]]]  # id -> (text, title_key)
 
@@ -115,16 +116,20 @@ def _shared_words(words_a: frozenset[str], words_b: frozenset[str]) -> bool:
 
 @dataclass
 class NearDupIndex:
-    """Band key → recent story ids, plus their texts (loaded on demand) to confirm a candidate.
+    """Band key → recent story ids, plus their titles and texts to confirm a candidate.
 
     A bucket keeps its newest ``BUCKET_CAP`` stories and a lookup checks at most ``MAX_CHECKS``
-    candidates, so boilerplate-heavy feeds cannot make dedup quadratic.
+    candidates, so boilerplate-heavy feeds cannot make dedup quadratic. Titles, the first and
+    cheap test, stay in memory; only the newest ``texts_cap`` texts do (50,000 texts are
+    ~20 MB), and an older one is read back through ``find``'s loader when its title is alike.
     """
 
     # a key shared by one story maps to its id, by several to a list (most keys are one
     # story's: a list each would cost ~20 MB more in a cycle of 50,000 new stories)
     buckets: dict[int, int | list[int]] = field(default_factory=dict)
-    texts: dict[int, tuple[str, str]] = field(default_factory=dict)  # (text, title_key)
+    titles: dict[int, str] = field(default_factory=dict)  # story id -> title_key
+    texts: dict[int, str] = field(default_factory=dict)  # story id -> normalised text
+    texts_cap: int | None = TEXTS_CAP  # None: keep every text (a transaction's own stories)
 
     def add(self, story_id: int, keys: Iterable[int], text: str | None = None,
             title: str = "") -> None:
@@ -140,7 +145,16 @@ class NearDupIndex:
                 if len(bucket) > BUCKET_CAP:
                     del bucket[0]
         if text is not None:
-            self.texts[story_id] = (text, title_key(title))
+            self._keep({story_id: (text, title_key(title))})
+
+    def _keep(self, known: dict[int, tuple[str, str]]) -> None:
+        """Remember stories' (text, title_key), forgetting the oldest texts beyond the cap."""
+        texts = self.texts
+        for sid, (text, key) in known.items():
+            self.titles[sid] = key
+            texts[sid] = text
+        for _ in range(len(texts) - (self.texts_cap or len(texts))):
+            del texts[next(iter(texts))]
 
     def candidates(self, keys: Sequence[int], also: NearDupIndex | None = None) -> list[int]:
         """Story ids sharing a band (here or in ``also``): at most MAX_CHECKS, those sharing
@@ -167,31 +181,39 @@ class NearDupIndex:
 
         ``also``: a second index searched in the same pass (a transaction's own new stories);
         its ids must not collide with this index's. ``load``: fetches the texts of candidates
-        known only by their keys (stories of earlier runs), in the caller's transaction."""
+        not in memory (stories of earlier runs, or older than the cap), in the caller's
+        transaction."""
         if not keys:
             return None
         ids = self.candidates(keys, also)
         if not ids:
             return None
-        texts = self.texts
-        others = also.texts if also is not None else {}
-        missing = [i for i in ids if i not in texts and i not in others]
+        indexes = (self,) if also is None else (self, also)
+        titles = {sid: key for sid in ids for index in indexes if (key := index.titles.get(sid))}
+        missing = [sid for sid in ids if sid not in titles]
         if missing and load is not None:
-            texts.update(load(missing))
-        titles = {}
-        for sid in ids:
-            known = texts.get(sid) or others.get(sid)
-            if known:
-                titles[sid] = known[1]
+            loaded = load(missing)
+            self._keep(loaded)
+            titles.update((sid, key) for sid, (_, key) in loaded.items())
         # same_story, cheapest test first: titles rarely look alike (one C call for them all)
         alike = process.extract(title_key(title), titles, scorer=fuzz.ratio,
                                 score_cutoff=TITLE_THRESHOLD, limit=None)
         if not alike:
             return None
-        numbers, mine = _numbers(title), frozenset(text.split())
-        for _, _, sid in alike:
-            other_text, other_title = texts.get(sid) or others[sid]
-            if _numbers(other_title) == numbers and _shared_words(
-                    mine, frozenset(other_text.split())):
+        numbers, words = _numbers(title), frozenset(text.split())
+        for other_title, _, sid in alike:
+            other_text = self._text(sid, indexes, load)
+            if other_text is not None and _numbers(other_title) == numbers \
+                    and _shared_words(words, frozenset(other_text.split())):
                 return sid
         return None
+
+    def _text(self, sid: int, indexes: Sequence[NearDupIndex],
+              load: TextLoader | None) -> str | None:
+        """A candidate's text: from memory, else read back (and kept as the newest)."""
+        for index in indexes:
+            if (text := index.texts.get(sid)) is not None:
+                return text
+        loaded = load([sid]) if load is not None else {}
+        self._keep(loaded)
+        return loaded[sid][0] if sid in loaded else None

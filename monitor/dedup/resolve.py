@@ -80,7 +80,7 @@ def resolve(session: Session, fresh: Sequence[tuple[Feed, C]],
     found: Resolved[C] = Resolved()
     by_url = stories_by_url(session, sorted({p.canonical for _, p in fresh if p.canonical}))
     pending: dict[str, int | NewStory[C]] = {}
-    staged = NearDupIndex()  # this batch's new stories: found.new[-id - 1]
+    staged = NearDupIndex(texts_cap=None)  # this batch's new stories: found.new[-id - 1]
     load = texts_in(session)
     outlets = _outlet_index(session, fresh)
     targets: list[int | NewStory[C]] = []

@@ -117,7 +117,8 @@ def _start_pool(watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecut
             pickle.dump(list(watchlists), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.environ[MATCHER_FILE_ENV] = path
         multiprocessing.get_context("forkserver").set_forkserver_preload(
-            ["monitor.pipeline.matcherhost", "monitor.pages.read", *kind_modules()])
+            ["monitor.pipeline.matcherhost", "monitor.pages.read", "trafilatura",
+             *kind_modules()])
         multiprocessing.forkserver.ensure_running()
         pool = worker_pool(size)
         try:

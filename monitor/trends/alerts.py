@@ -8,8 +8,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from apprise import NotifyFormat
-
 from monitor.service.runtime import Runtime
 from notifiers.channels import Channel
 from notifiers.ledger_send import Row, send_rows
@@ -51,7 +49,7 @@ def spike_message(spike: Spike, kind: str) -> Message:
     if outlets:
         lines += ["", "Outlets: " + ", ".join(f"{esc(o['name'])} ({o['stories']})"
                                               for o in outlets)]
-    fmt = NotifyFormat.MARKDOWN if kind in MARKDOWN_KINDS else NotifyFormat.TEXT
+    fmt = "markdown" if kind in MARKDOWN_KINDS else "text"  # apprise.NotifyFormat values
     return Message(title=title, body="\n".join(lines), body_format=fmt)
 
 

@@ -96,3 +96,32 @@ def test_buckets_of_one_and_of_several_stories_both_find_candidates():
     index.add(9, keys[:1], text, WIRE[0])
     assert index.candidates(keys) == [7, 8, 9]
     assert sorted(index.candidates(keys[1:2], also=index)) == [7, 8]
+
+
+def test_texts_beyond_the_cap_are_read_back_when_a_title_is_alike():
+    index = NearDupIndex(texts_cap=3)
+    text, keys = _key(*WIRE)
+    index.add(7, keys, text, WIRE[0])
+    for sid in range(100, 110):  # newer stories push story 7's text out of memory
+        other_text, other_keys = _key(f"Council budget vote {sid}", f"The council voted {sid}.")
+        index.add(sid, other_keys, other_text, f"Council budget vote {sid}")
+    assert 7 not in index.texts and len(index.texts) == 3 and 7 in index.titles
+    asked: list[list[int]] = []
+
+    def load(ids):
+        asked.append(list(ids))
+        return {7: (text, " ".join(sorted(WIRE[0].lower().split())))} if 7 in ids else {}
+
+    copy_text, copy_keys = _key(WIRE[0], WIRE[1] + " More follows.")
+    assert index.find(copy_text, WIRE[0], copy_keys) is None  # no loader: nothing to confirm
+    assert index.find(copy_text, WIRE[0], copy_keys, load=load) == 7
+    assert asked == [[7]]
+    assert index.find(copy_text, WIRE[0], copy_keys, load=load) == 7
+    assert asked == [[7]], "a text read back is kept for the next copy"
+    for sid in range(200, 203):
+        index.add(sid, (), f"council vote {sid}", f"Council vote {sid}")
+    assert 7 not in index.texts
+    unlike_title = "Wayfair cuts jobs in Boston"
+    unlike_text, _ = _key(unlike_title, WIRE[1])
+    assert index.find(unlike_text, unlike_title, copy_keys, load=load) is None
+    assert asked == [[7]], "a candidate whose title is not alike is never read back"

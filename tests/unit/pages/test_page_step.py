@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-import monitor.pages.extract as extract_module
 from monitor.pages import stage
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
@@ -42,13 +41,15 @@ def runtime(tmp_path, site, webhook) -> Iterator[Runtime]:
 
 
 def test_a_page_that_cannot_be_read_fails_alone(runtime, tmp_path, webhook, monkeypatch):
-    original = extract_module.trafilatura.bare_extraction
+    import trafilatura
+
+    original = trafilatura.bare_extraction
 
     def choking(html, **kw):  # the extractor library failing on one page
         if b"poison" in html:
             raise RecursionError("maximum recursion depth exceeded")
         return original(html, **kw)
-    monkeypatch.setattr(extract_module.trafilatura, "bare_extraction", choking)
+    monkeypatch.setattr(trafilatura, "bare_extraction", choking)
     monkeypatch.setattr(stage, "POOL_PAGES", 1000)  # read here, where the library is patched
 
     stats = poll_cycle(runtime, force=True)

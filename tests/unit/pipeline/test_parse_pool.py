@@ -303,3 +303,23 @@ def test_parse_workers_import_no_database_or_http_stack() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[3])
     assert out.stdout.strip() == "[]"
+
+
+def test_a_cycle_that_reads_no_page_and_sends_nothing_loads_no_extractor_or_sender(
+        tmp_path, feed_server) -> None:
+    """A cycle loads trafilatura, apprise and jinja2 only when it reads a page, sends or
+    renders: most daemon cycles do none of these (~0.15 s and ~12 MB per process)."""
+    items = "".join(f"<item><title>ICE detains {n} in raid</title><link>https://n.example/{n}"
+                    "</link></item>" for n in range(3))
+    feed = feed_server.add("/news.xml", f'<?xml version="1.0"?><rss version="2.0"><channel>'
+                           f"<title>N</title>{items}</channel></rss>".encode())
+    config = write_config(tmp_path, [feed], storage_url=f"sqlite:///{tmp_path / 'm.db'}")
+    config.write_text(config.read_text() + 'full_text = false\n')  # the feed's, last lines
+    args = ["--log-level", "WARNING", "poll-once", "--json", "--config", str(config)]
+    code = (f"import sys; from monitor.cli import main; main({args!r}); "
+            "print(sorted(m for m in ('trafilatura', 'apprise', 'jinja2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[3])
+    summary, loaded = out.stdout.strip().splitlines()
+    assert '"new_stories": 3' in summary and '"hits": 3' in summary
+    assert loaded == "[]"
