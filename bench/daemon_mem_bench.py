@@ -5,7 +5,9 @@
 process tree (daemon, fork server, parse workers, resource tracker) is sampled every 0.1 s.
 Reported: the tree's peak during the first cycle, and its median and peak over the following
 window (the issue's targets: <= 250 MB and <= 150 MB with 1,000 feeds), each process's share,
-and as baseline, in the same run, a bare interpreter that imported the same libraries.
+and as baseline, in the same run, a bare interpreter that imported the same libraries. Memory
+is given twice: RSS summed over the processes (a page the fork server shares with its workers
+counts in each), and PSS (proportional set size: a shared page counted once in the sum).
 Usage: python bench/daemon_mem_bench.py [--feeds 1000] [--window 60]
 """
 
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from poll_bench import _serve, free_port  # noqa: E402 - bench/ is on the path as a script
+from proctree import tree_pss  # noqa: E402
 
 _BARE = ("import aiohttp, sqlalchemy, feedparser, lxml.etree, rapidfuzz, ahocorasick, "
          "jinja2; import sys; sys.stdout.write('ok\\n'); sys.stdout.flush(); sys.stdin.read()")
@@ -109,7 +112,7 @@ def main() -> None:
             daemon = subprocess.Popen([sys.executable, "-m", "monitor", "--log-level", "WARNING",
                                        "--config", str(config), "run"], cwd=ROOT)
             try:
-                peak, at_peak, started = 0, {}, time.monotonic()
+                peak, peak_pss, at_peak, started = 0, 0, {}, time.monotonic()
                 while polled(Path(tmp) / "bench.db") < args.feeds:
                     if daemon.poll() is not None:
                         raise SystemExit("the daemon exited")
@@ -117,13 +120,16 @@ def main() -> None:
                     total = sum(r for _, r in snap.values())
                     if total > peak:
                         peak, at_peak = total, snap
+                    peak_pss = max(peak_pss, tree_pss([daemon.pid]))
                     time.sleep(0.1)
                 first = time.monotonic() - started
                 samples: list[int] = []
+                pss: list[int] = []
                 end = time.monotonic() + args.window
                 while time.monotonic() < end:
                     snap = processes(daemon.pid)
                     samples.append(sum(r for _, r in snap.values()))
+                    pss.append(tree_pss([daemon.pid]))
                     time.sleep(0.1)
             finally:
                 daemon.send_signal(signal.SIGTERM)
@@ -132,11 +138,13 @@ def main() -> None:
         server.terminate()
         server.join()
     bare = bare_baseline()
-    print(f"first cycle ({first:.1f} s): tree peak {peak / mb:.0f} MB (target <= 250)")
+    print(f"first cycle ({first:.1f} s): tree peak {peak / mb:.0f} MB RSS summed, "
+          f"{peak_pss / mb:.0f} MB PSS (target <= 250)")
     for cmd, rss in sorted(at_peak.values(), key=lambda v: -v[1]):
         print(f"    {rss / mb:6.0f} MB  {role(cmd)}")
     print(f"steady, next {args.window:.0f} s: tree median {statistics.median(samples) / mb:.0f} "
-          f"MB, peak {max(samples) / mb:.0f} MB (target <= 150)")
+          f"MB RSS summed ({statistics.median(pss) / mb:.0f} MB PSS), peak "
+          f"{max(samples) / mb:.0f} MB ({max(pss) / mb:.0f} MB PSS) (target <= 150)")
     print(f"baseline: a bare interpreter with the same libraries imported {bare / mb:.0f} MB")
     print(f"load average {os.getloadavg()[0]:.2f} at end")
 
