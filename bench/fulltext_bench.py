@@ -76,7 +76,7 @@ def monitor_run(feeds: list[str], tmp: str) -> dict[str, float]:
         return run
 
     stage.fetch_pages = timed("fetch", stage.fetch_pages)
-    stage._read_all = timed("read", stage._read_all)
+    stage.read_pages = timed("read", stage.read_pages)
     stage.page_step = timed("step", stage.page_step)
     config = Path(tmp) / "config.toml"
     config.write_text(

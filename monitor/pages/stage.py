@@ -62,7 +62,7 @@ def page_step(rt: Runtime, stats: CycleStats) -> None:
         return
     pages = fetch_pages([d.url for d in due], rt.config.polling, robots=rt.robots,
                         deadline=time.monotonic() + budget)
-    readings = _read_all(rt, due, pages)
+    readings = read_pages(rt, due, pages)
     with rt.db.session() as s:
         release_claims(s, [d.id for d, p in zip(due, pages, strict=True)
                            if p.failure == UNREACHED], utcnow())
@@ -82,7 +82,7 @@ def page_step(rt: Runtime, stats: CycleStats) -> None:
              stats.pages_failed, stats.pages_deferred)
 
 
-def _read_all(rt: Runtime, due: Sequence[DuePage],
+def read_pages(rt: Runtime, due: Sequence[DuePage],
               pages: Sequence[Page]) -> list[PageReading | str]:
     """Each fetched page read (in the parse workers when there are several), or why not."""
     results: list[PageReading | str] = [p.error or "not fetched" for p in pages]
