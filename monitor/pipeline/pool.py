@@ -19,6 +19,7 @@ import pickle
 import select
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -140,17 +141,23 @@ def stop_fork_server() -> None:
     multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]  # private API
 
 
+KEEP_SERVER_S = 2.0  # a fork server slower than this to start is kept between cycles
+
+
 class SharedPool:
     """The parse pool for the watchlists in force, kept across cycles.
 
     Building a matcher of 100,000 aliases takes seconds, so the pool (and the fork server that
     built its matcher) is only replaced when the watchlists' content (or the size) changes,
-    or after a worker died."""
+    or after a worker died. ``keep_server_s``: a fork server that took at least this long to
+    start is kept between cycles; a quicker one is ended with its workers (``idle``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_server_s: float = KEEP_SERVER_S) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._version: tuple[tuple[Watchlist, ...], int] | None = None
+        self.keep_server_s = keep_server_s
+        self._start_s = 0.0  # how long the running fork server took to start
 
     def get(self, watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor | None:
         """The pool for this version, started (and the previous one ended) if it changed;
@@ -167,7 +174,9 @@ class SharedPool:
                     self._end()
             if self._pool is None:
                 try:
+                    started = time.monotonic()
                     self._pool, self._version = _start_pool(version[0], size), version
+                    self._start_s = time.monotonic() - started
                 except Exception:  # noqa: BLE001 - without workers the daemon parses itself
                     log.exception("the parse workers could not start; parsing in the daemon "
                                   "process")
@@ -175,11 +184,14 @@ class SharedPool:
             return self._pool
 
     def idle(self) -> None:
-        """End the workers between cycles but keep their fork server, and so its matcher:
-        an idle worker holds ~50 MB, and forking new ones at the next cycle takes
-        milliseconds, not a matcher build."""
+        """End the workers between cycles (an idle worker holds ~50 MB). Their fork server
+        and its matcher stay if they took ``keep_server_s`` or more to start, so the next
+        cycle forks workers in milliseconds; a quicker one is ended too (it holds ~50 MB),
+        and the next cycle starts another (~0.6 s with the shipped watchlists)."""
         with self._lock:
-            if self._pool is not None:
+            if self._start_s < self.keep_server_s:
+                self._end()
+            elif self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None  # the version stays: its fork server still runs
 

@@ -174,8 +174,9 @@ def test_one_matcher_build_per_version_whatever_the_worker_count(size):
         parsework.PARSE_POOLS.close()
 
 
-def test_idle_workers_end_and_come_back_from_the_same_fork_server():
+def test_idle_workers_end_and_come_back_from_the_same_fork_server(monkeypatch):
     parsework.PARSE_POOLS.close()
+    monkeypatch.setattr(parsework.PARSE_POOLS, "keep_server_s", 0.0)  # as a slow build's
     small = _big_watchlist(50)
     try:
         pool = parsework.PARSE_POOLS.get(small, 2)
@@ -204,6 +205,21 @@ def test_idle_workers_end_and_come_back_from_the_same_fork_server():
         pool = parsework.PARSE_POOLS.get(small, 2)
         rebuilt = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
         assert len(rebuilt) == 1 and rebuilt != {builder}  # a new server built the matcher
+    finally:
+        parsework.PARSE_POOLS.close()
+
+
+def test_a_fork_server_quick_to_start_ends_with_its_workers_between_cycles():
+    parsework.PARSE_POOLS.close()
+    small = _big_watchlist(50)
+    try:
+        pool = parsework.PARSE_POOLS.get(small, 2)
+        (builder,) = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+        parsework.PARSE_POOLS.idle()
+        assert _until(lambda: _gone(builder))  # it took well under KEEP_SERVER_S to start
+        pool = parsework.PARSE_POOLS.get(small, 2)
+        again = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+        assert len(again) == 1 and again != {builder}  # the next cycle starts another
     finally:
         parsework.PARSE_POOLS.close()
 
