@@ -1,12 +1,14 @@
 """Bulk INSERTs on SQLite straight through the driver: the rows of a cycle's new stories.
 
-The statement is written once, each column's bind processor (UTC datetimes) is applied
-directly and the tuples go to sqlite3's ``executemany`` in one call, instead of SQLAlchemy
-building and type-processing a parameter set per row. Measured (bench/stage_bench.py) it
-saves only 1-5 % of the store step's CPU; on PostgreSQL the same (one statement per row, or
-hand-built multi-row INSERTs) was slower than SQLAlchemy's insertmanyvalues in
-bench/workers_bench.py, so PostgreSQL keeps Core. Errors are still SQLAlchemy's
-(``exec_driver_sql`` wraps them): a lost race is an ``IntegrityError``.
+The statement is written once, the rows are taken column by column, each column's bind
+processor (UTC datetimes) runs once per distinct value (a batch's rows share their
+timestamps), and the tuples go to sqlite3's ``executemany`` in one call, instead of
+SQLAlchemy building and type-processing a parameter set per row: the store step takes
+0.82x the CPU it takes with Core (bench/stage_bench.py; 0.95x when each value of each row
+was processed). On PostgreSQL the same (one statement per row, or hand-built multi-row
+INSERTs) was slower than SQLAlchemy's insertmanyvalues in bench/workers_bench.py, so
+PostgreSQL keeps Core. Errors are still SQLAlchemy's (``exec_driver_sql`` wraps them): a
+lost race is an ``IntegrityError``.
 """
 
 from __future__ import annotations
@@ -39,13 +41,24 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     names = given + list(defaults)
     processors: list[Callable[[Any], Any] | None] = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    fixed = tuple(defaults.values())
-    params = [tuple(row[name] for name in given) + fixed for row in rows]
-    if any(processors):
-        params = [tuple(v if p is None or v is None else p(v)
-                        for p, v in zip(processors, row, strict=True)) for row in params]
+    columns = [[row[name] for row in rows] for name in given]
+    columns += [[value] * len(rows) for value in defaults.values()]
+    bound = [_processed(p, c) for p, c in zip(processors, columns, strict=True)]
+    params = list(zip(*bound, strict=True))
     preparer = dialect.identifier_preparer
     head = (f"INSERT INTO {preparer.format_table(table)} "
             f"({', '.join(preparer.quote(n) for n in names)}) VALUES ")
     conn.exec_driver_sql(head + f"({', '.join(['?'] * len(names))})", params)
     return True
+
+
+def _processed(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any]:
+    """A column's values as bound: each distinct value processed once (a batch's rows share
+    their timestamps), None left as is."""
+    if processor is None:
+        return values
+    try:
+        bound = {v: processor(v) for v in set(values) if v is not None}
+    except TypeError:  # unhashable values (JSON): one by one
+        return [None if v is None else processor(v) for v in values]
+    return [bound.get(v) for v in values]

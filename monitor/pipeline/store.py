@@ -184,8 +184,8 @@ def _store(session: Session, fresh: Sequence[tuple[Feed, Prepared]],
     _insert_hits(session, found.new, recipients, report, now, backlog)
     if backlog.pages is not None:
         wanted = [(n.stored_id, n.item.entry.link) for n in found.new
-                  if n.item.entry.link and backlog.pages(n.feed, n.item.entry)
-                  and not backlog.quiet(n)]
+                  if n.item.entry.link and not backlog.quiet(n)
+                  and backlog.pages(n.feed, n.item.entry)]  # quiet first: it is cheaper
         add_pages(session, wanted, now)
         report.pages = len(wanted)
     session.flush()
