@@ -15,6 +15,7 @@ import hashlib
 import re
 import struct
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -167,10 +168,13 @@ class NearDupIndex:
         if len(found) == 1:
             only = found[0]
             return [only] if isinstance(only, int) else only[-MAX_CHECKS:]
-        counts: dict[int, int] = {}
+        ids: list[int] = []
         for bucket in found:
-            for sid in (bucket,) if isinstance(bucket, int) else bucket:
-                counts[sid] = counts.get(sid, 0) + 1
+            if isinstance(bucket, int):
+                ids.append(bucket)
+            else:
+                ids.extend(bucket)
+        counts = Counter(ids)  # counted in C: full buckets hold up to 32 ids each
         if len(counts) <= MAX_CHECKS:
             return list(counts)
         return sorted(counts, key=counts.__getitem__, reverse=True)[:MAX_CHECKS]
