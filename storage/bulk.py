@@ -1,14 +1,13 @@
-"""Bulk INSERTs on SQLite straight through the driver: the rows of a cycle's new stories.
+"""Bulk INSERTs straight through the driver: the rows of a cycle's new stories.
 
-The statement is written once, the rows are taken column by column, each column's bind
-processor (UTC datetimes) runs once per distinct value (a batch's rows share their
-timestamps), and the tuples go to sqlite3's ``executemany`` in one call, instead of
-SQLAlchemy building and type-processing a parameter set per row: the store step takes
-0.82x the CPU it takes with Core (bench/stage_bench.py; 0.95x when each value of each row
-was processed). On PostgreSQL the same (one statement per row, or hand-built multi-row
-INSERTs) was slower than SQLAlchemy's insertmanyvalues in bench/workers_bench.py, so
-PostgreSQL keeps Core. Errors are still SQLAlchemy's (``exec_driver_sql`` wraps them): a
-lost race is an ``IntegrityError``.
+The rows are taken column by column, each column's bind processor (UTC datetimes) runs once
+per distinct value (a batch's rows share their timestamps), and the tuples go in one call:
+sqlite3's ``executemany`` on SQLite (the store step at 0.82x the CPU it takes with
+SQLAlchemy Core, bench/stage_bench.py), PostgreSQL's COPY through psycopg (Core's
+insertmanyvalues spent much of its time in psycopg rewriting statements of thousands of
+placeholders; a statement per row was slower still, bench/workers_bench.py). Errors are
+SQLAlchemy's, as a statement's would be: a lost race is an ``IntegrityError``, a value the
+database cannot hold a ``DataError``.
 """
 
 from __future__ import annotations
@@ -16,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
     """Insert ``rows`` (all with the same keys) straight through the driver; False when
-    the database is not SQLite (the caller inserts with Core).
+    the database is neither SQLite nor PostgreSQL through psycopg (the caller uses Core).
 
     Columns missing from the rows get their Python-side scalar default, as Core would give;
     rows missing a column whose default is computed (a callable) are left to Core."""
@@ -30,7 +30,8 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return True
     conn = session.connection()
     dialect = conn.dialect
-    if dialect.paramstyle != "qmark":
+    copying = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    if dialect.paramstyle != "qmark" and not copying:
         return False
     given = list(rows[0])
     if any(c.name not in rows[0] and c.default is not None and not c.default.is_scalar
@@ -46,10 +47,29 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     bound = [_processed(p, c) for p, c in zip(processors, columns, strict=True)]
     params = list(zip(*bound, strict=True))
     preparer = dialect.identifier_preparer
-    head = (f"INSERT INTO {preparer.format_table(table)} "
-            f"({', '.join(preparer.quote(n) for n in names)}) VALUES ")
-    conn.exec_driver_sql(head + f"({', '.join(['?'] * len(names))})", params)
+    target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(n) for n in names)})"
+    if copying:
+        _copy(conn, f"COPY {target} FROM STDIN", params)
+    else:
+        conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join(['?'] * len(names))})",
+                             params)
     return True
+
+
+def _copy(conn: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """Rows through PostgreSQL's COPY (psycopg), in the session's transaction; a failure is
+    raised as SQLAlchemy raises a statement's (a unique violation is an IntegrityError)."""
+    import psycopg
+
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+    finally:
+        cursor.close()
 
 
 def _processed(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any]:

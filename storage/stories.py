@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Table, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.exc import IntegrityError as IntegrityError  # re-exported: a lost insert race
 from sqlalchemy.exc import OperationalError as OperationalError  # re-exported: deadlock, lock
@@ -132,12 +132,19 @@ def insert_stories(session: Session, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     table = table_of(Story)
-    if session.get_bind().dialect.name == "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
         # SQLite cannot pair RETURNING rows with parameter sets, so SQLAlchemy would insert
         # row by row. Every SQLite transaction here holds the write lock (BEGIN IMMEDIATE),
         # so numbering from max(id) + 1 is exactly what SQLite itself would do, in one go.
         start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(start + 1, start + 1 + len(rows)))
+        _insert(session, table, [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
+        return ids
+    if dialect == "postgresql":  # the ids it would give, taken in one go; the rows by COPY
+        ids = sorted(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence('stories', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": len(rows)}))
         _insert(session, table, [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
         return ids
     return list(session.scalars(
