@@ -154,8 +154,9 @@ class NearDupIndex:
         for sid, (text, key) in known.items():
             self.titles[sid] = key
             texts[sid] = text
-        for _ in range(len(texts) - (self.texts_cap or len(texts))):
-            del texts[next(iter(texts))]
+        if self.texts_cap is not None:
+            for _ in range(len(texts) - self.texts_cap):
+                del texts[next(iter(texts))]
 
     def candidates(self, keys: Sequence[int], also: NearDupIndex | None = None) -> list[int]:
         """Story ids sharing a band (here or in ``also``): at most MAX_CHECKS, those sharing
@@ -193,7 +194,8 @@ class NearDupIndex:
         if not ids:
             return None
         indexes = (self,) if also is None else (self, also)
-        titles = {sid: key for sid in ids for index in indexes if (key := index.titles.get(sid))}
+        titles = {sid: key for sid in ids for index in indexes
+                  if (key := index.titles.get(sid)) is not None}
         missing = [sid for sid in ids if sid not in titles]
         if missing and load is not None:
             loaded = load(missing)

@@ -83,7 +83,7 @@ def page_step(rt: Runtime, stats: CycleStats) -> None:
 
 
 def read_pages(rt: Runtime, due: Sequence[DuePage],
-              pages: Sequence[Page]) -> list[PageReading | str]:
+               pages: Sequence[Page]) -> list[PageReading | str]:
     """Each fetched page read (in the parse workers when there are several), or why not."""
     results: list[PageReading | str] = [p.error or "not fetched" for p in pages]
     todo = [i for i, p in enumerate(pages) if p.ok]
