@@ -141,7 +141,8 @@ def stop_fork_server() -> None:
     multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]  # private API
 
 
-KEEP_SERVER_S = 2.0  # a fork server slower than this to start is kept between cycles
+KEEP_SERVER_S = 2.0  # a fork server slower than this to start is never ended while idle
+UNUSED_SERVER_S = 60.0  # an idle fork server unused this long is ended (release_unused)
 
 
 class SharedPool:
@@ -150,7 +151,7 @@ class SharedPool:
     Building a matcher of 100,000 aliases takes seconds, so the pool (and the fork server that
     built its matcher) is only replaced when the watchlists' content (or the size) changes,
     or after a worker died. ``keep_server_s``: a fork server that took at least this long to
-    start is kept between cycles; a quicker one is ended with its workers (``idle``)."""
+    start is kept however long it is unused; a quicker one is ended by ``release_unused``."""
 
     def __init__(self, keep_server_s: float = KEEP_SERVER_S) -> None:
         self._lock = threading.Lock()
@@ -158,12 +159,14 @@ class SharedPool:
         self._version: tuple[tuple[Watchlist, ...], int] | None = None
         self.keep_server_s = keep_server_s
         self._start_s = 0.0  # how long the running fork server took to start
+        self._idle_since: float | None = None  # when its workers were last ended
 
     def get(self, watchlists: Sequence[Watchlist], size: int) -> ProcessPoolExecutor | None:
         """The pool for this version, started (and the previous one ended) if it changed;
         None if its matcher could not be built. Blocks while the fork server builds it."""
         version = (tuple(watchlists), size)
         with self._lock:
+            self._idle_since = None
             if self._version is not None and self._version != version:
                 self._end()  # also an idle fork server: it holds the old version's matcher
             elif self._pool is not None and not _healthy(self._pool):
@@ -184,16 +187,27 @@ class SharedPool:
             return self._pool
 
     def idle(self) -> None:
-        """End the workers between cycles (an idle worker holds ~50 MB). Their fork server
-        and its matcher stay if they took ``keep_server_s`` or more to start, so the next
-        cycle forks workers in milliseconds; a quicker one is ended too (it holds ~50 MB),
-        and the next cycle starts another (~0.6 s with the shipped watchlists)."""
+        """End the workers between cycles but keep their fork server, and so its matcher:
+        an idle worker holds ~50 MB, and forking new ones at the next cycle takes
+        milliseconds, not a matcher build."""
         with self._lock:
-            if self._start_s < self.keep_server_s:
-                self._end()
-            elif self._pool is not None:
+            if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None  # the version stays: its fork server still runs
+                self._idle_since = time.monotonic()
+
+    def release_unused(self, after_s: float = UNUSED_SERVER_S) -> bool:
+        """End an idle fork server (~50 MB with its matcher) unused for ``after_s`` seconds,
+        if it started in under ``keep_server_s`` (~0.6 s with the shipped watchlists): a
+        quiet daemon holds none, a busy one keeps its own. True if one was ended."""
+        with self._lock:
+            if (self._pool is None and self._version is not None
+                    and self._idle_since is not None
+                    and time.monotonic() - self._idle_since >= after_s
+                    and self._start_s < self.keep_server_s):
+                self._end()
+                return True
+            return False
 
     def discard(self, pool: ProcessPoolExecutor) -> None:
         """Forget a broken pool, so the next cycle starts a new one."""
@@ -211,7 +225,7 @@ class SharedPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
         if self._version is not None:
             stop_fork_server()
-        self._pool = self._version = None
+        self._pool = self._version = self._idle_since = None
 
 
 def _refork(size: int) -> ProcessPoolExecutor | None:

@@ -89,6 +89,7 @@ class Daemon:
             return
         try:
             if not self._resync and self._next_due is not None and utcnow() < self._next_due:
+                PARSE_POOLS.release_unused()  # a quiet daemon holds no fork server
                 return
             self._resync = False
             rt = self.rt

@@ -174,9 +174,8 @@ def test_one_matcher_build_per_version_whatever_the_worker_count(size):
         parsework.PARSE_POOLS.close()
 
 
-def test_idle_workers_end_and_come_back_from_the_same_fork_server(monkeypatch):
+def test_idle_workers_end_and_come_back_from_the_same_fork_server():
     parsework.PARSE_POOLS.close()
-    monkeypatch.setattr(parsework.PARSE_POOLS, "keep_server_s", 0.0)  # as a slow build's
     small = _big_watchlist(50)
     try:
         pool = parsework.PARSE_POOLS.get(small, 2)
@@ -209,14 +208,20 @@ def test_idle_workers_end_and_come_back_from_the_same_fork_server(monkeypatch):
         parsework.PARSE_POOLS.close()
 
 
-def test_a_fork_server_quick_to_start_ends_with_its_workers_between_cycles():
+def test_an_idle_fork_server_left_unused_is_ended_if_quick_to_start_again(monkeypatch):
     parsework.PARSE_POOLS.close()
     small = _big_watchlist(50)
     try:
         pool = parsework.PARSE_POOLS.get(small, 2)
         (builder,) = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
+        assert not parsework.PARSE_POOLS.release_unused(0.0)  # its workers are busy
         parsework.PARSE_POOLS.idle()
-        assert _until(lambda: _gone(builder))  # it took well under KEEP_SERVER_S to start
+        assert not parsework.PARSE_POOLS.release_unused(60.0)  # not unused for long yet
+        monkeypatch.setattr(parsework.PARSE_POOLS, "keep_server_s", 0.0)  # as a slow build's
+        assert not parsework.PARSE_POOLS.release_unused(0.0)
+        monkeypatch.undo()
+        assert parsework.PARSE_POOLS.release_unused(0.0)  # it took well under 2 s to start
+        assert _until(lambda: _gone(builder))
         pool = parsework.PARSE_POOLS.get(small, 2)
         again = {b for b, _ in _on_every_worker(pool, 2, parsework.matcher_origin)}
         assert len(again) == 1 and again != {builder}  # the next cycle starts another
