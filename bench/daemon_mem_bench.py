@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from poll_bench import _serve, free_port  # noqa: E402 - bench/ is on the path as a script
+from poll_bench import _serve, free_port, write_config  # noqa: E402 - bench/ is on the path as a script
 from proctree import tree_pss  # noqa: E402
 
 _BARE = ("import aiohttp, sqlalchemy, feedparser, lxml.etree, rapidfuzz, ahocorasick, "
@@ -60,17 +60,6 @@ def role(cmd: str) -> str:
     if "resource_tracker" in cmd:
         return "resource tracker"
     return "daemon"
-
-
-def write_config(directory: Path, base: str, feeds: int) -> Path:
-    lines = ["[storage]", f'url = "sqlite:///{directory / "bench.db"}"', "[watchlists]",
-             f'dir = "{ROOT / "watchlists"}"', "[polling]", "concurrency = 50",
-             "per_host = 50", 'timeout = "60s"']
-    for n in range(feeds):
-        lines += ["[[feeds]]", f'url = "{base}/feed/{n}"', 'interval = "1m"']
-    path = directory / "config.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def polled(db: Path) -> int:
@@ -108,7 +97,7 @@ def main() -> None:
     mb = 2 ** 20
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            config = write_config(Path(tmp), f"http://127.0.0.1:{port}", args.feeds)
+            config = write_config(Path(tmp), f"http://127.0.0.1:{port}", args.feeds, "1m")
             daemon = subprocess.Popen([sys.executable, "-m", "monitor", "--log-level", "WARNING",
                                        "--config", str(config), "run"], cwd=ROOT)
             try:

@@ -186,12 +186,12 @@ def _limit_main(kind: str, urls: list[str]) -> None:
     print(asyncio.run(go()))
 
 
-def write_config(directory: Path, base: str, feeds: int) -> Path:
+def write_config(directory: Path, base: str, feeds: int, interval: str = "1h") -> Path:
     lines = ["[storage]", f'url = "sqlite:///{directory / "bench.db"}"', "[watchlists]",
              f'dir = "{ROOT / "watchlists"}"', "[polling]", "concurrency = 50",
              "per_host = 50", 'timeout = "60s"']
     for n in range(feeds):
-        lines += ["[[feeds]]", f'url = "{base}/feed/{n}"', 'interval = "1h"']
+        lines += ["[[feeds]]", f'url = "{base}/feed/{n}"', f'interval = "{interval}"']
     path = directory / "config.toml"
     path.write_text("\n".join(lines) + "\n")
     return path

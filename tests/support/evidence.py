@@ -15,6 +15,7 @@ from storage.models import Delivery, Hit, Story
 from tests.support.delivery_helpers import config, news_feed
 
 FOUND = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+HEADLINE = "ICE detains 41 in overnight raids"
 PARAGRAPHS = [
     "Immigration and Customs Enforcement detained 41 people in an overnight operation across "
     "three counties, according to records obtained by the Loopback News desk.",

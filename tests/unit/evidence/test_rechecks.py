@@ -11,19 +11,10 @@ import pytest
 
 from monitor.evidence.run import evidence_pass
 from storage import evidence as store
-from tests.support.articles import Answer, ArticleServer
-from tests.support.evidence import FOUND, add_story, article, evidence_runtime
+from tests.support.articles import Answer
+from tests.support.evidence import FOUND, HEADLINE, add_story, article, evidence_runtime
 from tests.support.pgdb import any_url, pg_url  # noqa: F401 - fixtures
 from tests.support.servers import WebhookReceiver
-
-HEADLINE = "ICE detains 41 in overnight raids"
-
-
-@pytest.fixture
-def site():
-    server = ArticleServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -8,23 +8,12 @@ import gzip
 import hashlib
 import json
 
-import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from monitor.evidence.run import evidence_pass
 from storage import evidence as store
-from tests.support.articles import ArticleServer
-from tests.support.evidence import FOUND, add_story, article, evidence_runtime
+from tests.support.evidence import FOUND, HEADLINE, add_story, article, evidence_runtime
 from tests.support.helpers import run_cli
-
-HEADLINE = "ICE detains 41 in overnight raids"
-
-
-@pytest.fixture
-def site():
-    server = ArticleServer().start()
-    yield server
-    server.stop()
 
 
 def records(path):
