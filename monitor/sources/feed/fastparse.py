@@ -21,6 +21,7 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from lxml import etree
 
+from monitor.sources.feed.urls import is_plain_absolute
 from storage.errors import MonitorError
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
@@ -249,7 +250,7 @@ def _entry(item, base: str, atom: bool) -> dict:
         if role == "id":
             permalink = attrs.get("ispermalink", "true") == "true"
             value = _text(child.text)
-            if value and permalink:
+            if value and permalink and not is_plain_absolute(value):
                 value = _urljoin(_base(base, child), value)
             entry["id"] = value
             if permalink and "link" not in entry:
@@ -281,14 +282,14 @@ def _link(entry: dict, child, attrs: dict[str, str], base: str) -> None:
         kind = _FeedParserMixin.map_content_type(
             attrs.get("type", "application/atom+xml" if rel == "self" else "text/html"))
         if rel == "alternate" and kind in _FeedParserMixin.html_types:
-            entry["link"] = _urljoin(_base(base, child), href)
+            entry["link"] = href if is_plain_absolute(href) else _urljoin(_base(base, child), href)
         return
     if len(child):
         raise Unsupported("markup inside <link>")
     if "link" in entry and entry.get("_text_link"):
         raise Unsupported("repeated link")
     value = _text(child.text)
-    if value:
+    if value and not is_plain_absolute(value):
         value = _urljoin(_base(base, child), value)
     entry["link"] = _REF_LIKE.sub(r"&\g<1>", value.replace("&amp;", "&"))
     entry["_text_link"] = True

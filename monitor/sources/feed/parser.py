@@ -8,7 +8,6 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 
 import feedparser
 import feedparser.api
@@ -17,6 +16,7 @@ from monitor.dedup.aggregators import host_of
 from monitor.dedup.canonical import web_link
 from monitor.sources.entry import Entry, Parsed, entry_key, make_entry
 from monitor.sources.feed.fastparse import parse_fast
+from monitor.sources.feed.urls import join
 from monitor.text import clean_text, collapse, error_line, html_to_text
 
 MAX_ENTITY_CHARS = 64
@@ -48,7 +48,7 @@ def _resolve(base_url: str, link: object) -> str | None:
     if not isinstance(link, str) or not link.strip():
         return None
     try:
-        return urljoin(base_url, link.strip())
+        return join(base_url, link.strip())
     except ValueError:
         return None
 
