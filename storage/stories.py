@@ -10,7 +10,21 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.exc import IntegrityError as IntegrityError  # re-exported: a lost insert race
 from sqlalchemy.exc import OperationalError as OperationalError  # re-exported: deadlock, lock
@@ -50,6 +64,14 @@ def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
         yield values[start:start + size]
 
 
+def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter however
+    many values: psycopg parses a statement of 5,000 parameters afresh each time (~1 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def unstorable(exc: Exception) -> bool:
     """An error caused by an entry's own values, which no retry fixes (not a database outage)."""
     if isinstance(exc, DataError):
@@ -66,7 +88,8 @@ def known_entry_keys(session: Session, pairs: set[tuple[int, str]]) -> set[tuple
     known: set[tuple[int, str]] = set()
     for keys in chunks(sorted({k for _, k in pairs})):
         rows = session.execute(select(StorySource.feed_id, StorySource.entry_key).where(
-            StorySource.feed_id.in_(feed_ids), StorySource.entry_key.in_(keys)))
+            one_of(session, StorySource.feed_id, feed_ids),
+            one_of(session, StorySource.entry_key, keys)))
         known.update((f, k) for f, k in rows if (f, k) in pairs)
     return known
 
@@ -76,7 +99,7 @@ def stories_by_url(session: Session, urls: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in chunks(urls):
         rows = session.execute(select(Story.canonical_url, Story.id)
-                               .where(Story.canonical_url.in_(chunk)))
+                               .where(one_of(session, Story.canonical_url, chunk)))
         found.update((url, sid) for url, sid in rows if url is not None)
     return found
 
@@ -91,12 +114,13 @@ def outlet_stories(session: Session, hosts: list[str], aggregated_hosts: list[st
     cols = (Story.id, Story.outlet_host, Story.title, Story.canonical_url)
     recent = Story.first_seen_at >= since
     for chunk in chunks(sorted(set(hosts))):
-        for row in session.execute(select(*cols).where(Story.outlet_host.in_(chunk), recent)):
+        for row in session.execute(select(*cols).where(one_of(session, Story.outlet_host, chunk),
+                                                       recent)):
             found[row[0]] = tuple(row)  # type: ignore[assignment]
     opaque = or_(*(Story.canonical_url.startswith(p, autoescape=True) for p in opaque_prefixes))
     for chunk in chunks(sorted(set(aggregated_hosts))):
-        for row in session.execute(select(*cols).where(Story.outlet_host.in_(chunk), recent,
-                                                       opaque)):
+        for row in session.execute(select(*cols).where(one_of(session, Story.outlet_host, chunk),
+                                                       recent, opaque)):
             found[row[0]] = tuple(row)  # type: ignore[assignment]
     return list(found.values())
 
@@ -113,7 +137,7 @@ def relink_stories(session: Session, rows: list[dict]) -> None:
 def story_texts(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     """(title, summary) of stored stories by id."""
     rows = session.execute(select(Story.id, Story.title, Story.summary)
-                           .where(Story.id.in_(list(ids))))
+                           .where(one_of(session, Story.id, list(ids))))
     return {sid: (title, summary) for sid, title, summary in rows}
 
 
@@ -123,7 +147,7 @@ def story_feeds(session: Session, story_ids: list[int]) -> set[tuple[int, int]]:
     for ids in chunks(story_ids):
         seen.update((sid, fid) for sid, fid in session.execute(
             select(StorySource.story_id, StorySource.feed_id).where(
-                StorySource.story_id.in_(ids))))
+                one_of(session, StorySource.story_id, ids))))
     return seen
 
 
