@@ -54,6 +54,34 @@ def test_metadata_comes_with_the_text():
     assert got.url and got.url.startswith("https://www.wsj.com/")
 
 
+@needs_corpus
+def test_title_author_and_date_are_trafilaturas_own_on_every_page():
+    import trafilatura
+
+    for key, (html, _) in CORPUS.items():
+        url = f"https://outlet.example/{key}"
+        full = trafilatura.bare_extraction(html, url=url, with_metadata=True,
+                                           include_comments=False, favor_precision=True)
+        got = extract(html, url)
+        assert (got.title, got.author, got.published, got.body) == (
+            (full.title or "").strip(), full.author, full.date, (full.text or "").strip()), key
+
+
+BYLINE_PAGE = ("<html><head><title>Detention contract renewed | Herald</title></head><body>"
+               "<article><h1>Detention contract renewed</h1>"
+               '<p class="byline">By <span class="author">Dana Reporter</span></p>'
+               "<time datetime='2026-11-03'>Nov 3, 2026</time>"
+               + "<p>The county renewed its detention contract with GEO Group on Tuesday, "
+               "after a long public hearing that drew dozens of speakers.</p>" * 6
+               + "</article></body></html>").encode()
+
+
+def test_the_byline_and_date_are_found_without_meta_tags():
+    got = extract(BYLINE_PAGE, "https://herald.example/2026/11/03/contract")
+    assert got.author == "Dana Reporter" and got.published == "2026-11-03"
+    assert got.title.startswith("Detention contract renewed") and "GEO Group" in got.body
+
+
 def test_a_page_without_an_article_gives_an_empty_body():
     assert extract(b"").body == ""
     assert extract(b"<html lang=fr><body></body></html>").language == "fr"

@@ -46,7 +46,7 @@ def test_a_page_that_cannot_be_read_fails_alone(runtime, tmp_path, webhook, monk
     original = trafilatura.bare_extraction
 
     def choking(html, **kw):  # the extractor library failing on one page
-        if b"poison" in html:
+        if kw["url"].endswith("poison"):
             raise RecursionError("maximum recursion depth exceeded")
         return original(html, **kw)
     monkeypatch.setattr(trafilatura, "bare_extraction", choking)
