@@ -146,7 +146,10 @@ class NearDupIndex:
                 if len(bucket) > BUCKET_CAP:
                     del bucket[0]
         if text is not None:
-            self._keep({story_id: (text, title_key(title))})
+            self.titles[story_id] = title_key(title)
+            self.texts[story_id] = text
+            if self.texts_cap is not None and len(self.texts) > self.texts_cap:
+                del self.texts[next(iter(self.texts))]
 
     def _keep(self, known: dict[int, tuple[str, str]]) -> None:
         """Remember stories' (text, title_key), forgetting the oldest texts beyond the cap."""
@@ -194,8 +197,11 @@ class NearDupIndex:
         if not ids:
             return None
         indexes = (self,) if also is None else (self, also)
-        titles = {sid: key for sid in ids for index in indexes
-                  if (key := index.titles.get(sid)) is not None}
+        own = self.titles
+        titles = {sid: own[sid] for sid in ids if sid in own}
+        if also is not None and len(titles) < len(ids):
+            theirs = also.titles
+            titles.update((sid, theirs[sid]) for sid in ids if sid in theirs)
         missing = [sid for sid in ids if sid not in titles]
         if missing and load is not None:
             loaded = load(missing)
