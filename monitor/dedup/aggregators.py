@@ -13,7 +13,7 @@ import binascii
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from storage.links import web_link
+from storage.links import plain_host, web_link
 
 MAX_DEPTH = 3  # a wrapper wrapping a wrapper (an alert of a Bing link…) is unwrapped this deep
 
@@ -134,8 +134,12 @@ def host_of(url: str | None) -> str | None:
     """A site's host as outlets are compared: lower case, without a leading ``www.``."""
     if not url:
         return None
+    url = url.strip()
+    host = plain_host(url)
+    if host is not None:
+        return host.lower().removeprefix("www.") or None
     try:
-        host = (urlsplit(url.strip()).hostname or "").lower()
+        host = (urlsplit(url).hostname or "").lower()
     except ValueError:
         return None
     return host.removeprefix("www.") or None

@@ -21,8 +21,8 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from lxml import etree
 
-from monitor.sources.feed.urls import is_plain_absolute
 from storage.errors import MonitorError
+from storage.links import is_plain_absolute
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_comments=True, remove_pis=True)

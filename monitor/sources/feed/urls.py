@@ -3,14 +3,9 @@ resolving an entry's link against its base without urllib's cost when it is alre
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin, urlsplit
 
-# an absolute http(s) URL that urljoin returns unchanged whatever the base: lower-case scheme, a
-# plain host, no path parameters, no empty query or fragment, nothing urlsplit strips or splits
-_PLAIN_ABSOLUTE = re.compile(
-    r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[^\x00-\x20\x7f?#;]*)?"
-    r"(?:\?[^\x00-\x20\x7f#]+)?(?:#[^\x00-\x20\x7f]+)?\Z")
+from storage.links import is_plain_absolute
 
 
 def feed_url_problem(url: str) -> str | None:
@@ -23,12 +18,7 @@ def feed_url_problem(url: str) -> str | None:
     return None
 
 
-def is_plain_absolute(url: str) -> bool:
-    """Whether ``url`` is an absolute http(s) URL that joining to any base leaves as it is: most
-    entry links are, and urljoin costs ~15 µs each (a fifth of parsing a feed)."""
-    return _PLAIN_ABSOLUTE.match(url) is not None
-
-
 def join(base: str, url: str) -> str:
-    """``urljoin(base, url)``, skipping the work when ``url`` is plainly absolute."""
+    """``urljoin(base, url)``, skipping its work (~15 µs, a tenth of parsing a feed) when
+    ``url`` is plainly absolute, as most entry links are."""
     return url if is_plain_absolute(url) else urljoin(base, url)

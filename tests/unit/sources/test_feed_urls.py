@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from feedparser.urls import _urljoin as feedparser_join
 
-from monitor.sources.feed.urls import is_plain_absolute, join
+from monitor.dedup.aggregators import host_of
+from monitor.sources.feed.urls import join
+from storage.links import is_plain_absolute, plain_host, web_link
 
 BASES = ["https://outlet.example/news/feed.xml", "http://a.example/b/c;p?q#f", "",
          "https://other.example", "ftp://files.example/dir/"]
@@ -62,3 +64,12 @@ def test_common_links_take_the_fast_path():
     assert is_plain_absolute("https://www.outlet.example/2026/11/30/ice-raid.html?utm_source=rss")
     assert not is_plain_absolute("/2026/11/30/ice-raid.html")
     assert not is_plain_absolute("https://outlet.example/x?")
+
+
+def test_plain_absolute_links_keep_urlsplits_host_and_are_web_links():
+    for url in TRICKY + _generated(5000):
+        host = plain_host(url)
+        if host is not None:
+            assert host.lower() == urlsplit(url).hostname, url
+            assert web_link(url) == url and host_of(url) == (
+                urlsplit(url).hostname or "").removeprefix("www.") or None, url
