@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from monitor.dedup.neardup import NearDupIndex, band_keys, normalise, same_story
+import hashlib
+import random
+import struct
+
+from monitor.dedup.neardup import (
+    BANDS,
+    MIN_TOKENS,
+    ROWS,
+    NearDupIndex,
+    band_keys,
+    normalise,
+    same_story,
+)
 
 WIRE = ("ICE detains 40 workers in Houston raid",
         "Immigration agents detained 40 people at a construction site on Tuesday, officials said.")
@@ -125,3 +137,22 @@ def test_texts_beyond_the_cap_are_read_back_when_a_title_is_alike():
     unlike_text, _ = _key(unlike_title, WIRE[1])
     assert index.find(unlike_text, unlike_title, copy_keys, load=load) is None
     assert asked == [[7]], "a candidate whose title is not alike is never read back"
+
+
+def test_band_keys_are_each_hashs_minimum_over_the_words():
+    def reference(text: str) -> tuple[int, ...]:
+        words = set(text.split())
+        if len(words) < MIN_TOKENS:
+            return ()
+        hashes = [struct.unpack(f"<{BANDS * ROWS}I", hashlib.blake2b(
+            w.encode(), digest_size=4 * BANDS * ROWS).digest()) for w in words]
+        sig = [min(h[i] for h in hashes) for i in range(BANDS * ROWS)]
+        return tuple(((b + 1) << 56) ^ (sig[b * ROWS] << 24) ^ sig[b * ROWS + 1]
+                     for b in range(BANDS))
+
+    pick = random.Random(3)
+    vocabulary = [f"w{n}" for n in range(400)] + ["détention", "ice", "geo", "x"]
+    texts = [" ".join(pick.choice(vocabulary) for _ in range(pick.randint(1, 90)))
+             for _ in range(500)]
+    assert all(band_keys(t) == reference(t) for t in texts)
+    assert sum(bool(band_keys(t)) for t in texts) > 400
