@@ -3,10 +3,10 @@
 `monitor run` polls N loopback feeds × 50 entries (bench/poll_bench.py's server and feeds, a
 1-minute interval, so later cycles re-poll and get 304s); the resident memory of the whole
 process tree (daemon, fork server, parse workers, resource tracker) is sampled every 0.1 s.
-Reported: the tree's peak during the first cycle; its median over the minute after it (the
-idle fork server is kept that long in case work comes) and its median and peak over the
-following window, steady (the issue's targets: <= 250 MB and <= 150 MB with 1,000 feeds),
-each process's share,
+Reported: the tree's peak during the first cycle; its median over the ``--settle`` seconds
+after it (the daemon keeps its idle fork server a minute in case work comes) and its median
+and peak over the following window, steady (the issue's targets: <= 250 MB and <= 150 MB with
+1,000 feeds), each process's share,
 and as baseline, in the same run, a bare interpreter that imported the same libraries. Memory
 is given twice: RSS summed over the processes (a page the fork server shares with its workers
 counts in each), and PSS (proportional set size: a shared page counted once in the sum).

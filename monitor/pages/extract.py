@@ -85,15 +85,18 @@ def extract(html: bytes, url: str | None = None) -> Extracted:
         return Extracted(url, "", "", None, None, _declared_language(html))
     data = doc if isinstance(doc, dict) else doc.as_dict()
     body = (data.get("text") or "").strip()
-    meta = _metadata(tree, url)
-    return Extracted(url or meta.url, (meta.title or "").strip(), body, meta.author or None,
-                     meta.date or None, _language(body, html))
+    try:
+        title, author, found_url, date = _metadata(tree, url)
+    except (ValueError, TypeError):  # an odd page's metadata; its text is still worth reading
+        title = author = found_url = date = None
+    return Extracted(url or found_url, (title or "").strip(), body, author or None,
+                     date or None, _language(body, html))
 
 
-def _metadata(tree: Any, url: str | None) -> Any:
-    """Title, author, URL and date as trafilatura's ``extract_metadata`` finds them, without
-    the site name, categories, tags and licence it also reads (~8 % of reading a page) that
-    the monitor never keeps; tests/unit/pages checks the answers stay trafilatura's."""
+def _metadata(tree: Any, url: str | None) -> tuple[str | None, ...]:
+    """(title, author, URL, date) as trafilatura's ``extract_metadata`` finds them, without the
+    site name, categories, tags and licence it also reads (~7 % of reading a page) that the
+    monitor never keeps; tests/unit/pages checks the answers stay trafilatura's."""
     from htmldate import find_date
     from trafilatura.metadata import (
         examine_meta,
@@ -115,7 +118,7 @@ def _metadata(tree: Any, url: str | None) -> Any:
     dates = set_date_params(DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH"))
     meta.date = find_date(tree, **{**dates, "url": meta.url})
     meta.clean_and_trim()
-    return meta
+    return meta.title, meta.author, meta.url, meta.date
 
 
 def paragraph_around(body: str, start: int, end: int) -> str:

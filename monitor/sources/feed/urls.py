@@ -19,6 +19,6 @@ def feed_url_problem(url: str) -> str | None:
 
 
 def join(base: str, url: str) -> str:
-    """``urljoin(base, url)``, skipping its work (~15 µs, a tenth of parsing a feed) when
-    ``url`` is plainly absolute, as most entry links are."""
+    """``urljoin(base, url)``, skipping its work (~15 µs) when ``url`` is plainly absolute, as
+    most entry links are."""
     return url if is_plain_absolute(url) else urljoin(base, url)

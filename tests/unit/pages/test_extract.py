@@ -82,6 +82,16 @@ def test_the_byline_and_date_are_found_without_meta_tags():
     assert got.title.startswith("Detention contract renewed") and "GEO Group" in got.body
 
 
+def test_a_page_whose_metadata_cannot_be_read_keeps_its_text(monkeypatch):
+    import trafilatura.metadata
+
+    def odd(tree):
+        raise ValueError("unreadable meta tags")
+    monkeypatch.setattr(trafilatura.metadata, "examine_meta", odd)
+    got = extract(BYLINE_PAGE, "https://herald.example/2026/11/03/contract")
+    assert "GEO Group" in got.body and got.title == "" and got.author is None
+
+
 def test_a_page_without_an_article_gives_an_empty_body():
     assert extract(b"").body == ""
     assert extract(b"<html lang=fr><body></body></html>").language == "fr"
