@@ -12,7 +12,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Table,
+    Text,
     any_,
     bindparam,
     delete,
@@ -68,7 +70,9 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
     """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``, one parameter however
     many values: psycopg parses a statement of 5,000 parameters afresh each time (~1 ms)."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        # text[], not varchar(n)[]: a cast to varchar(n) would cut a longer value to match
+        item = Text() if isinstance(column.type, String) else column.type
+        return column == any_(bindparam(None, list(values), type_=ARRAY(item)))
     return column.in_(values)
 
 

@@ -209,11 +209,8 @@ class NearDupIndex:
         if not ids:
             return None
         indexes = (self,) if also is None else (self, also)
-        own = self.titles
-        titles = {sid: own[sid] for sid in ids if sid in own}
-        if also is not None and len(titles) < len(ids):
-            theirs = also.titles
-            titles.update((sid, theirs[sid]) for sid in ids if sid in theirs)
+        titles = {sid: key for sid in ids for index in indexes  # in ids' order: ties go first
+                  if (key := index.titles.get(sid)) is not None}
         missing = [sid for sid in ids if sid not in titles]
         if missing and load is not None:
             loaded = load(missing)

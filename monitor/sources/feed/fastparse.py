@@ -21,6 +21,7 @@ from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin, make_safe_absolute_uri
 from lxml import etree
 
+from monitor.sources.feed.urls import readable_base
 from storage.errors import MonitorError
 from storage.links import is_plain_absolute
 
@@ -106,6 +107,15 @@ def _text(value: str | None) -> str:
 def _base(parent: str, elem) -> str:
     """The base URI in effect inside ``elem`` (feedparser's xml:base rules)."""
     return _join_base(parent, elem.get(XML_BASE) or elem.get("base") or parent)
+
+
+def _resolved(base: str, elem, value: str) -> str:
+    """feedparser's join of ``value`` to the base in effect inside ``elem``; a plainly absolute
+    link is itself unless that base is unreadable (feedparser then gives "")."""
+    within = _base(base, elem)
+    if is_plain_absolute(value) and readable_base(within):
+        return value
+    return _urljoin(within, value)
 
 
 @functools.lru_cache(maxsize=256)
@@ -250,8 +260,8 @@ def _entry(item, base: str, atom: bool) -> dict:
         if role == "id":
             permalink = attrs.get("ispermalink", "true") == "true"
             value = _text(child.text)
-            if value and permalink and not is_plain_absolute(value):
-                value = _urljoin(_base(base, child), value)
+            if value and permalink:
+                value = _resolved(base, child, value)
             entry["id"] = value
             if permalink and "link" not in entry:
                 entry["link"] = value
@@ -282,15 +292,15 @@ def _link(entry: dict, child, attrs: dict[str, str], base: str) -> None:
         kind = _FeedParserMixin.map_content_type(
             attrs.get("type", "application/atom+xml" if rel == "self" else "text/html"))
         if rel == "alternate" and kind in _FeedParserMixin.html_types:
-            entry["link"] = href if is_plain_absolute(href) else _urljoin(_base(base, child), href)
+            entry["link"] = _resolved(base, child, href)
         return
     if len(child):
         raise Unsupported("markup inside <link>")
     if "link" in entry and entry.get("_text_link"):
         raise Unsupported("repeated link")
     value = _text(child.text)
-    if value and not is_plain_absolute(value):
-        value = _urljoin(_base(base, child), value)
+    if value:
+        value = _resolved(base, child, value)
     entry["link"] = _REF_LIKE.sub(r"&\g<1>", value.replace("&amp;", "&"))
     entry["_text_link"] = True
 

@@ -3,6 +3,7 @@ resolving an entry's link against its base without urllib's cost when it is alre
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from storage.links import is_plain_absolute
@@ -21,4 +22,15 @@ def feed_url_problem(url: str) -> str | None:
 def join(base: str, url: str) -> str:
     """``urljoin(base, url)``, skipping its work (~15 µs) when ``url`` is plainly absolute, as
     most entry links are."""
-    return url if is_plain_absolute(url) else urljoin(base, url)
+    return url if is_plain_absolute(url) and readable_base(base) else urljoin(base, url)
+
+
+@lru_cache(maxsize=256)
+def readable_base(base: str) -> bool:
+    """Whether urljoin can read ``base``: it raises on a bad one (``http://[``) whatever the
+    link, and feedparser then gives an empty link. Cached: a feed's entries share one base."""
+    try:
+        urlsplit(base)
+    except ValueError:
+        return False
+    return True

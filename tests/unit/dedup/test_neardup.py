@@ -156,3 +156,14 @@ def test_band_keys_are_each_hashs_minimum_over_the_words():
              for _ in range(500)]
     assert all(band_keys(t) == reference(t) for t in texts)
     assert sum(bool(band_keys(t)) for t in texts) > 400
+
+
+def test_the_candidate_sharing_most_bands_wins_a_tie_of_titles():
+    text = "alpha beta gamma delta epsilon zeta eta theta"
+    stored = NearDupIndex()
+    stored.add(1, [101, 102], text, WIRE[0])  # shares two bands
+    for n in range(7):
+        stored.add(10 + n, [103 + n % 3], f"{text} other{n}", f"Unrelated headline {n}")
+    staged = NearDupIndex(texts_cap=None)
+    staged.add(1000, [104, 105, 106], text, WIRE[0])  # this batch's copy shares three
+    assert stored.find(text, WIRE[0], [101, 102, 103, 104, 105, 106], also=staged) == 1000

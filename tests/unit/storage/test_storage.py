@@ -17,6 +17,7 @@ from monitor.sources.entry import Entry, entry_key, make_entry
 from notifiers import Channel, Recipient
 from storage import Delivery, Feed, Hit, Story, StorySource, connect
 from storage.hits import list_hits
+from storage.stories import outlet_stories, stories_by_url
 from tests.support.helpers import WATCHLISTS
 from tests.support.pgdb import pg_url  # noqa: F401 - fixture
 
@@ -171,3 +172,18 @@ def test_new_story_ids_match_their_rows_after_the_newest_story_was_deleted(db, m
                              ("3", "Third", "https://n.example/3"),
                              ("4", "Fourth ICE raid", "https://n.example/4")]
     assert hit_titles == ["Fourth ICE raid"]
+
+
+def test_look_ups_match_whole_values_only(db):
+    """A host or link longer than its column never matches a stored one it starts with
+    (PostgreSQL binds the values as one array: text[], not varchar(255)[], which would cut)."""
+    feed = _feed(db)
+    host, link = "h" * 255, "https://long.example/" + "x" * 300
+    with db.session() as s:
+        s.add(Story(canonical_url=link, title="Long", outlet_host=host, feed_id=feed))
+    since = datetime.now(UTC) - timedelta(days=1)
+    with db.session() as s:
+        assert outlet_stories(s, [host + "h" * 45], [], ["https://news.google.com/"], since) == []
+        assert [row[1] for row in outlet_stories(s, [host], [], [], since)] == [host]
+        assert stories_by_url(s, [link + "y", link[:-1]]) == {}
+        assert list(stories_by_url(s, [link])) == [link]
