@@ -125,7 +125,10 @@ def test_three_workers_poll_each_feed_once_per_interval_and_alert_once(
 @pytest.mark.slow
 def test_killed_worker_loses_its_feeds_to_the_others(tmp_path, pg_url, webhook):  # noqa: F811
     server = FeedServer().start()
-    n, lease, delay = 60, 4.0, 3.0
+    # the lease must outlast a rescuer's claim-to-store time (fetch, parse workers' start,
+    # store): 4 s did on a quick machine, not on one ~1.6x slower (a rescuer re-polled feeds
+    # the other still held, at this commit and at the one before the change alike)
+    n, lease, delay = 60, 8.0, 3.0
     feeds = [server.add(f"/k{i}.xml", _rss(i), delay=delay) for i in range(n)]
     config = _config(tmp_path, pg_url, feeds, webhook.url, "1h", f"{lease}s")
     assert run_cli("db", "upgrade", "--config", str(config)).returncode == 0
