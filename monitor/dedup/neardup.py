@@ -158,10 +158,7 @@ class NearDupIndex:
                 if len(bucket) > BUCKET_CAP:
                     del bucket[0]
         if text is not None:
-            self.titles[story_id] = title_key(title)
-            self.texts[story_id] = text
-            if self.texts_cap is not None and len(self.texts) > self.texts_cap:
-                del self.texts[next(iter(self.texts))]
+            self._keep({story_id: (text, title_key(title))})
 
     def _keep(self, known: dict[int, tuple[str, str]]) -> None:
         """Remember stories' (text, title_key), forgetting the oldest texts beyond the cap."""
