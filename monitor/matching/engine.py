@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -44,6 +45,9 @@ _SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
 _WORD_PUNCT = bytes(c for c in range(0, 128) if not chr(c).isalnum() and chr(c) != "&")
 _WORDS_TABLE = bytes.maketrans(_WORD_PUNCT, b" " * len(_WORD_PUNCT))
 """ASCII bytes to words as ``WORD_RE`` splits them, once "&" is spaced out: C speed."""
+_NON_ASCII_BREAK = re.compile(r"[^\x00-\x7f\w]")
+"""Characters outside ASCII that no word holds (curly quotes, dashes, no-break spaces): as
+spaces they leave a field's words and offsets as they were, so its text takes the fast path."""
 
 
 @dataclass(frozen=True)
@@ -186,12 +190,14 @@ class Matcher:
     def _field_candidates(self, name: str, text: str) -> tuple[FieldWords, Candidates] | None:
         """The field's words and candidate aliases; None when the screen rules out any match.
 
-        ASCII text takes the fast path: only the words the screen found hot are looked at, and
-        alias words around them; text with other letters or hot hyphenated words is scanned
-        word by word (the reference path, which the fast one must agree with).
+        Text whose letters are ASCII takes the fast path (other characters between words read
+        as spaces): only the words the screen found hot are looked at, and alias words around
+        them; text with other letters or hot hyphenated words is scanned word by word (the
+        reference path, which the fast one must agree with).
         """
-        if text.isascii():
-            data = text.encode()
+        plain = text if text.isascii() else _NON_ASCII_BREAK.sub(" ", text)
+        if plain.isascii():
+            data = plain.encode()
             hot = self._hot_chunks(data)
             if not hot:
                 return None
@@ -199,7 +205,7 @@ class Matcher:
                 return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
                         self._candidates(field, True))
             words = data.translate(_WORDS_TABLE).replace(b"&", b" & ").split()
-            field = FieldWords(name, text, words, self._lookup)
+            field = FieldWords(name, text, words, self._lookup, data)
             return field, self._anchored(field, _where(words, hot))
         if not any(self._chunk_is_hot(w) for w in text.split()):
             return None

@@ -28,12 +28,13 @@ class FieldWords:
     unless a rule (a phrase veto, the reference candidate scan) needs it.
     """
 
-    def __init__(self, name: str, text: str, words: list[str] | list[bytes], lookup: LookupFn):
+    def __init__(self, name: str, text: str, words: list[str] | list[bytes], lookup: LookupFn,
+                 data: bytes | None = None):
         self.name = name
         self.text = text
         self.words = words  # bytes on the ASCII fast path: only the words looked at are decoded
         self._raws: list[str] | None = None
-        self._data: bytes | None = None
+        self._data = data  # the fast path's ASCII bytes: a byte offset is a character offset
         self._searches = 0
         self._lookup = lookup
         self._keys: list[str] | None = None

@@ -17,6 +17,10 @@ FILLER = ("the", "of", "and", "group", "services", "said", "police", "agents", "
           "report", "to", "call", "prime", "web", "inc", "lane", "main", "&", "immigration",
           "customs", "enforcement", "corrections", "corporation", "america", "rainforest")
 PUNCT = (" ", " ", " ", ", ", ". ", "'s ", " (", ") ", ": ", " -- ", "'")
+WIDE_PUNCT = ("\u201c", "\u201d ", " \u2014 ", "\u2013", "\u2026 ", "\u00a0", "\u200b",
+              " \u00ab", "\u00bb ", "\u00b7", "\u2022 ", "\u0301", "\u3000")
+"""Curly quotes, dashes, no-break and zero-width spaces, guillemets, a lone combining accent:
+characters outside ASCII that no word holds, which the fast path reads as spaces."""
 
 
 def _typo(rng: random.Random, word: str) -> str:
@@ -27,8 +31,8 @@ def _typo(rng: random.Random, word: str) -> str:
                        word[:p] + word[p + 1] + word[p] + word[p + 2:]))
 
 
-def _stories(matcher: Matcher, n: int, seed: int) -> list[str]:
-    """Random ASCII text dense with alias words, typos, case changes and punctuation."""
+def _stories(matcher: Matcher, n: int, seed: int, punct: tuple[str, ...] = PUNCT) -> list[str]:
+    """Random text dense with alias words, typos, case changes and punctuation."""
     rng = random.Random(seed)
     vocab = [w for a in matcher.aliases for w in WORD_RE.findall(a.text) if w.isascii()]
     out = []
@@ -39,7 +43,7 @@ def _stories(matcher: Matcher, n: int, seed: int) -> list[str]:
             if rng.random() < 0.2:
                 word = _typo(rng, word)
             word = rng.choice((word, word.lower(), word.upper(), word.capitalize()))
-            words.append(word + rng.choice(PUNCT))
+            words.append(word + rng.choice(punct))
         out.append("".join(words).strip())
     return out
 
@@ -52,8 +56,9 @@ def _both_paths(matcher: Matcher, text: str) -> tuple[list, list]:
     return fast, ref
 
 
+@pytest.mark.parametrize("punct", [PUNCT, PUNCT + WIDE_PUNCT], ids=["ascii", "wide-punctuation"])
 @pytest.mark.parametrize("source", ["shipped", "generated"])
-def test_fast_path_equals_reference_scan(source: str) -> None:
+def test_fast_path_equals_reference_scan(source: str, punct: tuple[str, ...]) -> None:
     if source == "shipped":
         matcher = Matcher(load_watchlists(ROOT / "watchlists"))
     else:
@@ -64,7 +69,7 @@ def test_fast_path_equals_reference_scan(source: str) -> None:
                          for n, m in zip(names, reversed(names), strict=True))
         matcher = Matcher([Watchlist("W", "", entities, "w.toml")])
     compared = 0
-    for text in _stories(matcher, 600, seed=len(source)):
+    for text in _stories(matcher, 600, seed=len(source), punct=punct):
         fast, ref = _both_paths(matcher, text)
         assert fast == ref, text
         compared += len(ref)
@@ -81,3 +86,18 @@ def test_fast_path_offsets_and_hits_match_the_text() -> None:
     for hit in hits.values():
         assert text[hit.start:hit.end] == hit.matched
     assert hits["Wayfair"].matched == "Wayfiar"
+
+
+def test_wide_punctuation_takes_the_fast_path_with_the_texts_offsets() -> None:
+    matcher = Matcher(load_watchlists(ROOT / "watchlists"))
+    text = ("\u201cICE\u201d agents\u2014and Wayfiar\u2019s staff\u00a0\u2026 GEO Group "
+            "\u00abGEO\u00bb.")
+    field, _ = matcher._field_candidates("summary", text)
+    assert isinstance(field.words[0], bytes)  # not the word-by-word scan
+    hits = {h.entity: h for h in matcher.match("Police report", text)}
+    assert set(hits) == {"ICE", "Wayfair", "GEO Group"}
+    for hit in hits.values():
+        assert text[hit.start:hit.end] == hit.matched
+    assert hits["ICE"].start == 1
+    accented = matcher._field_candidates("summary", "Inmigraci\u00f3n: ICE agents")
+    assert accented is not None and isinstance(accented[0].words[0], str)
