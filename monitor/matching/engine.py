@@ -207,16 +207,17 @@ class Matcher:
             words = data.translate(_WORDS_TABLE).replace(b"&", b" & ").split()
             field = FieldWords(name, text, words, self._lookup, data)
             return field, self._anchored(field, _where(words, hot))
-        if not any(self._chunk_is_hot(w) for w in text.split()):
+        if not self._hot_chunks(plain.encode()):  # other letters: screened as UTF-8 chunks
             return None
         return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
                 self._candidates(field, "-" in text))
 
     def _hot_chunks(self, data: bytes) -> set[bytes]:
-        """Chunks of an ASCII field holding an alias anchor; all C when every chunk is known.
+        """Chunks of a field's UTF-8 bytes holding an alias anchor; all C when every chunk is
+        known.
 
-        The text is split as bytes (punctuation except "-" and "&" becomes space) and checked
-        against the chunks already classified; only chunks never seen are looked up.
+        The text is split as bytes (ASCII punctuation except "-" and "&" becomes space) and
+        checked against the chunks already classified; only chunks never seen are looked up.
         """
         chunks = data.translate(_SCREEN_TABLE).split()
         if self._known.issuperset(chunks):

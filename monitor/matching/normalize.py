@@ -34,9 +34,9 @@ GENERIC_WORDS = STOP_WORDS | frozenset({
 
 WORD_RE = re.compile(r"[^\W_]+|&")
 HYPHEN_RE = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
-_QUOTE_MAP = str.maketrans(
-    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"}
-)
+_STRAIGHT = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u2010", "-"), ("\u2011", "-"))
+"""Curly apostrophes and hyphens, straightened: one ``str.replace`` each (a C scan) is ~100x
+quicker than ``str.translate``, which looks every character of non-ASCII text up in a dict."""
 
 
 def match_text(text: str) -> str:
@@ -44,7 +44,11 @@ def match_text(text: str) -> str:
     given (not collapsed, so offsets stay the input's); curly quotes and hyphens straightened."""
     if "<" in text or "&" in text:
         text = html_to_text(text)
-    return text if text.isascii() else text.translate(_QUOTE_MAP)
+    if not text.isascii():
+        for curly, straight in _STRAIGHT:
+            if curly in text:
+                text = text.replace(curly, straight)
+    return text
 
 
 @lru_cache(maxsize=65536)

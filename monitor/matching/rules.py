@@ -17,13 +17,24 @@ FIELD_BREAK = " | "
 """Separates fields in the story key string so no phrase spans a title and a summary."""
 
 
-def _phrase_regex(phrase: str) -> re.Pattern[str]:
-    """Whole-word regex over folded keys; a trailing ``*`` extends the last word (``detain*``)."""
-    prefix = phrase.rstrip().endswith("*")
-    keys = alias_keys(phrase.rstrip().rstrip("*"))
-    body = " ".join(re.escape(k) for k in keys)
-    tail = r"\w*" if prefix else ""
-    return re.compile(r"(?:^| )" + body + tail + r"(?= |$)")
+class PhraseRegex:
+    """Whole-word regex over folded keys; a trailing ``*`` extends the last word (``detain*``).
+
+    The regex runs only where the phrase's words occur as a substring: that test is one C
+    search, and a long story without them is not scanned from every space."""
+
+    __slots__ = ("literal", "regex")
+
+    def __init__(self, phrase: str):
+        prefix = phrase.rstrip().endswith("*")
+        keys = alias_keys(phrase.rstrip().rstrip("*"))
+        self.literal = " ".join(keys)
+        tail = r"\w*" if prefix else ""
+        self.regex = re.compile(r"(?:^| )" + re.escape(self.literal) + tail + r"(?= |$)")
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The phrase's first whole-word occurrence in folded ``text``."""
+        return self.regex.search(text) if self.literal in text else None
 
 
 def auto_tolerance(keys: tuple[str, ...]) -> int:
@@ -67,7 +78,7 @@ class Sense:
                 f"namesake {self.namesake_score} [{words(self.namesake)}]")
 
 
-Phrases = list[tuple[str, re.Pattern[str]]]
+Phrases = list[tuple[str, PhraseRegex]]
 
 
 def _weighed(present: Phrases, sentence: str) -> tuple[tuple[str, int], ...]:
@@ -81,14 +92,14 @@ class EntityRules:
         self.entity = entity
         self.case_sensitive = frozenset(entity.case_sensitive)
         self.require_context = frozenset(entity.require_context)
-        self.context = [(p, _phrase_regex(p)) for p in entity.context]
-        self.exclude_context = [(p, _phrase_regex(p)) for p in entity.exclude_context]
+        self.context = [(p, PhraseRegex(p)) for p in entity.context]
+        self.exclude_context = [(p, PhraseRegex(p)) for p in entity.exclude_context]
         self.exclude_phrases = [(p, alias_keys(p)) for p in entity.exclude_phrases]
         self._longest_phrase = max((len(k) for _, k in self.exclude_phrases), default=0)
         self.fields = frozenset(entity.fields)
         self.ambiguous = frozenset(entity.ambiguous)
-        self.namesake_context = [(p, _phrase_regex(p)) for p in entity.namesake_context]
-        self.names = [(n, _phrase_regex(n)) for n in (entity.name, *entity.aliases)
+        self.namesake_context = [(p, PhraseRegex(p)) for p in entity.namesake_context]
+        self.names = [(n, PhraseRegex(n)) for n in (entity.name, *entity.aliases)
                       if not self.is_weak(n)]
 
     def is_weak(self, alias: str) -> bool:

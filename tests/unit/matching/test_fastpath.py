@@ -21,6 +21,7 @@ WIDE_PUNCT = ("\u201c", "\u201d ", " \u2014 ", "\u2013", "\u2026 ", "\u00a0", "\
               " \u00ab", "\u00bb ", "\u00b7", "\u2022 ", "\u0301", "\u3000")
 """Curly quotes, dashes, no-break and zero-width spaces, guillemets, a lone combining accent:
 characters outside ASCII that no word holds, which the fast path reads as spaces."""
+WIDE_FILLER = ("inmigraci\u00f3n", "se\u00f1al", "caf\u00e9", "Aduanas", "\u00e9l", "ni\u00f1os")
 
 
 def _typo(rng: random.Random, word: str) -> str:
@@ -34,12 +35,14 @@ def _typo(rng: random.Random, word: str) -> str:
 def _stories(matcher: Matcher, n: int, seed: int, punct: tuple[str, ...] = PUNCT) -> list[str]:
     """Random text dense with alias words, typos, case changes and punctuation."""
     rng = random.Random(seed)
-    vocab = [w for a in matcher.aliases for w in WORD_RE.findall(a.text) if w.isascii()]
+    wide = punct != PUNCT  # other letters too: Spanish aliases, accented filler
+    vocab = [w for a in matcher.aliases for w in WORD_RE.findall(a.text) if wide or w.isascii()]
+    filler = FILLER + (WIDE_FILLER if wide else ())
     out = []
     for _ in range(n):
-        words = []
+        words, dense = [], rng.choice((0.6, 0.05))  # sparse ones test the screen's "no"
         for _ in range(rng.randint(3, 40)):
-            word = rng.choice(vocab) if rng.random() < 0.6 else rng.choice(FILLER)
+            word = rng.choice(vocab) if rng.random() < dense else rng.choice(filler)
             if rng.random() < 0.2:
                 word = _typo(rng, word)
             word = rng.choice((word, word.lower(), word.upper(), word.capitalize()))
