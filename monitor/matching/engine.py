@@ -40,14 +40,14 @@ the rest is ignored, so one story's cost is bounded whatever a feed sends."""
 FIELD_CANDIDATES = 500
 """Alias occurrences judged per field (a story naming an entity 60 times yields ~200); the
 rules run per occurrence, so this bounds a field repeating a name thousands of times."""
-_SCREEN_PUNCT = bytes(c for c in range(33, 127) if not chr(c).isalnum() and chr(c) not in "-&")
+_SCREEN_PUNCT = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) not in "-&")
 _SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
 _WORD_PUNCT = bytes(c for c in range(0, 128) if not chr(c).isalnum() and chr(c) != "&")
 _WORDS_TABLE = bytes.maketrans(_WORD_PUNCT, b" " * len(_WORD_PUNCT))
 """ASCII bytes to words as ``WORD_RE`` splits them, once "&" is spaced out: C speed."""
 _NON_ASCII_BREAK = re.compile(r"[^\x00-\x7f\w]")
 """Characters outside ASCII that no word holds (curly quotes, dashes, no-break spaces): as
-spaces they leave a field's words and offsets as they were, so its text takes the fast path."""
+spaces they leave a field's words as they were, and every byte >= 0x80 left is a letter's."""
 
 
 @dataclass(frozen=True)
@@ -190,27 +190,22 @@ class Matcher:
     def _field_candidates(self, name: str, text: str) -> tuple[FieldWords, Candidates] | None:
         """The field's words and candidate aliases; None when the screen rules out any match.
 
-        Text whose letters are ASCII takes the fast path (other characters between words read
-        as spaces): only the words the screen found hot are looked at, and alias words around
-        them; text with other letters or hot hyphenated words is scanned word by word (the
+        The text is read as UTF-8 bytes, characters outside ASCII that no word holds as spaces
+        (curly quotes, dashes): only the words the screen found hot are looked at, and alias
+        words around them. A field with hot hyphenated words is scanned word by word (the
         reference path, which the fast one must agree with).
         """
         plain = text if text.isascii() else _NON_ASCII_BREAK.sub(" ", text)
-        if plain.isascii():
-            data = plain.encode()
-            hot = self._hot_chunks(data)
-            if not hot:
-                return None
-            if any(b"-" in c or b"&" in c for c in hot):
-                return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
-                        self._candidates(field, True))
-            words = data.translate(_WORDS_TABLE).replace(b"&", b" & ").split()
-            field = FieldWords(name, text, words, self._lookup, data)
-            return field, self._anchored(field, _where(words, hot))
-        if not self._hot_chunks(plain.encode()):  # other letters: screened as UTF-8 chunks
+        data = plain.encode()
+        hot = self._hot_chunks(data)
+        if not hot:
             return None
-        return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
-                self._candidates(field, "-" in text))
+        if any(b"-" in c or b"&" in c for c in hot):
+            return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
+                    self._candidates(field, True))
+        words = data.translate(_WORDS_TABLE).replace(b"&", b" & ").split()
+        field = FieldWords(name, text, words, self._lookup, data)
+        return field, self._anchored(field, _where(words, hot))
 
     def _hot_chunks(self, data: bytes) -> set[bytes]:
         """Chunks of a field's UTF-8 bytes holding an alias anchor; all C when every chunk is

@@ -34,7 +34,7 @@ class FieldWords:
         self.text = text
         self.words = words  # bytes on the ASCII fast path: only the words looked at are decoded
         self._raws: list[str] | None = None
-        self._data = data  # the fast path's ASCII bytes: a byte offset is a character offset
+        self._data = data  # the fast path's UTF-8 bytes, non-word characters as spaces
         self._searches = 0
         self._lookup = lookup
         self._keys: list[str] | None = None
@@ -91,11 +91,15 @@ class FieldWords:
         while True:
             at = data.find(word, at + 1)
             before, after = data[at - 1:at] if at else b"", data[at + size:at + size + 1]
-            inside = before.isalnum() or after.isalnum()
+            inside = before.isalnum() or after.isalnum() or before > b"\x7f" or after > b"\x7f"
             if word == b"&" or not inside:
                 if nth == 0:
-                    return at, at + size
+                    break
                 nth -= 1
+        if len(data) == len(self.text):  # ASCII: a byte offset is a character offset
+            return at, at + size
+        lo = len(data[:at].decode())
+        return lo, lo + len(word.decode())
 
     @property
     def caps(self) -> bool:

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[3]
 FILLER = ("the", "of", "and", "group", "services", "said", "police", "agents", "care", "secure",
           "report", "to", "call", "prime", "web", "inc", "lane", "main", "&", "immigration",
           "customs", "enforcement", "corrections", "corporation", "america", "rainforest")
-PUNCT = (" ", " ", " ", ", ", ". ", "'s ", " (", ") ", ": ", " -- ", "'")
+PUNCT = (" ", " ", " ", ", ", ". ", "'s ", " (", ") ", ": ", " -- ", "'", "\x1c", "\x01 ",
+         "\x7f", "_")
 WIDE_PUNCT = ("\u201c", "\u201d ", " \u2014 ", "\u2013", "\u2026 ", "\u00a0", "\u200b",
               " \u00ab", "\u00bb ", "\u00b7", "\u2022 ", "\u0301", "\u3000")
 """Curly quotes, dashes, no-break and zero-width spaces, guillemets, a lone combining accent:
@@ -46,6 +47,8 @@ def _stories(matcher: Matcher, n: int, seed: int, punct: tuple[str, ...] = PUNCT
             if rng.random() < 0.2:
                 word = _typo(rng, word)
             word = rng.choice((word, word.lower(), word.upper(), word.capitalize()))
+            if wide and rng.random() < 0.1:  # a letter beyond ASCII glued on: another word
+                word = rng.choice(("\u00e9", "\u00d1", "\u4e2d")) + word
             words.append(word + rng.choice(punct))
         out.append("".join(words).strip())
     return out
@@ -53,9 +56,10 @@ def _stories(matcher: Matcher, n: int, seed: int, punct: tuple[str, ...] = PUNCT
 
 def _both_paths(matcher: Matcher, text: str) -> tuple[list, list]:
     found = matcher._field_candidates("summary", text)
-    fast = sorted((a.order, s, e, t) for a, s, e, t in found[1]) if found else []
+    fast = sorted((a.order, s, e, t, found[0].span(s)) for a, s, e, t in found[1]) if found else []
     field = FieldWords("summary", text, WORD_RE.findall(text), matcher._lookup)
-    ref = sorted((a.order, s, e, t) for a, s, e, t in matcher._candidates(field, "-" in text))
+    ref = sorted((a.order, s, e, t, field.spans[s])
+                 for a, s, e, t in matcher._candidates(field, "-" in text))
     return fast, ref
 
 
@@ -91,16 +95,16 @@ def test_fast_path_offsets_and_hits_match_the_text() -> None:
     assert hits["Wayfair"].matched == "Wayfiar"
 
 
-def test_wide_punctuation_takes_the_fast_path_with_the_texts_offsets() -> None:
+@pytest.mark.parametrize("text", [
+    "\u201cICE\u201d agents\u2014and Wayfiar\u2019s staff\u00a0\u2026 GEO Group \u00abGEO\u00bb.",
+    "Ni\u00f1os: la se\u00f1al de ICE \u2014 seg\u00fan CoreCivic y Wayfiar, caf\u00e9 GEO Group.",
+], ids=["wide-punctuation", "other-letters"])
+def test_text_beyond_ascii_takes_the_fast_path_with_the_texts_offsets(text: str) -> None:
     matcher = Matcher(load_watchlists(ROOT / "watchlists"))
-    text = ("\u201cICE\u201d agents\u2014and Wayfiar\u2019s staff\u00a0\u2026 GEO Group "
-            "\u00abGEO\u00bb.")
     field, _ = matcher._field_candidates("summary", text)
     assert isinstance(field.words[0], bytes)  # not the word-by-word scan
     hits = {h.entity: h for h in matcher.match("Police report", text)}
-    assert set(hits) == {"ICE", "Wayfair", "GEO Group"}
+    assert {"ICE", "Wayfair", "GEO Group"} <= set(hits)
     for hit in hits.values():
         assert text[hit.start:hit.end] == hit.matched
-    assert hits["ICE"].start == 1
-    accented = matcher._field_candidates("summary", "Inmigraci\u00f3n: ICE agents")
-    assert accented is not None and isinstance(accented[0].words[0], str)
+    assert hits["ICE"].start == text.index("ICE") and hits["Wayfair"].matched == "Wayfiar"
