@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from monitor.matching.index import TokenIndex
 from monitor.matching.judge import Alias, judge, score
@@ -14,6 +13,7 @@ from monitor.matching.normalize import (
     FUNCTION_WORDS,
     GENERIC_WORDS,
     HYPHEN_RE,
+    NON_ASCII_BREAK,
     WORD_RE,
     alias_keys,
     fold,
@@ -45,9 +45,6 @@ _SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
 _WORD_PUNCT = bytes(c for c in range(0, 128) if not chr(c).isalnum() and chr(c) != "&")
 _WORDS_TABLE = bytes.maketrans(_WORD_PUNCT, b" " * len(_WORD_PUNCT))
 """ASCII bytes to words as ``WORD_RE`` splits them, once "&" is spaced out: C speed."""
-_NON_ASCII_BREAK = re.compile(r"[^\x00-\x7f\w]")
-"""Characters outside ASCII that no word holds (curly quotes, dashes, no-break spaces): as
-spaces they leave a field's words as they were, and every byte >= 0x80 left is a letter's."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +80,7 @@ class NearMiss:
 
 
 Candidates = Iterator[tuple[Alias, int, int, int]]
+Candidate = tuple[int, int, Alias, int, int]  # start word, alias order, alias, edits, end word
 
 
 EMPTY: Lookup = {}
@@ -192,20 +190,22 @@ class Matcher:
 
         The text is read as UTF-8 bytes, characters outside ASCII that no word holds as spaces
         (curly quotes, dashes): only the words the screen found hot are looked at, and alias
-        words around them. A field with hot hyphenated words is scanned word by word (the
-        reference path, which the fast one must agree with).
+        words around them, and hot hyphenated pairs read as one word. ``_candidates`` scans
+        word by word, the reference the fast path must agree with.
         """
-        plain = text if text.isascii() else _NON_ASCII_BREAK.sub(" ", text)
+        plain = text if text.isascii() else NON_ASCII_BREAK.sub(" ", text)
         data = plain.encode()
         hot = self._hot_chunks(data)
         if not hot:
             return None
-        if any(b"-" in c or b"&" in c for c in hot):
-            return (field := FieldWords(name, text, WORD_RE.findall(text), self._lookup),
-                    self._candidates(field, True))
         words = data.translate(_WORDS_TABLE).replace(b"&", b" & ").split()
         field = FieldWords(name, text, words, self._lookup, data)
-        return field, self._anchored(field, _where(words, hot))
+        joined = {c for c in hot if b"-" in c or b"&" in c}  # several words: which are hot?
+        if not joined:
+            return field, self._anchored(field, _where(words, hot))
+        parts, pairs = self._hot_parts(joined)
+        return field, self._anchored(field, _where(words, (hot - joined) | parts),
+                                     self._joins(field, pairs))
 
     def _hot_chunks(self, data: bytes) -> set[bytes]:
         """Chunks of a field's UTF-8 bytes holding an alias anchor; all C when every chunk is
@@ -283,9 +283,38 @@ class Matcher:
                         if len(alias.word_ids) == 1:
                             yield alias, i, i + 2, edits
 
-    def _anchored(self, field: FieldWords, positions: list[int]) -> Candidates:
-        """The candidates of ``_candidates``, found from anchor words only, in word order."""
-        out: list[tuple[int, int, Alias, int]] = []
+    def _hot_parts(self, chunks: set[bytes]) -> tuple[set[bytes], set[tuple[str, str]]]:
+        """The words of hot chunks joined by "-" or "&" that hold an alias anchor, and their
+        hyphenated pairs that do read as one word ("Core-Civic")."""
+        anchors, words, pairs = self._anchors, set[bytes](), set[tuple[str, str]]()
+        for chunk in chunks:
+            text = chunk.decode()
+            words.update(w.encode() for w in WORD_RE.findall(text)
+                         if not anchors.isdisjoint(self._lookup(w)[1]))
+            pairs.update((a, b) for a, b in HYPHEN_RE.findall(text)
+                         if not anchors.isdisjoint(self._lookup(a + b)[1]))
+        return words, pairs
+
+    def _joins(self, field: FieldWords, pairs: set[tuple[str, str]]) -> list[Candidate]:
+        """One-word aliases spelled as a hyphenated pair, wherever the pair stands in the field
+        joined by a lone "-" (what ``_candidates`` yields with ``joins``)."""
+        out: list[Candidate] = []
+        words, text = cast(list[bytes], field.words), field.text
+        for a, b in pairs:
+            first, second = a.encode(), b.encode()
+            found = [(alias, edits) for wid, edits in self._lookup(a + b)[1].items()
+                     for alias in self._by_first.get(wid, ()) if len(alias.word_ids) == 1]
+            for i in _where(words, {first}):
+                if i + 1 < len(words) and words[i + 1] == second and \
+                        text[field.span(i)[1]:field.span(i + 1)[0]] == "-":
+                    out += [(i, alias.order, alias, edits, i + 2) for alias, edits in found]
+        return out
+
+    def _anchored(self, field: FieldWords, positions: list[int],
+                  joins: Sequence[Candidate] = ()) -> Candidates:
+        """The candidates of ``_candidates``, found from anchor words only (and ``joins``, the
+        hyphenated pairs already found), in word order."""
+        out: list[Candidate] = list(joins)
         n_words = len(field.words)
         for i in positions:
             for wid, edits in field.match(i).items():
@@ -302,15 +331,14 @@ class Matcher:
                             break
                         total += step
                     else:
-                        out.append((start, alias.order, alias, total))
+                        out.append((start, alias.order, alias, total, start + n))
         out.sort(key=lambda c: (c[0], c[1]))
-        return iter([(alias, start, start + len(alias.word_ids), total)
-                     for start, _, alias, total in out])
+        return iter([(alias, start, end, total) for start, _, alias, total, end in out])
 
     def _record(self, verdict: Veto | str, alias: Alias, field: FieldWords, start: int, end: int,
                 edits: int, hits: list[Match], misses: list[NearMiss]) -> None:
         lo = field.span(start)[0]
-        hi = field.span(end - 1)[1] if end - start > 1 else lo + len(field.words[start])
+        hi = field.span(end - 1)[1] if end - start > 1 else lo + len(field.raw(start))
         matched = field.text[lo:hi]
         entity = alias.rules.entity.name
         value = score(alias, edits)

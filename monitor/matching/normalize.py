@@ -34,6 +34,9 @@ GENERIC_WORDS = STOP_WORDS | frozenset({
 
 WORD_RE = re.compile(r"[^\W_]+|&")
 HYPHEN_RE = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
+NON_ASCII_BREAK = re.compile(r"[^\x00-\x7f\w]")
+"""Characters outside ASCII that no word holds (curly quotes, dashes, no-break spaces): as
+spaces they leave a text's words as they were, and every byte >= 0x80 left is a letter's."""
 _STRAIGHT = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u2010", "-"), ("\u2011", "-"))
 """Curly apostrophes and hyphens, straightened: one ``str.replace`` each (a C scan) is ~100x
 quicker than ``str.translate``, which looks every character of non-ASCII text up in a dict."""
@@ -65,6 +68,15 @@ def fold(token: str) -> str:
     if token == "&":
         return "and"
     return fold_accents(token).casefold()
+
+
+def folded_words(text: str) -> str:
+    """The text's words folded (``fold``) and joined by spaces, what rule phrases are searched
+    in; words of ASCII letters in a few C calls (a long article has thousands of words)."""
+    plain = text if text.isascii() else NON_ASCII_BREAK.sub(" ", text)
+    if plain.isascii():  # where fold is lower(); "&" is only ever a word of its own
+        return " ".join(WORD_RE.findall(plain.lower())).replace("&", "and")
+    return " ".join(fold(w) for w in WORD_RE.findall(text))
 
 
 def alias_keys(alias: str) -> tuple[str, ...]:

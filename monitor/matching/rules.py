@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -151,7 +152,8 @@ class EntityRules:
         """An ``exclude_context`` phrase present anywhere in the story, if any."""
         return next((p for p, rx in self.exclude_context if rx.search(story)), None)
 
-    def phrase_veto(self, keys: list[str], start: int, alias_keys_: tuple[str, ...]) -> str | None:
+    def phrase_veto(self, keys: Sequence[str], start: int,
+                    alias_keys_: tuple[str, ...]) -> str | None:
         """An ``exclude_phrases`` entry covering the occurrence at ``keys[start:]``, if any.
 
         The occurrence's words are read as the alias itself, so "Amazn rainforest" is vetoed too.

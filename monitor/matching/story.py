@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, overload
 
-from monitor.matching.normalize import WORD_RE, fold, is_all_caps, is_title_case
+from monitor.matching.normalize import WORD_RE, fold, folded_words, is_all_caps, is_title_case
 from monitor.matching.rules import FIELD_BREAK
 
 if TYPE_CHECKING:
@@ -19,6 +19,38 @@ SENTENCE_CHARS = 300
 SPAN_SEARCHES = 8
 """Words located one by one before the field's words are all located at once (a field naming
 an entity thousands of times stays linear)."""
+
+
+class FoldedWords(Sequence[str]):
+    """A field's words folded (``fold``) as they are read: a long article's thousands of words
+    are not folded for the few beside each occurrence that its rules look at."""
+
+    def __init__(self, raw: Callable[[int], str], size: int):
+        self._raw = raw
+        self._size = size
+        self._folded: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _key(self, i: int) -> str:
+        key = self._folded.get(i)
+        if key is None:
+            key = self._folded[i] = fold(self._raw(i))
+        return key
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._key(i) for i in range(*index.indices(self._size))]
+        if not -self._size <= index < self._size:
+            raise IndexError(index)
+        return self._key(index % self._size)
 
 
 class FieldWords:
@@ -37,7 +69,7 @@ class FieldWords:
         self._data = data  # the fast path's UTF-8 bytes, non-word characters as spaces
         self._searches = 0
         self._lookup = lookup
-        self._keys: list[str] | None = None
+        self._keys: FoldedWords | None = None
         self._matches: list[Lookup] | None = None
         self._spans: list[tuple[int, int]] | None = None
         self._caps: bool | None = None
@@ -65,9 +97,10 @@ class FieldWords:
         return self._matches
 
     @property
-    def keys(self) -> list[str]:
+    def keys(self) -> FoldedWords:
+        """Folded words, each folded when first read (the rules read a few around a name)."""
         if self._keys is None:
-            self._keys = [fold(r) for r in self.raws]
+            self._keys = FoldedWords(self.raw, len(self.words))
         return self._keys
 
     @property
@@ -121,7 +154,7 @@ class FieldWords:
                      if (at := text.rfind(c, floor, lo)) >= 0), default=floor)
         ends = [i for i in (text.find(c, hi, ceiling) for c in SENTENCE_ENDS) if i >= 0]
         end = min(ends) if ends else ceiling
-        return " ".join(fold(w) for w in WORD_RE.findall(text[start:end]))
+        return folded_words(text[start:end])
 
 
 class StoryText:
@@ -138,8 +171,7 @@ class StoryText:
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = FIELD_BREAK.join(
-                " ".join(fold(w) for w in WORD_RE.findall(t)) for _, t in self._fields)
+            self._text = FIELD_BREAK.join(folded_words(t) for _, t in self._fields)
         return self._text
 
     def context_word(self, rules: EntityRules) -> str | None:
@@ -159,8 +191,7 @@ class StoryText:
         context phrase or the entity named as listed. Searched once per story and entity."""
         key = (id(rules), skip)
         if key not in self._support:
-            text = FIELD_BREAK.join(
-                " ".join(fold(w) for w in WORD_RE.findall(t)) for n, t in self._fields if n != skip)
+            text = FIELD_BREAK.join(folded_words(t) for n, t in self._fields if n != skip)
             self._support[key] = rules.variant_support(text if skip else self.text)
         return self._support[key]
 

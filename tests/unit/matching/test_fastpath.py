@@ -17,7 +17,7 @@ FILLER = ("the", "of", "and", "group", "services", "said", "police", "agents", "
           "report", "to", "call", "prime", "web", "inc", "lane", "main", "&", "immigration",
           "customs", "enforcement", "corrections", "corporation", "america", "rainforest")
 PUNCT = (" ", " ", " ", ", ", ". ", "'s ", " (", ") ", ": ", " -- ", "'", "\x1c", "\x01 ",
-         "\x7f", "_")
+         "\x7f", "_", "-", "-", "&")
 WIDE_PUNCT = ("\u201c", "\u201d ", " \u2014 ", "\u2013", "\u2026 ", "\u00a0", "\u200b",
               " \u00ab", "\u00bb ", "\u00b7", "\u2022 ", "\u0301", "\u3000")
 """Curly quotes, dashes, no-break and zero-width spaces, guillemets, a lone combining accent:
@@ -108,3 +108,17 @@ def test_text_beyond_ascii_takes_the_fast_path_with_the_texts_offsets(text: str)
     for hit in hits.values():
         assert text[hit.start:hit.end] == hit.matched
     assert hits["ICE"].start == text.index("ICE") and hits["Wayfair"].matched == "Wayfiar"
+
+
+def test_a_one_word_name_beyond_ascii_is_quoted_whole() -> None:
+    entity = Entity(name="Polic\u00eda Federal", aliases=("Polic\u00eda",))
+    matcher = Matcher([Watchlist("W", "", (entity,), "w.toml")])
+    text = "\u201cLa Polic\u00eda\u201d detuvo a ni\u00f1os."
+    hits = matcher.match("Informe", text)
+    assert [(h.matched, h.start, h.end) for h in hits] == [("Polic\u00eda", 4, 11)]
+    text = "La Polic\u00eda detuvo; la Polic\u00eda-Federal tambi\u00e9n."
+    field, found = matcher._field_candidates("summary", text)
+    assert isinstance(field.words[0], bytes)  # the fast path, hyphenated name and all
+    assert [(a.text, a.variant, s, e) for a, s, e, _ in found] == [
+        ("Polic\u00eda", "", 1, 2), ("Polic\u00eda Federal", "", 4, 6),
+        ("Polic\u00eda Federal", "joined", 4, 6), ("Polic\u00eda", "", 4, 5)]

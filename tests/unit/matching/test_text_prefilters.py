@@ -6,8 +6,9 @@ import random
 from pathlib import Path
 
 from monitor.config.watchlists import load_watchlists
-from monitor.matching.normalize import alias_keys, match_text
+from monitor.matching.normalize import WORD_RE, alias_keys, fold, folded_words, match_text
 from monitor.matching.rules import EntityRules, PhraseRegex
+from monitor.matching.story import FoldedWords
 
 ROOT = Path(__file__).resolve().parents[3]
 _OLD_QUOTE_MAP = str.maketrans(
@@ -49,3 +50,23 @@ def test_match_text_straightens_as_the_translation_table_did() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert match_text(text) == text.translate(_OLD_QUOTE_MAP), text
+
+
+def test_folded_words_equal_each_word_folded() -> None:
+    rng = random.Random(5)
+    for alphabet in ("aZ09 &_-.'\x1c\u00a0", "aZ \u00e9\u00df\u0130&\u2019\u0301\u4e2d-"):
+        for _ in range(2000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            assert folded_words(text) == " ".join(fold(w) for w in WORD_RE.findall(text)), text
+
+
+def test_folded_words_read_lazily_equal_the_list() -> None:
+    words = ["ICE", "Agents", "&", "Inmigraci\u00f3n", "STRASSE", "x"]
+    folded = [fold(w) for w in words]
+    lazy = FoldedWords(words.__getitem__, len(words))
+    assert len(lazy) == len(folded) and list(lazy) == folded
+    for lo in range(-8, 9):
+        assert lazy[lo:] == folded[lo:] and lazy[:lo] == folded[:lo]
+        for hi in range(-8, 9):
+            assert lazy[lo:hi] == folded[lo:hi], (lo, hi)
+    assert lazy[-1] == "x" and lazy[2] == "and"
