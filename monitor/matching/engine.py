@@ -259,7 +259,8 @@ class Matcher:
 
     def _candidates(self, field: FieldWords,
                     joins: bool) -> Iterator[tuple[Alias, int, int, int]]:
-        """Yield ``(alias, first_word, end_word, edits)`` for every alias spelled at a position."""
+        """Yield ``(alias, first_word, end_word, edits)`` for every alias spelled at a position,
+        word by word: the reference the fast path is tested against (tests/unit/matching)."""
         matches, n_words = field.matches, len(field.matches)
         for i, found in enumerate(matches):
             for wid, edits in found.items():
