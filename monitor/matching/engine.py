@@ -80,7 +80,10 @@ class NearMiss:
 
 
 Candidates = Iterator[tuple[Alias, int, int, int]]
-Candidate = tuple[int, int, Alias, int, int]  # start word, alias order, alias, edits, end word
+Candidate = tuple[tuple[int, int, int, int], Alias, int, int]
+"""A fast-path candidate: its place in the reference scan's order (start word, 1 for a
+hyphenated pair, the first word's rank in the word's index matches, alias order), the alias,
+edits and end word."""
 
 
 EMPTY: Lookup = {}
@@ -211,8 +214,9 @@ class Matcher:
         """Chunks of a field's UTF-8 bytes holding an alias anchor; all C when every chunk is
         known.
 
-        The text is split as bytes (ASCII punctuation except "-" and "&" becomes space) and
-        checked against the chunks already classified; only chunks never seen are looked up.
+        The text is split as bytes (ASCII punctuation and control characters, except "-" and
+        "&", become space) and checked against the chunks already classified; only chunks
+        never seen are looked up.
         """
         chunks = data.translate(_SCREEN_TABLE).split()
         if self._known.issuperset(chunks):
@@ -257,8 +261,7 @@ class Matcher:
             self._raw[raw] = found
         return found
 
-    def _candidates(self, field: FieldWords,
-                    joins: bool) -> Iterator[tuple[Alias, int, int, int]]:
+    def _candidates(self, field: FieldWords, joins: bool) -> Candidates:
         """Yield ``(alias, first_word, end_word, edits)`` for every alias spelled at a position,
         word by word: the reference the fast path is tested against (tests/unit/matching)."""
         matches, n_words = field.matches, len(field.matches)
@@ -303,18 +306,21 @@ class Matcher:
         words, text = cast(list[bytes], field.words), field.text
         for a, b in pairs:
             first, second = a.encode(), b.encode()
-            found = [(alias, edits) for wid, edits in self._lookup(a + b)[1].items()
+            found = [(rank, alias, edits)
+                     for rank, (wid, edits) in enumerate(self._lookup(a + b)[1].items())
                      for alias in self._by_first.get(wid, ()) if len(alias.word_ids) == 1]
             for i in _where(words, {first}):
                 if i + 1 < len(words) and words[i + 1] == second and \
                         text[field.span(i)[1]:field.span(i + 1)[0]] == "-":
-                    out += [(i, alias.order, alias, edits, i + 2) for alias, edits in found]
+                    out += [((i, 1, rank, alias.order), alias, edits, i + 2)
+                            for rank, alias, edits in found]
         return out
 
     def _anchored(self, field: FieldWords, positions: list[int],
                   joins: Sequence[Candidate] = ()) -> Candidates:
-        """The candidates of ``_candidates``, found from anchor words only (and ``joins``, the
-        hyphenated pairs already found), in word order."""
+        """The candidates of ``_candidates`` in its order, found from anchor words only (and
+        ``joins``, the hyphenated pairs already found): which of two equal hits is shown, and
+        where FIELD_CANDIDATES cuts, stay the reference's."""
         out: list[Candidate] = list(joins)
         n_words = len(field.words)
         for i in positions:
@@ -332,9 +338,10 @@ class Matcher:
                             break
                         total += step
                     else:
-                        out.append((start, alias.order, alias, total, start + n))
-        out.sort(key=lambda c: (c[0], c[1]))
-        return iter([(alias, start, end, total) for start, _, alias, total, end in out])
+                        rank = list(field.match(start)).index(alias.word_ids[0])
+                        out.append(((start, 0, rank, alias.order), alias, total, start + n))
+        out.sort(key=lambda c: c[0])
+        return iter([(alias, key[0], end, total) for key, alias, total, end in out])
 
     def _record(self, verdict: Veto | str, alias: Alias, field: FieldWords, start: int, end: int,
                 edits: int, hits: list[Match], misses: list[NearMiss]) -> None:

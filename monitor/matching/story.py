@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, overload
 
-from monitor.matching.normalize import WORD_RE, fold, folded_words, is_all_caps, is_title_case
+from monitor.matching.normalize import (
+    NON_ASCII_BREAK,
+    WORD_RE,
+    fold,
+    folded_words,
+    is_all_caps,
+    is_title_case,
+)
 from monitor.matching.rules import FIELD_BREAK
 
 if TYPE_CHECKING:
@@ -64,8 +71,10 @@ class FieldWords:
                  data: bytes | None = None):
         self.name = name
         self.text = text
-        self.words = words  # bytes on the ASCII fast path: only the words looked at are decoded
+        self.words = words  # bytes on the fast path: only the words looked at are decoded
         self._raws: list[str] | None = None
+        if data is None and words and isinstance(words[0], bytes):
+            data = NON_ASCII_BREAK.sub(" ", text).encode()
         self._data = data  # the fast path's UTF-8 bytes, non-word characters as spaces
         self._searches = 0
         self._lookup = lookup
@@ -110,19 +119,20 @@ class FieldWords:
         return self._spans
 
     def span(self, i: int) -> tuple[int, int]:
-        """Character offsets of word ``i``. On the fast path (ASCII, words as bytes) it is the
-        word's n-th whole-word occurrence, so a long field's words are never all located."""
-        word = self.words[i]
+        """Character offsets of word ``i``. On the fast path (words as bytes) it is the word's
+        n-th whole-word occurrence in the field's bytes, so a long field's words are never all
+        located."""
+        word, data = self.words[i], self._data
         self._searches += 1
-        if self._spans is not None or not isinstance(word, bytes) or \
+        if self._spans is not None or not isinstance(word, bytes) or data is None or \
                 self._searches > SPAN_SEARCHES:
             return self.spans[i]
         nth = self.words[:i].count(word)  # type: ignore[arg-type]
-        if self._data is None:
-            self._data = self.text.encode()
-        data, at, size = self._data, -1, len(word)
+        at, size = -1, len(word)
         while True:
             at = data.find(word, at + 1)
+            if at < 0:  # not the bytes the words were split from: locate every word instead
+                return self.spans[i]
             before, after = data[at - 1:at] if at else b"", data[at + size:at + size + 1]
             inside = before.isalnum() or after.isalnum() or before > b"\x7f" or after > b"\x7f"
             if word == b"&" or not inside:
