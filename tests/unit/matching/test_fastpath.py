@@ -122,3 +122,11 @@ def test_a_one_word_name_beyond_ascii_is_quoted_whole() -> None:
     assert [(a.text, a.variant, s, e) for a, s, e, _ in found] == [
         ("Polic\u00eda", "", 1, 2), ("Polic\u00eda Federal", "", 4, 6),
         ("Polic\u00eda", "", 4, 5), ("Polic\u00eda Federal", "joined", 4, 6)]
+
+
+def test_words_as_bytes_are_located_without_the_fields_bytes() -> None:
+    text = "\u201cICE\u201d and ICE"
+    field = FieldWords("summary", text, [b"ICE", b"and", b"ICE"], lambda w: (w, {}))
+    assert [field.span(i) for i in range(3)] == [(1, 4), (6, 9), (10, 13)]
+    wrong = FieldWords("summary", text, [b"ICE"], lambda w: (w, {}), data=b"no such word")
+    assert wrong.span(0) == (1, 4)  # falls back to locating every word
