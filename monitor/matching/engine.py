@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, cast
 
@@ -20,18 +19,21 @@ from monitor.matching.normalize import (
     fold_accents,
     match_text,
 )
+from monitor.matching.results import (
+    FIELD_ORDER,
+    Match,
+    NearMiss,
+    best_hits,
+    dedupe_misses,
+    snippet,
+)
 from monitor.matching.rules import EntityRules, Veto
 from monitor.matching.story import FieldWords, Lookup, StoryText
 from monitor.matching.variants import joined_name, split_name
-from monitor.text import collapse
-from notifiers.snippets import quote, word_span
 
 if TYPE_CHECKING:
     from monitor.config.watchlists import Watchlist
 
-FIELD_ORDER = ("title", "summary", "content")
-FIELD_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
-SNIPPET = 60
 RAW_CACHE_LIMIT = 200_000
 SCREEN_CACHE_CHUNK = 64  # longer chunks (hostile or hyphen chains) are screened, not cached
 FIELD_CHARS = 100_000
@@ -45,38 +47,6 @@ _SCREEN_TABLE = bytes.maketrans(_SCREEN_PUNCT, b" " * len(_SCREEN_PUNCT))
 _WORD_PUNCT = bytes(c for c in range(0, 128) if not chr(c).isalnum() and chr(c) != "&")
 _WORDS_TABLE = bytes.maketrans(_WORD_PUNCT, b" " * len(_WORD_PUNCT))
 """ASCII bytes to words as ``WORD_RE`` splits them, once "&" is spaced out: C speed."""
-
-
-@dataclass(frozen=True)
-class Match:
-    """An accepted match, with enough detail to explain itself in an alert or to an admin."""
-
-    watchlist: str
-    entity: str
-    alias: str
-    matched: str
-    field: str
-    start: int
-    end: int
-    score: float
-    rule: str
-    context: str
-
-
-@dataclass(frozen=True)
-class NearMiss:
-    """A candidate that a rule turned down; ``rule`` is the watchlist key that vetoed it."""
-
-    watchlist: str
-    entity: str
-    alias: str
-    matched: str
-    field: str
-    start: int
-    end: int
-    score: float
-    rule: str
-    reason: str
 
 
 Candidates = Iterator[tuple[Alias, int, int, int]]
@@ -182,11 +152,11 @@ class Matcher:
                 verdict = judge(alias, field, start, end, edits, story)
                 self._record(verdict, alias, field, start, end, edits, hits, misses)
         if not hits:
-            return [], (_dedupe(misses, hits) if near_misses else [])
+            return [], (dedupe_misses(misses, hits) if near_misses else [])
         texts = dict(fields)
         best = [Match(h.watchlist, h.entity, h.alias, h.matched, h.field, h.start, h.end, h.score,
-                      h.rule, _snippet(texts[h.field], h.start, h.end)) for h in _best(hits)]
-        return best, (_dedupe(misses, hits) if near_misses else [])
+                      h.rule, snippet(texts[h.field], h.start, h.end)) for h in best_hits(hits)]
+        return best, (dedupe_misses(misses, hits) if near_misses else [])
 
     def _field_candidates(self, name: str, text: str) -> tuple[FieldWords, Candidates] | None:
         """The field's words and candidate aliases; None when the screen rules out any match.
@@ -379,31 +349,3 @@ def _bounded(text: str) -> str:
     cut = text[:FIELD_CHARS + 1]
     end = max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\t"))
     return cut[:end] if end > 0 else ""
-
-
-def _snippet(text: str, lo: int, hi: int) -> str:
-    """About ``SNIPPET`` characters each side of the match, cut between words and marked "…"."""
-    start, end = word_span(text, lo, hi, max(0, lo - SNIPPET), min(len(text), hi + SNIPPET))
-    return collapse(quote(text, start, end))
-
-
-def _best(hits: list[Match]) -> list[Match]:
-    """One hit per (watchlist, entity), preferring exact, longer aliases, then earlier fields."""
-    if len(hits) < 2:
-        return hits
-    best: dict[tuple[str, str], Match] = {}
-    for hit in sorted(hits, key=lambda h: (-h.score, FIELD_RANK[h.field], -len(h.alias), h.start)):
-        best.setdefault((hit.watchlist, hit.entity), hit)
-    return list(best.values())
-
-
-def _dedupe(misses: list[NearMiss], hits: list[Match]) -> list[NearMiss]:
-    """Drop repeats, and misses inside an accepted hit ("GEO" within "GEO Group")."""
-    covered = [(h.entity, h.field, h.start, h.end) for h in hits]
-    seen: dict[tuple[str, str, str, str, int], NearMiss] = {}
-    for miss in misses:
-        if any(e == miss.entity and f == miss.field and s <= miss.start and miss.end <= t
-               for e, f, s, t in covered):
-            continue
-        seen.setdefault((miss.watchlist, miss.entity, miss.alias, miss.field, miss.start), miss)
-    return list(seen.values())
