@@ -13,8 +13,9 @@ SNIPPET = 60
 
 
 @dataclass(frozen=True)
-class Match:
-    """An accepted match, with enough detail to explain itself in an alert or to an admin."""
+class Occurrence:
+    """Where an alias was found and how closely it is spelled; ``rule`` names the rule that
+    accepted (``Match``) or the watchlist key that vetoed it (``NearMiss``)."""
 
     watchlist: str
     entity: str
@@ -25,22 +26,19 @@ class Match:
     end: int
     score: float
     rule: str
+
+
+@dataclass(frozen=True)
+class Match(Occurrence):
+    """An accepted match, with enough detail to explain itself in an alert or to an admin."""
+
     context: str
 
 
 @dataclass(frozen=True)
-class NearMiss:
-    """A candidate that a rule turned down; ``rule`` is the watchlist key that vetoed it."""
+class NearMiss(Occurrence):
+    """A candidate that a rule turned down, and why."""
 
-    watchlist: str
-    entity: str
-    alias: str
-    matched: str
-    field: str
-    start: int
-    end: int
-    score: float
-    rule: str
     reason: str
 
 

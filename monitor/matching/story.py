@@ -64,7 +64,7 @@ class FieldWords:
     """One field's words as written; folded keys, spans and index matches only when asked.
 
     The fast path touches a few words near an anchor, so nothing here walks every word
-    unless a rule (a phrase veto, the reference candidate scan) needs it.
+    unless the reference candidate scan, or a field naming an entity many times, needs it.
     """
 
     def __init__(self, name: str, text: str, words: list[str] | list[bytes], lookup: LookupFn,
