@@ -40,12 +40,12 @@ def feed_entries() -> list[Text]:
 
 def script(text: Text) -> str:
     """ascii; wide punctuation (ASCII letters, other characters between words); other letters."""
-    from monitor.matching.normalize import NON_ASCII_BREAK
+    from monitor.matching.normalize import spaced_words
 
     joined = "".join(text)
     if joined.isascii():
         return "ascii"
-    return "wide punctuation" if NON_ASCII_BREAK.sub(" ", joined).isascii() else "other letters"
+    return "wide punctuation" if spaced_words(joined).isascii() else "other letters"
 
 
 def best_us(texts: Sequence[Text], match: Callable[[Text], object], runs: int) -> float:

@@ -12,12 +12,12 @@ from monitor.matching.normalize import (
     FUNCTION_WORDS,
     GENERIC_WORDS,
     HYPHEN_RE,
-    NON_ASCII_BREAK,
     WORD_RE,
     alias_keys,
     fold,
     fold_accents,
     match_text,
+    spaced_words,
 )
 from monitor.matching.results import (
     FIELD_ORDER,
@@ -166,8 +166,7 @@ class Matcher:
         words around them, and hot hyphenated pairs read as one word. ``_candidates`` scans
         word by word, the reference the fast path must agree with.
         """
-        plain = text if text.isascii() else NON_ASCII_BREAK.sub(" ", text)
-        data = plain.encode()
+        data = spaced_words(text).encode()
         hot = self._hot_chunks(data)
         if not hot:
             return None

@@ -34,7 +34,7 @@ GENERIC_WORDS = STOP_WORDS | frozenset({
 
 WORD_RE = re.compile(r"[^\W_]+|&")
 HYPHEN_RE = re.compile(r"([^\W_]+)-(?=([^\W_]+))")
-NON_ASCII_BREAK = re.compile(r"[^\x00-\x7f\w]")
+_NON_WORD_BEYOND_ASCII = re.compile(r"[^\x00-\x7f\w]")
 """Characters outside ASCII that no word holds (curly quotes, dashes, no-break spaces): as
 spaces they leave a text's words as they were, and every byte >= 0x80 left is a letter's."""
 _STRAIGHT = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u2010", "-"), ("\u2011", "-"))
@@ -70,10 +70,16 @@ def fold(token: str) -> str:
     return fold_accents(token).casefold()
 
 
+def spaced_words(text: str) -> str:
+    """``text`` with every character beyond ASCII that no word holds as a space: the same
+    words at the same offsets, and any non-ASCII character left is a letter or digit."""
+    return text if text.isascii() else _NON_WORD_BEYOND_ASCII.sub(" ", text)
+
+
 def folded_words(text: str) -> str:
     """The text's words folded (``fold``) and joined by spaces, what rule phrases are searched
     in; words of ASCII letters in a few C calls (a long article has thousands of words)."""
-    plain = text if text.isascii() else NON_ASCII_BREAK.sub(" ", text)
+    plain = spaced_words(text)
     if plain.isascii():  # where fold is lower(); "&" is only ever a word of its own
         return " ".join(WORD_RE.findall(plain.lower())).replace("&", "and")
     return " ".join(fold(w) for w in WORD_RE.findall(text))

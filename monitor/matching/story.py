@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, overload
 
 from monitor.matching.normalize import (
-    NON_ASCII_BREAK,
     WORD_RE,
     fold,
     folded_words,
     is_all_caps,
     is_title_case,
+    spaced_words,
 )
 from monitor.matching.rules import FIELD_BREAK
 
@@ -74,7 +74,7 @@ class FieldWords:
         self.words = words  # bytes on the fast path: only the words looked at are decoded
         self._raws: list[str] | None = None
         if data is None and words and isinstance(words[0], bytes):
-            data = NON_ASCII_BREAK.sub(" ", text).encode()
+            data = spaced_words(text).encode()
         self._data = data  # the fast path's UTF-8 bytes, non-word characters as spaces
         self._searches = 0
         self._lookup = lookup
