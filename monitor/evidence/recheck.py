@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from monitor.evidence.changes import Change, compare
 from monitor.evidence.reading import Fetched, capture, gone, read_page, same_place
+from monitor.pages.page import UNREACHED
 from notifiers.channels import Recipient
 from storage import Database
 from storage import evidence as store
@@ -66,6 +67,8 @@ def capture_new(db: Database, fetch: Fetch, delays: Sequence[float], now: dateti
         return
     pages = fetch([link for _, link, _ in todo])
     for (story_id, link, found_at), page in zip(todo, pages, strict=True):
+        if page.failure == UNREACHED:  # a stop came first: the next pass captures it
+            continue
         report.captured += keep_first(db, story_id, link, found_at, page, delays, now, wayback)
 
 
@@ -129,6 +132,8 @@ def recheck_due(db: Database, fetch: Fetch, delays: Sequence[float],
         return
     pages = fetch([url for _, url, _, _ in due])
     for (story_id, _url, found_at, done), page in zip(due, pages, strict=True):
+        if page.failure == UNREACHED:  # a stop came first: due again when the lease ends
+            continue
         report.rechecked += 1
         with db.session() as s:
             made = outcome(page, store.versions(s, story_id))

@@ -4,7 +4,6 @@ alerts."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -18,6 +17,7 @@ from monitor.evidence.recheck import (
     recheck_due,
 )
 from monitor.evidence.wayback import SpnSettings, run_queue
+from monitor.pipeline.aio import run_io
 from monitor.pipeline.fetch import user_agent
 from monitor.service.runtime import Runtime
 from notifiers.outbox import RetryPolicy
@@ -27,11 +27,12 @@ from storage.models import utcnow
 LOOKBACK = timedelta(days=1)  # stories found this long before the last delay are still taken
 
 
-def page_fetcher(rt: Runtime) -> Fetch:
-    """The polite page fetcher (robots.txt, per-host limits, deadline, size cap)."""
+def page_fetcher(rt: Runtime, should_stop: Callable[[], bool] | None = None) -> Fetch:
+    """The polite page fetcher (robots.txt, per-host limits, deadline, size cap); once
+    ``should_stop()`` is true its pages not fetched yet come back "unreached"."""
     from monitor.pages import fetch_pages
 
-    return lambda urls: fetch_pages(urls, rt.config.polling, robots=rt.robots)
+    return lambda urls: fetch_pages(urls, rt.config.polling, should_stop, robots=rt.robots)
 
 
 def spn_settings(rt: Runtime) -> SpnSettings:
@@ -50,12 +51,12 @@ def evidence_pass(rt: Runtime, now: datetime | None = None, fetch: Fetch | None 
     if not ev.keep:
         return report
     now = now or utcnow()
-    fetch = fetch or page_fetcher(rt)
+    fetch = fetch or page_fetcher(rt, stop)
     since = now - timedelta(seconds=max(ev.recheck, default=0.0)) - LOOKBACK
     capture_new(rt.db, fetch, ev.recheck, now, since, ev.wayback, report)
     recheck_due(rt.db, fetch, ev.recheck, rt.config.subscribers, now, report)
     if ev.wayback:
-        asyncio.run(run_queue(rt.db, spn_settings(rt), now, stop=stop))
+        run_io(run_queue(rt.db, spn_settings(rt), now, stop=stop))
     policy = RetryPolicy(initial=rt.config.delivery.retry_initial,
                          max_attempts=rt.config.delivery.max_attempts)
     send_change_alerts(rt.db, rt.config.subscribers, now, policy, rt.outbox.renderer,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -14,8 +14,9 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from monitor.config import PollingConfig
-from monitor.pages.page import Page, is_html_type
+from monitor.pages.page import UNREACHED, Page, is_html_type
 from monitor.pages.robots import RobotsCache
+from monitor.pipeline.aio import run_io, watch_stop
 from monitor.pipeline.fetch import BodyTooLarge, Slots, make_session, read_capped, user_agent
 from monitor.sources.base import Politeness
 from storage.errors import MonitorError
@@ -23,7 +24,6 @@ from storage.errors import MonitorError
 __all__ = ["MAX_CRAWL_DELAY", "UNREACHED", "PageFetcher", "fetch_pages"]
 
 MAX_CRAWL_DELAY = 30.0  # a larger Crawl-delay is held to this
-UNREACHED = "unreached"  # the caller's deadline came first: not tried, still due
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -66,6 +66,7 @@ class PageFetcher:
         self._own_session = session is None
         self._slots = slots
         self.deadline = deadline
+        self._running: set[asyncio.Timeout] = set()
 
     async def __aenter__(self) -> PageFetcher:
         if self._session is None:
@@ -91,13 +92,17 @@ class PageFetcher:
         try:
             if left is not None and left <= 0:
                 raise TimeoutError
-            async with asyncio.timeout(left):
-                await self._follow(url, hops, answer)
+            async with asyncio.timeout(left) as running:
+                self._running.add(running)
+                try:
+                    await self._follow(url, hops, answer)
+                finally:
+                    self._running.discard(running)
         except _Failed as exc:
             failure, error = exc.failure, str(exc)
         except TimeoutError:
             if self.deadline is not None and time.monotonic() >= self.deadline:
-                failure, error = UNREACHED, "not reached before the step's deadline"
+                failure, error = UNREACHED, "not reached before the step's deadline or a stop"
             else:
                 failure, error = "timeout", f"timed out after {self.timeout:g}s"
         except (aiohttp.ClientError, OSError, UnicodeError) as exc:
@@ -112,6 +117,14 @@ class PageFetcher:
     async def fetch_many(self, urls: Iterable[str]) -> list[Page]:
         """Every page concurrently, within the limits; in the order asked."""
         return list(await asyncio.gather(*(self.fetch(u) for u in urls)))
+
+    def cut(self) -> None:
+        """Bring the deadline to now (a stop request): the fetches in flight end at once, and
+        they and those not begun come back "unreached", still due."""
+        self.deadline = time.monotonic()
+        now = asyncio.get_running_loop().time()
+        for running in self._running:
+            running.reschedule(now)
 
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us ask for ``url``."""
@@ -176,9 +189,14 @@ class PageFetcher:
             raise _Failed("too_large", f"larger than {self.max_bytes} bytes") from None
 
 
-def fetch_pages(urls: Iterable[str], polling: PollingConfig, **options: object) -> list[Page]:
-    """Fetch ``urls`` from synchronous code (the CLI): a fetcher of their own, then closed."""
+def fetch_pages(urls: Iterable[str], polling: PollingConfig,
+                should_stop: Callable[[], bool] | None = None, **options: object) -> list[Page]:
+    """Fetch ``urls`` from synchronous code: a fetcher of their own, then closed. Once
+    ``should_stop()`` is true (the daemon stopping), the fetches not done yet are cut: they
+    come back "unreached"."""
     async def run() -> list[Page]:
         async with PageFetcher(polling, **options) as fetcher:  # type: ignore[arg-type]
-            return await fetcher.fetch_many(urls)
-    return asyncio.run(run())
+            pages = asyncio.ensure_future(fetcher.fetch_many(urls))
+            await watch_stop(pages, should_stop, fetcher.cut)
+            return await pages
+    return run_io(run())

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["FAILURES", "HTML_TYPES", "Page", "is_html_type"]
+__all__ = ["FAILURES", "HTML_TYPES", "UNREACHED", "Page", "is_html_type"]
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -17,6 +17,8 @@ FAILURES = ("robots", "robots_unavailable", "timeout", "too_large", "not_html", 
 unreachable: the host is left alone for now); the deadline passed; the body passed the size
 cap; it is not HTML; a non-200 answer (``status`` says which); too many redirects; the
 connection failed; the URL cannot be asked."""
+
+UNREACHED = "unreached"  # the caller's deadline (or a stop) came first: not tried, still due
 
 
 def is_html_type(content_type: str | None) -> bool:

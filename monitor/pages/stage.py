@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -50,9 +51,10 @@ def step_budget(polling: PollingConfig) -> float:
     return max(MIN_STEP_SECONDS, TIMEOUTS_PER_STEP * polling.timeout)
 
 
-def page_step(rt: Runtime, stats: CycleStats) -> None:
+def page_step(rt: Runtime, stats: CycleStats, stop: threading.Event | None = None) -> None:
     """Fetch, read and store the pages due now (one batch, within the step's time budget:
-    a slow host's Crawl-delay cannot hold the cycle; the pages not reached stay due)."""
+    a slow host's Crawl-delay cannot hold the cycle, nor a stop request the daemon; the pages
+    not reached stay due)."""
     now = utcnow()
     budget = step_budget(rt.config.polling)
     lease = budget + 2 * rt.config.polling.timeout + 300.0
@@ -60,7 +62,8 @@ def page_step(rt: Runtime, stats: CycleStats) -> None:
         due = claim_due(s, now, lease, PAGE_BATCH)
     if not due:
         return
-    pages = fetch_pages([d.url for d in due], rt.config.polling, robots=rt.robots,
+    pages = fetch_pages([d.url for d in due], rt.config.polling,
+                        None if stop is None else stop.is_set, robots=rt.robots,
                         deadline=time.monotonic() + budget)
     readings = read_pages(rt, due, pages)
     with rt.db.session() as s:
@@ -158,10 +161,10 @@ def _store_failure(s, item: DuePage, page: Page, error: str, now: datetime) -> N
     record_failure(s, item.id, error, page.status, retry_at)
 
 
-def run_page_step(rt: Runtime, stats: CycleStats) -> None:
+def run_page_step(rt: Runtime, stats: CycleStats, stop: threading.Event | None = None) -> None:
     """``page_step`` as the cycle's last step: if it fails (the database, say), the stories
     are stored already and the claimed pages fall due again when their lease ends."""
     try:
-        page_step(rt, stats)
+        page_step(rt, stats, stop)
     except Exception:  # noqa: BLE001 - the cycle's stories are stored; pages wait
         log.exception("the page step failed; its pages will be tried again")

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection
 
 from monitor.config import PollingConfig
+from monitor.pipeline.aio import stopped
 from monitor.pipeline.fetch import FetchRequest
 from monitor.service.runtime import Runtime
 from monitor.sources import UnknownKind, source_kind
@@ -36,11 +37,6 @@ def lease_seconds(polling: PollingConfig) -> float:
     if polling.lease:
         return polling.lease
     return polling.timeout * math.ceil((BATCH + CLAIM_BELOW) / polling.concurrency) + 60.0
-
-
-def stopped(stop: threading.Event | None) -> bool:
-    """Whether a stop was asked for."""
-    return stop is not None and stop.is_set()
 
 
 def fetch_request(feed: Feed) -> FetchRequest:

@@ -16,7 +16,8 @@ from concurrent.futures.process import BrokenProcessPool
 from monitor.dedup.neardup import NearDupIndex
 from monitor.dedup.recent import load_recent
 from monitor.pages.stage import run_page_step
-from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled, stopped
+from monitor.pipeline.aio import run_io, stopped, watch_stop
+from monitor.pipeline.claims import CLAIM_BELOW, Claims, release_unpolled
 from monitor.pipeline.fetch import (
     FetchRequest,
     FetchResult,
@@ -39,19 +40,15 @@ log = logging.getLogger(__name__)
 
 POOL_THRESHOLD = 16
 PARSE_BACKLOG = 200
-STOP_CHECK_S = 0.1
 
 
 async def _run_until_stopped(work, stop: threading.Event | None) -> None:
     """Await ``work``; cancel it when ``stop`` is set (feeds not yet stored stay due)."""
     task = asyncio.ensure_future(work)
-    while not task.done():
-        if stopped(stop):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            return
-        await asyncio.wait({task}, timeout=STOP_CHECK_S)
+    if await watch_stop(task, None if stop is None else stop.is_set, task.cancel):
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return
     task.result()
 
 
@@ -175,14 +172,14 @@ def poll_cycle(rt: Runtime, force: bool = False,
             return load_recent(rt.db, claims.cycle_start)
 
         try:
-            asyncio.run(_poll_all(rt, claims, first, stats, load_index, stop))
+            run_io(_poll_all(rt, claims, first, stats, load_index, stop))
         except BaseException:
             release_unpolled(rt, list(claims.outstanding))
             raise
         if stopped(stop):
             release_unpolled(rt, list(claims.outstanding))
     if not stopped(stop):
-        run_page_step(rt, stats)  # new stories' article pages, and retries now due
+        run_page_step(rt, stats, stop)  # new stories' article pages, and retries now due
     level = logging.INFO if stats.feeds_polled else logging.DEBUG
     log.log(level, "cycle: %d feeds polled (%d failed, %d unchanged), %d new stories, %d hits, "
              "%d deliveries queued in %.1fs", stats.feeds_polled, stats.feeds_failed,

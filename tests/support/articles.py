@@ -73,7 +73,7 @@ class Answer:
 
 class ArticleServer:
     """Serves ``pages`` (path -> Answer) and ``robots`` on 127.0.0.1; records each path asked,
-    with its User-Agent. ``release`` lets /hang answer."""
+    with its User-Agent. ``hung`` is set once /hang is asked; ``release`` lets it answer."""
 
     def __init__(self, robots: str | None = None) -> None:
         self.pages: dict[str, Answer] = {}
@@ -81,6 +81,7 @@ class ArticleServer:
         self.asked: list[str] = []
         self.agents: list[str] = []
         self.release = threading.Event()
+        self.hung = threading.Event()
         self.huge_sent = 0
         owner = self
 
@@ -95,6 +96,7 @@ class ArticleServer:
                     self._answer(Answer(owner.robots.encode(), headers={
                         "Content-Type": "text/plain"}))
                 elif self.path == "/hang":
+                    owner.hung.set()
                     owner.release.wait(30)
                     self._answer(Answer(b"<html><body>late</body></html>"))
                 elif self.path == "/huge":

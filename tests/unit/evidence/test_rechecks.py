@@ -202,3 +202,42 @@ def test_a_page_never_captured_is_not_removed_and_a_flapping_one_is_removed_once
     with rt.db.read() as s:
         assert len(store.change_alert_states(s, late)) == 1
         assert len(store.change_alert_states(s, flaps)) == 1
+
+
+def _stopped_when_hung(site, rt, now):
+    """An evidence pass whose stop is asked once the site's /hang is: its report, its time."""
+    import threading
+    import time
+
+    site.hung.clear()
+    stop = threading.Event()
+    threading.Thread(target=lambda: site.hung.wait(20) and stop.set(), daemon=True).start()
+    started = time.monotonic()
+    report = evidence_pass(rt, now=now, stop=stop.is_set)
+    assert stop.is_set()
+    return report, time.monotonic() - started
+
+
+def test_a_stop_request_cuts_captures_and_rechecks_and_later_passes_take_them(tmp_path, site,
+                                                                              webhook):
+    rt = evidence_runtime(tmp_path, [{"name": "desk", "notify": [webhook.url], "changes": True}])
+    hang = Answer(b"", status=302, headers={"Location": "/hang"})
+    try:
+        link = site.add("/news/slow", hang.body, status=302, headers=hang.headers)
+        story = add_story(rt, link, HEADLINE)
+        report, took = _stopped_when_hung(site, rt, at(minutes=1))
+        assert took < 5, f"the capture held the stop for {took:.1f}s"  # the hang is 10 s
+        assert report.captured == 0 and kinds(rt, story) == []
+        with rt.db.read() as s:  # not started: the next pass captures it as new
+            assert [sid for sid, _, _ in store.uncaptured(s, at(days=-1), 10)] == [story]
+        site.add("/news/slow", article(HEADLINE))
+        assert evidence_pass(rt, now=at(minutes=2)).captured == 1
+
+        site.pages["/news/slow"] = hang
+        report, took = _stopped_when_hung(site, rt, at(hours=1))
+        assert took < 5 and report.rechecked == 0  # the recheck is not counted as done
+        site.add("/news/slow", article("Agency detains 41 in overnight raids"))
+        assert evidence_pass(rt, now=at(hours=1, minutes=31)).changed == 1  # its lease ended
+        assert kinds(rt, story) == [(1, "page"), (2, "page")]
+    finally:
+        rt.close()

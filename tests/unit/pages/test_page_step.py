@@ -169,3 +169,33 @@ def test_a_slow_hosts_crawl_delay_cannot_hold_the_page_step(tmp_path, site, webh
             rt.close()
     finally:
         slow.stop()
+
+
+def test_a_stop_request_cuts_the_page_step_and_its_pages_stay_due(tmp_path, site, webhook):
+    import threading
+    import time
+
+    from storage.models import utcnow
+    from storage.pages import claim_due
+
+    feed = site.add("/feed.xml", rss([("Budget meeting", site.url("/a"), ""),
+                                      ("Parks news", site.url("/hang"), "")]),
+                    headers={"Content-Type": "application/rss+xml"})
+    site.add("/a", article("Budget meeting", DEEP))
+    config = write_config(tmp_path, [feed], [{"name": "hooks", "notify": [webhook.url]}],
+                          storage_url=f"sqlite:///{tmp_path / 'm.db'}")
+    rt = load_runtime(config)
+    stop = threading.Event()
+    threading.Thread(target=lambda: site.hung.wait(20) and stop.set(), daemon=True).start()
+    try:
+        started = time.monotonic()
+        stats = poll_cycle(rt, force=True, stop=stop)
+        took = time.monotonic() - started
+        assert stop.is_set() and not site.release.is_set()
+        assert took < 5, f"the page step held the stop for {took:.1f}s"  # the hang is 10 s
+        assert stats.new_stories == 2 and stats.pages_deferred == 1
+        with rt.db.session() as s:  # the page cut is due now, its try not counted
+            again = claim_due(s, utcnow(), 60, 10)
+        assert [(p.url, p.attempts) for p in again] == [(site.url("/hang"), 1)]
+    finally:
+        rt.close()
