@@ -54,6 +54,8 @@ def evidence_pass(rt: Runtime, now: datetime | None = None, fetch: Fetch | None 
     fetch = fetch or page_fetcher(rt, stop)
     since = now - timedelta(seconds=max(ev.recheck, default=0.0)) - LOOKBACK
     capture_new(rt.db, fetch, ev.recheck, now, since, ev.wayback, report)
+    if stop is not None and stop():  # claim no rechecks a stop would only cut
+        return report
     recheck_due(rt.db, fetch, ev.recheck, rt.config.subscribers, now, report)
     if ev.wayback:
         run_io(run_queue(rt.db, spn_settings(rt), now, stop=stop))

@@ -124,7 +124,8 @@ class PageFetcher:
         self.deadline = time.monotonic()
         now = asyncio.get_running_loop().time()
         for running in self._running:
-            running.reschedule(now)
+            if not running.expired():  # an expired one is ending already
+                running.reschedule(now)
 
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us ask for ``url``."""

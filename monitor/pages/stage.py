@@ -53,8 +53,8 @@ def step_budget(polling: PollingConfig) -> float:
 
 def page_step(rt: Runtime, stats: CycleStats, stop: threading.Event | None = None) -> None:
     """Fetch, read and store the pages due now (one batch, within the step's time budget:
-    a slow host's Crawl-delay cannot hold the cycle, nor a stop request the daemon; the pages
-    not reached stay due)."""
+    a slow host's Crawl-delay cannot hold the cycle; the pages not reached stay due, and
+    after a stop request every page claimed, unread)."""
     now = utcnow()
     budget = step_budget(rt.config.polling)
     lease = budget + 2 * rt.config.polling.timeout + 300.0
@@ -65,6 +65,11 @@ def page_step(rt: Runtime, stats: CycleStats, stop: threading.Event | None = Non
     pages = fetch_pages([d.url for d in due], rt.config.polling,
                         None if stop is None else stop.is_set, robots=rt.robots,
                         deadline=time.monotonic() + budget)
+    if stop is not None and stop.is_set():  # reading would hold the stop: all stay due
+        with rt.db.session() as s:
+            release_claims(s, [d.id for d in due], utcnow())
+        stats.pages_deferred += len(due)
+        return
     readings = read_pages(rt, due, pages)
     with rt.db.session() as s:
         release_claims(s, [d.id for d, p in zip(due, pages, strict=True)

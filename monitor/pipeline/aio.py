@@ -9,11 +9,12 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-__all__ = ["STOP_CHECK_S", "run_io", "stopped", "watch_stop"]
+__all__ = ["STOP_CHECK_S", "calls_left_behind", "run_io", "stopped", "watch_stop"]
 
 T = TypeVar("T")
 
 STOP_CHECK_S = 0.1  # how often running work looks at the stop request
+IO_THREAD = "monitor-io"  # the name of the threads run_io runs blocking calls in
 
 
 def stopped(stop: threading.Event | None) -> bool:
@@ -28,7 +29,7 @@ def run_io(main: Coroutine[Any, Any, T]) -> T:
     seconds after the fetch that asked was cancelled."""
     async def detached() -> T:
         loop = asyncio.get_running_loop()
-        executor = ThreadPoolExecutor(thread_name_prefix="io")
+        executor = ThreadPoolExecutor(thread_name_prefix=IO_THREAD)
         loop.set_default_executor(executor)
         try:
             return await main
@@ -36,6 +37,12 @@ def run_io(main: Coroutine[Any, Any, T]) -> T:
             loop.set_default_executor(ThreadPoolExecutor(max_workers=1))  # nothing to join
             executor.shutdown(wait=False, cancel_futures=True)
     return asyncio.run(detached())
+
+
+def calls_left_behind() -> bool:
+    """Whether a blocking call ``run_io`` did not wait for still runs: the interpreter's exit
+    joins its thread, so a stopping daemon would wait out the resolver's retries after all."""
+    return any(t.name.startswith(IO_THREAD) and t.is_alive() for t in threading.enumerate())
 
 
 async def watch_stop(task: asyncio.Future[Any], should_stop: Callable[[], bool] | None,

@@ -63,9 +63,17 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
     backlog = asyncio.Semaphore(PARSE_BACKLOG)
     pool_alive = len(first) >= POOL_THRESHOLD and cores > 1
     pool_ready: asyncio.Future[ProcessPoolExecutor | None] | None = None
+    pool_calls: set[asyncio.Future] = set()  # awaited before the cycle ends, even when cut
     store = StoreQueue(rt, stats, load_index, claims.outstanding)
     slots = Slots(rt.config.polling, host_spacing(
         (r.key, source_kind(r.kind)) for r in rt.record_sources))
+
+    async def on_thread(call, *args):
+        """``call`` off the event loop, run to its end even if its caller is cancelled: the
+        cycle waits for it, so the shared pool is never started or ended behind a stop."""
+        done = asyncio.ensure_future(asyncio.to_thread(call, *args))
+        pool_calls.add(done)
+        return await asyncio.shield(done)
 
     async def parse(req: FetchRequest, result: FetchResult) -> PreparedFeed:
         """Parse and prepare on the pool; a crash (worker killed, matcher error) fails that feed
@@ -78,8 +86,8 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
             if pool_alive:
                 if pool_ready is None:
                     pool_ready = asyncio.ensure_future(
-                        asyncio.to_thread(PARSE_POOLS.get, rt.watchlists, cores))
-                pool = await pool_ready
+                        on_thread(PARSE_POOLS.get, rt.watchlists, cores))
+                pool = await asyncio.shield(pool_ready)
                 pool_alive = pool is not None
             if pool is not None:
                 return await loop.run_in_executor(pool, parse_in_worker, *args)
@@ -87,7 +95,7 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
         except BrokenProcessPool:
             pool_alive = False
             if pool is not None:
-                await asyncio.to_thread(PARSE_POOLS.discard, pool)  # waits for the fork server
+                await on_thread(PARSE_POOLS.discard, pool)  # waits for the fork server
             log.error("a parse worker died on %s; parsing in this process for the rest of the "
                       "cycle", result.url)
             return PreparedFeed.failed("the parse worker died on this feed")
@@ -137,6 +145,7 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
     finally:
         fetching.cancel()
         storer.cancel()
+        await asyncio.gather(*pool_calls, return_exceptions=True)
 
 
 async def _until_fewer_unstored(claims: Claims, store: StoreQueue,

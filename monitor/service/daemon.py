@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.config.problems import Problem
 from monitor.config.schedule import cron_trigger
+from monitor.pipeline.aio import calls_left_behind
 from monitor.pipeline.cycle import poll_cycle
 from monitor.pipeline.deliver import deliver_due
 from monitor.pipeline.pool import PARSE_POOLS
@@ -313,7 +314,9 @@ class Daemon:
             self.rt.close()
             return 1
         self.stopping.wait()
-        if not self.stop():
+        # abandoned work, or a name lookup left running (everything else is closed by now):
+        # the interpreter's exit would wait for their threads
+        if not self.stop() or calls_left_behind():
             logging.shutdown()
             os._exit(0)
         return 0
