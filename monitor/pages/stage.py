@@ -17,6 +17,7 @@ from monitor.config import PollingConfig
 from monitor.pages.fetcher import UNREACHED, fetch_pages
 from monitor.pages.page import Page
 from monitor.pages.read import PageReading, read_page
+from monitor.pipeline.aio import stopped
 from monitor.pipeline.pool import PARSE_POOLS, read_page_in_worker
 from monitor.pipeline.stats import CycleStats
 from monitor.query.routing import stored_story_admits
@@ -65,7 +66,7 @@ def page_step(rt: Runtime, stats: CycleStats, stop: threading.Event | None = Non
     pages = fetch_pages([d.url for d in due], rt.config.polling,
                         None if stop is None else stop.is_set, robots=rt.robots,
                         deadline=time.monotonic() + budget)
-    if stop is not None and stop.is_set():  # reading would hold the stop: all stay due
+    if stopped(stop):  # reading would hold the stop: all stay due
         with rt.db.session() as s:
             release_claims(s, [d.id for d in due], utcnow())
         stats.pages_deferred += len(due)

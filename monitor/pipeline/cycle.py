@@ -68,12 +68,12 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
     slots = Slots(rt.config.polling, host_spacing(
         (r.key, source_kind(r.kind)) for r in rt.record_sources))
 
-    async def on_thread(call, *args):
-        """``call`` off the event loop, run to its end even if its caller is cancelled: the
-        cycle waits for it, so the shared pool is never started or ended behind a stop."""
+    def on_thread(call, *args) -> asyncio.Future:
+        """``call`` off the event loop; callers await it shielded and the cycle waits for it,
+        so the shared pool is never started or ended behind a stop."""
         done = asyncio.ensure_future(asyncio.to_thread(call, *args))
         pool_calls.add(done)
-        return await asyncio.shield(done)
+        return done
 
     async def parse(req: FetchRequest, result: FetchResult) -> PreparedFeed:
         """Parse and prepare on the pool; a crash (worker killed, matcher error) fails that feed
@@ -85,8 +85,7 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
             args = (req.kind, req.params, result.pages)
             if pool_alive:
                 if pool_ready is None:
-                    pool_ready = asyncio.ensure_future(
-                        on_thread(PARSE_POOLS.get, rt.watchlists, cores))
+                    pool_ready = on_thread(PARSE_POOLS.get, rt.watchlists, cores)
                 pool = await asyncio.shield(pool_ready)
                 pool_alive = pool is not None
             if pool is not None:
@@ -95,7 +94,7 @@ async def _poll_all(rt: Runtime, claims: Claims, first: Sequence[FetchRequest],
         except BrokenProcessPool:
             pool_alive = False
             if pool is not None:
-                await on_thread(PARSE_POOLS.discard, pool)  # waits for the fork server
+                await asyncio.shield(on_thread(PARSE_POOLS.discard, pool))  # the fork server
             log.error("a parse worker died on %s; parsing in this process for the rest of the "
                       "cycle", result.url)
             return PreparedFeed.failed("the parse worker died on this feed")

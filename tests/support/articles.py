@@ -8,6 +8,7 @@ import json
 import re
 import statistics
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,18 @@ class ArticleServer:
 
         self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def stop_when_hung(self, stop: threading.Event) -> list[float]:
+        """Set ``stop`` once /hang is asked (from a thread); the list gets the time it did."""
+        self.hung.clear()
+        at: list[float] = []
+
+        def watch() -> None:
+            if self.hung.wait(20):
+                at.append(time.monotonic())
+                stop.set()
+        threading.Thread(target=watch, daemon=True).start()
+        return at
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"

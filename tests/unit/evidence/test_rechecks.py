@@ -209,9 +209,8 @@ def _stopped_when_hung(site, rt, now):
     import threading
     import time
 
-    site.hung.clear()
     stop = threading.Event()
-    threading.Thread(target=lambda: site.hung.wait(20) and stop.set(), daemon=True).start()
+    site.stop_when_hung(stop)
     started = time.monotonic()
     report = evidence_pass(rt, now=now, stop=stop.is_set)
     assert stop.is_set()

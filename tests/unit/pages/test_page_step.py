@@ -186,13 +186,7 @@ def test_a_stop_request_cuts_the_page_step_and_its_pages_stay_due(tmp_path, site
                           storage_url=f"sqlite:///{tmp_path / 'm.db'}")
     rt = load_runtime(config)
     stop = threading.Event()
-    asked: list[float] = []
-
-    def stop_when_hung() -> None:
-        if site.hung.wait(20):
-            asked.append(time.monotonic())
-            stop.set()
-    threading.Thread(target=stop_when_hung, daemon=True).start()
+    asked = site.stop_when_hung(stop)
     try:
         stats = poll_cycle(rt, force=True, stop=stop)
         took = time.monotonic() - asked[0]
